@@ -1,0 +1,106 @@
+/**
+ * One AMI message as it crossed the wire: an ordered list of `Key: Value` fields.
+ *
+ * Keys may repeat (`Variable`, `ChanVariable`, `Output`, …) and are case-insensitive, so the
+ * message is kept as a list, never as an object. `get()` answers the first field with that key.
+ */
+export type AmiField = readonly [key: string, value: string];
+
+export type AmiMessageKind = 'event' | 'response' | 'action' | 'unknown';
+
+export class AmiMessage {
+  readonly fields: AmiField[];
+  /**
+   * Raw text of a legacy `Response: Follows` answer (Asterisk ≤ 13 `Command`), without the
+   * `--END COMMAND--` terminator. Undefined for every other message.
+   */
+  readonly output: string | undefined;
+  /** Lines inside the message that were not `Key: Value`; kept so nothing is silently lost. */
+  readonly unparsedLines: string[] | undefined;
+  private lowerKeys: string[] | undefined;
+
+  constructor(fields: AmiField[], output?: string, unparsedLines?: string[]) {
+    this.fields = fields;
+    this.output = output;
+    this.unparsedLines = unparsedLines && unparsedLines.length > 0 ? unparsedLines : undefined;
+  }
+
+  /** Builds a message from an object, in key order (handy in tests and in the simulator). */
+  static from(record: Record<string, string | number | readonly string[]>): AmiMessage {
+    const fields: AmiField[] = [];
+    for (const [key, value] of Object.entries(record)) {
+      if (Array.isArray(value)) for (const item of value) fields.push([key, String(item)]);
+      else fields.push([key, String(value)]);
+    }
+    return new AmiMessage(fields);
+  }
+
+  /** A message is classified by its FIRST line: `Event:` or `Response:` (some events also carry `Response:`). */
+  get kind(): AmiMessageKind {
+    const first = this.fields[0]?.[0].toLowerCase();
+    if (first === 'event') return 'event';
+    if (first === 'response') return 'response';
+    if (first === 'action') return 'action';
+    return 'unknown';
+  }
+
+  /** The event name, response status or action name: the value of the first line. */
+  get name(): string {
+    return this.fields[0]?.[1] ?? '';
+  }
+
+  get actionId(): string | undefined {
+    return this.get('ActionID');
+  }
+
+  /** The first value for `key`, compared case-insensitively. */
+  get(key: string): string | undefined {
+    const index = this.indexOf(key);
+    return index < 0 ? undefined : this.fields[index]![1];
+  }
+
+  has(key: string): boolean {
+    return this.indexOf(key) >= 0;
+  }
+
+  /** Every value for a repeated key, in wire order. */
+  getAll(key: string): string[] {
+    const lower = key.toLowerCase();
+    const keys = this.keysLowerCased();
+    const values: string[] = [];
+    for (let i = 0; i < keys.length; i++) if (keys[i] === lower) values.push(this.fields[i]![1]);
+    return values;
+  }
+
+  /** `ChanVariable: name=value` style fields as a map (later duplicates win). */
+  getVariables(key: string): Map<string, string> {
+    const variables = new Map<string, string>();
+    for (const entry of this.getAll(key)) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) variables.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+    return variables;
+  }
+
+  /** Plain object view (first value wins), for logs and JSON output. */
+  toObject(): Record<string, string> {
+    const record: Record<string, string> = {};
+    for (const [key, value] of this.fields) if (!(key in record)) record[key] = value;
+    return record;
+  }
+
+  private indexOf(key: string): number {
+    // Exact-case hit first: Asterisk always spells keys the same way, so this is the hot path.
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) if (fields[i]![0] === key) return i;
+    const lower = key.toLowerCase();
+    const keys = this.keysLowerCased();
+    for (let i = 0; i < keys.length; i++) if (keys[i] === lower) return i;
+    return -1;
+  }
+
+  private keysLowerCased(): string[] {
+    if (this.lowerKeys === undefined) this.lowerKeys = this.fields.map(([key]) => key.toLowerCase());
+    return this.lowerKeys;
+  }
+}

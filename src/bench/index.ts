@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: prints throughput, latency and memory figures. Not a test: nothing here fails
+ * on a slow machine; the figures are for people to read and compare.
+ */
+import { memoryRows, printSection } from './report.js';
+
+interface BenchSection {
+  title: string;
+  run: () => Promise<void>;
+}
+
+const sections: BenchSection[] = [];
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  console.log(`Tollgate benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
+  for (const section of sections) {
+    if (only && !section.title.toLowerCase().includes(only.toLowerCase())) continue;
+    await section.run();
+  }
+  printSection('process memory at the end', memoryRows());
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** `tollgate` command line: one file per command under src/commands/, registered here. */
+import { Command } from 'commander';
+
+const program = new Command()
+  .name('tollgate')
+  .description('Real-time toll-fraud guard for Asterisk PBXs')
+  .showHelpAfterError();
+
+const commands: ((program: Command) => void)[] = [];
+for (const register of commands) register(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error instanceof Error ? `tollgate: ${error.message}` : error);
+  process.exitCode = 1;
+});
