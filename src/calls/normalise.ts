@@ -1,0 +1,358 @@
+/**
+ * AMI message → typed domain event. Pure apart from its counters.
+ *
+ * Unknown events are not errors: Asterisk has hundreds and modules add more. They are counted by
+ * name (so `tollgate run` can report them) and skipped. A channel event without the fields it must
+ * carry (Uniqueid, Channel) is counted as malformed and skipped — never thrown.
+ */
+import type { AmiMessage } from '../ami/message.js';
+import { parseChannelName } from '../numbers/dialstring.js';
+import {
+  SECURITY_EVENT_KINDS,
+  type CallEvent,
+  type ChannelSnapshot,
+  type DomainEvent,
+  type SecurityAddress,
+  type SecurityEvent,
+  type SecurityEventKind,
+} from './events.js';
+
+const SECURITY_KINDS: ReadonlySet<string> = new Set(SECURITY_EVENT_KINDS);
+
+/** Events we know and deliberately do not turn into domain events (noise for fraud detection). */
+const IGNORED_EVENTS: ReadonlySet<string> = new Set([
+  'VarSet',
+  'Newexten',
+  'DeviceStateChange',
+  'BridgeCreate',
+  'BridgeDestroy',
+  'BridgeEnter',
+  'BridgeLeave',
+  'BridgeMerge',
+  'BridgeInfoChannel',
+  'BridgeInfoComplete',
+  'DialState',
+  'HangupRequest',
+  'SoftHangupRequest',
+  'LocalBridge',
+  'LocalOptimizationBegin',
+  'LocalOptimizationEnd',
+  'OriginateResponse',
+  'PeerStatus',
+  'ContactStatus',
+  'Registry',
+  'DTMFBegin',
+  'DTMFEnd',
+  'Hold',
+  'Unhold',
+  'MusicOnHoldStart',
+  'MusicOnHoldStop',
+  'ChannelTalkingStart',
+  'ChannelTalkingStop',
+  'RTCPSent',
+  'RTCPReceived',
+  'CEL',
+  'UserEvent',
+  'MessageWaiting',
+  'Reload',
+  'AGIExecStart',
+  'AGIExecEnd',
+  'AsyncAGIStart',
+  'AsyncAGIExec',
+  'AsyncAGIEnd',
+  'QueueCallerJoin',
+  'QueueCallerLeave',
+  'QueueMemberStatus',
+  'AgentCalled',
+  'AgentConnect',
+  'AgentComplete',
+  'AgentRingNoAnswer',
+  'AttendedTransfer',
+  'BlindTransfer',
+  'ChanSpyStart',
+  'ChanSpyStop',
+  'MixMonitorStart',
+  'MixMonitorStop',
+  'ExtensionStatus',
+  'DeviceStateListComplete',
+  'ChannelHungup',
+  'ChannelsHungupListComplete',
+  'CoreShowChannel',
+  'CoreShowChannelsComplete',
+  'DBGetResponse',
+  'DBGetComplete',
+]);
+
+/** Events that change a channel's caller id, connected line or account code. */
+const CHANNEL_UPDATE_EVENTS: ReadonlySet<string> = new Set(['NewCallerid', 'NewConnectedLine', 'NewAccountCode']);
+
+export interface NormaliserStats {
+  normalised: number;
+  ignored: number;
+  unknown: number;
+  malformed: number;
+  /** Unknown event names and how often each was seen (bounded to 200 names). */
+  unknownNames: Map<string, number>;
+  lastMalformed?: string;
+}
+
+export class Normaliser {
+  readonly stats: NormaliserStats = { normalised: 0, ignored: 0, unknown: 0, malformed: 0, unknownNames: new Map() };
+
+  /** Turns one AMI event into a domain event; `at` is the event time (ms since epoch). */
+  normalise(message: AmiMessage, at: number): DomainEvent | undefined {
+    if (message.kind !== 'event') return undefined;
+    const name = message.name;
+    const event = this.convert(name, message, at);
+    if (event === null) {
+      this.stats.malformed++;
+      this.stats.lastMalformed = `${name} without Channel/Uniqueid`;
+      return undefined;
+    }
+    if (event) {
+      this.stats.normalised++;
+      return event;
+    }
+    if (IGNORED_EVENTS.has(name)) {
+      this.stats.ignored++;
+    } else {
+      this.stats.unknown++;
+      const names = this.stats.unknownNames;
+      if (names.has(name) || names.size < 200) names.set(name, (names.get(name) ?? 0) + 1);
+    }
+    return undefined;
+  }
+
+  /** undefined = not ours (ignored/unknown), null = ours but malformed. */
+  private convert(name: string, message: AmiMessage, at: number): DomainEvent | undefined | null {
+    if (SECURITY_KINDS.has(name)) {
+      // The agent's own AMI login shows up as SuccessfulAuth too; that is data like any other.
+      return securityEvent(name as SecurityEventKind, message, at);
+    }
+    switch (name) {
+      case 'Newchannel': {
+        const channel = channelSnapshot(message, '');
+        return channel ? { type: 'channel.created', at, channel } : null;
+      }
+      case 'Newstate': {
+        const channel = channelSnapshot(message, '');
+        return channel ? { type: 'channel.state', at, channel } : null;
+      }
+      case 'DialBegin':
+      case 'DialEnd': {
+        const destination = channelSnapshot(message, 'Dest');
+        if (!destination) return null;
+        // An originated call's DialBegin has only the Dest* block.
+        const caller = message.has('Channel') ? channelSnapshot(message, '') : undefined;
+        if (name === 'DialBegin') {
+          const event: CallEvent = { type: 'dial.begin', at, destination, dialString: message.get('DialString') ?? '' };
+          if (caller) event.caller = caller;
+          return event;
+        }
+        const event: CallEvent = { type: 'dial.end', at, destination, status: message.get('DialStatus') ?? '' };
+        if (caller) event.caller = caller;
+        return event;
+      }
+      case 'Dial':
+        return asterisk11Dial(message, at);
+      case 'Hangup': {
+        const channel = channelSnapshot(message, '');
+        if (!channel) return null;
+        const event: CallEvent = {
+          type: 'channel.hangup',
+          at,
+          channel,
+          cause: toInt(message.get('Cause'), 0),
+          causeText: message.get('Cause-txt') ?? '',
+        };
+        const techCause = message.get('TechCause');
+        if (techCause) event.techCause = techCause;
+        return event;
+      }
+      case 'Rename': {
+        const channel = channelSnapshot(message, '');
+        if (!channel) return null;
+        const newName = message.get('Newname');
+        if (newName) {
+          const parsed = parseChannelName(newName);
+          channel.channel = newName;
+          if (parsed) {
+            channel.tech = parsed.tech;
+            channel.endpoint = parsed.endpoint;
+          }
+        }
+        return { type: 'channel.updated', at, channel, source: name };
+      }
+      case 'Cdr':
+        return {
+          type: 'cdr',
+          at,
+          record: {
+            uniqueid: message.get('UniqueID') ?? '',
+            channel: message.get('Channel') ?? '',
+            destinationChannel: message.get('DestinationChannel') ?? '',
+            source: message.get('Source') ?? '',
+            destination: message.get('Destination') ?? '',
+            destinationContext: message.get('DestinationContext') ?? '',
+            accountCode: message.get('AccountCode') ?? '',
+            disposition: message.get('Disposition') ?? '',
+            durationSeconds: toInt(message.get('Duration'), 0),
+            billableSeconds: toInt(message.get('BillableSeconds'), 0),
+            startTime: message.get('StartTime') ?? '',
+            answerTime: message.get('AnswerTime') ?? '',
+            endTime: message.get('EndTime') ?? '',
+          },
+        };
+      case 'FullyBooted':
+        return { type: 'ami.fullyBooted', at };
+      case 'Shutdown':
+        return { type: 'ami.shutdown', at, restart: (message.get('Restart') ?? '').toLowerCase() === 'true' };
+      default:
+        if (CHANNEL_UPDATE_EVENTS.has(name)) {
+          const channel = channelSnapshot(message, '');
+          return channel ? { type: 'channel.updated', at, channel, source: name } : null;
+        }
+        return undefined;
+    }
+  }
+}
+
+/** Reads the channel block (`Channel`, `Uniqueid`, …), or the `Dest`-prefixed one. */
+export function channelSnapshot(message: AmiMessage, prefix: '' | 'Dest'): ChannelSnapshot | undefined {
+  const channel = message.get(`${prefix}Channel`);
+  const uniqueid = message.get(`${prefix}Uniqueid`);
+  if (!channel || !uniqueid) return undefined;
+  const parsed = parseChannelName(channel);
+  const snapshot: ChannelSnapshot = {
+    channel,
+    uniqueid,
+    // Asterisk 11 has no Linkedid: a channel is then its own call until a Dial links it.
+    linkedid: message.get(`${prefix}Linkedid`) || uniqueid,
+    tech: parsed?.tech ?? '',
+    endpoint: parsed?.endpoint ?? channel,
+    state: toInt(message.get(`${prefix}ChannelState`), 0),
+    stateDesc: message.get(`${prefix}ChannelStateDesc`) ?? '',
+    context: message.get(`${prefix}Context`) ?? '',
+    exten: message.get(`${prefix}Exten`) ?? '',
+  };
+  if (parsed?.localHalf) snapshot.localHalf = parsed.localHalf;
+  setKnown(snapshot, 'callerIdNum', message.get(`${prefix}CallerIDNum`));
+  setKnown(snapshot, 'callerIdName', message.get(`${prefix}CallerIDName`));
+  setKnown(snapshot, 'connectedLineNum', message.get(`${prefix}ConnectedLineNum`));
+  setKnown(snapshot, 'connectedLineName', message.get(`${prefix}ConnectedLineName`));
+  setKnown(snapshot, 'accountCode', message.get(`${prefix}AccountCode`));
+  const variables = message.getAll(prefix === '' ? 'ChanVariable' : 'DestChanVariable');
+  if (variables.length > 0) {
+    snapshot.variables = {};
+    for (const entry of variables) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) snapshot.variables[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+  }
+  return snapshot;
+}
+
+/** Asterisk 11: `Event: Dial` with `SubEvent: Begin|End`, no Dest* blocks, no Linkedid. */
+function asterisk11Dial(message: AmiMessage, at: number): CallEvent | null {
+  const sub = (message.get('SubEvent') ?? '').toLowerCase();
+  const callerChannel = message.get('Channel');
+  const callerId = message.get('UniqueID');
+  const destChannel = message.get('Destination');
+  const destId = message.get('DestUniqueID');
+  if (!callerChannel || !callerId) return null;
+  const caller = minimalSnapshot(callerChannel, callerId, callerId);
+  if (sub === 'begin') {
+    if (!destChannel || !destId) return null;
+    const destination = minimalSnapshot(destChannel, destId, callerId);
+    setKnown(caller, 'callerIdNum', message.get('CallerIDNum'));
+    setKnown(caller, 'callerIdName', message.get('CallerIDName'));
+    return { type: 'dial.begin', at, caller, destination, dialString: message.get('Dialstring') ?? '' };
+  }
+  if (sub === 'end') {
+    // Asterisk 11's Dial End names only the caller; the table finds the open dial by caller.
+    const destination = minimalSnapshot(destChannel ?? '', destId ?? '', callerId);
+    return { type: 'dial.end', at, caller, destination, status: message.get('DialStatus') ?? '' };
+  }
+  return null;
+}
+
+function minimalSnapshot(channel: string, uniqueid: string, linkedid: string): ChannelSnapshot {
+  const parsed = parseChannelName(channel);
+  const snapshot: ChannelSnapshot = {
+    channel,
+    uniqueid,
+    linkedid,
+    tech: parsed?.tech ?? '',
+    endpoint: parsed?.endpoint ?? channel,
+    state: 0,
+    stateDesc: '',
+    context: '',
+    exten: '',
+  };
+  if (parsed?.localHalf) snapshot.localHalf = parsed.localHalf;
+  return snapshot;
+}
+
+function securityEvent(kind: SecurityEventKind, message: AmiMessage, at: number): SecurityEvent {
+  const event: SecurityEvent = {
+    type: 'security',
+    at,
+    kind,
+    severity: message.get('Severity') ?? '',
+    service: message.get('Service') ?? '',
+    accountId: message.get('AccountID') ?? '',
+    details: {},
+  };
+  const sessionId = message.get('SessionID');
+  if (sessionId) event.sessionId = sessionId;
+  const remote = parseSecurityAddress(message.get('RemoteAddress'));
+  if (remote) event.remote = remote;
+  const local = parseSecurityAddress(message.get('LocalAddress'));
+  if (local) event.local = local;
+  const eventTv = message.get('EventTV');
+  if (eventTv) event.eventTv = eventTv;
+  for (const [key, value] of message.fields) {
+    if (!COMMON_SECURITY_FIELDS.has(key.toLowerCase()) && !(key in event.details)) event.details[key] = value;
+  }
+  return event;
+}
+
+const COMMON_SECURITY_FIELDS = new Set([
+  'event',
+  'privilege',
+  'timestamp',
+  'eventtv',
+  'severity',
+  'service',
+  'eventversion',
+  'accountid',
+  'sessionid',
+  'localaddress',
+  'remoteaddress',
+]);
+
+/** `IPV4/UDP/203.0.113.9/5060`, `IPV6/TCP/2001:db8::1/5061` → parts. */
+export function parseSecurityAddress(text: string | undefined): SecurityAddress | undefined {
+  if (!text) return undefined;
+  const parts = text.split('/');
+  if (parts.length < 3) return undefined;
+  const [family, transport] = parts as [string, string];
+  // IPv6 addresses have colons, never slashes; the port is the last part when numeric.
+  const last = parts[parts.length - 1]!;
+  const hasPort = parts.length >= 4 && /^\d+$/.test(last);
+  const ip = parts.slice(2, hasPort ? -1 : undefined).join('/');
+  const address: SecurityAddress = { family, transport, ip };
+  if (hasPort) address.port = Number(last);
+  return address;
+}
+
+function setKnown(target: ChannelSnapshot, key: 'callerIdNum' | 'callerIdName' | 'connectedLineNum' | 'connectedLineName' | 'accountCode', value: string | undefined): void {
+  // AMI writes a missing caller id as the literal `<unknown>`.
+  if (value !== undefined && value !== '' && value !== '<unknown>') target[key] = value;
+}
+
+function toInt(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number.parseInt(text, 10);
+  return Number.isFinite(value) ? value : fallback;
+}
