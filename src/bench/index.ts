@@ -2,6 +2,7 @@
  * `npm run bench`: prints throughput, latency and memory figures. Not a test: nothing here fails
  * on a slow machine; the figures are for people to read and compare.
  */
+import { benchClassify } from './classify.js';
 import { memoryRows, printSection } from './report.js';
 
 interface BenchSection {
@@ -9,7 +10,7 @@ interface BenchSection {
   run: () => Promise<void>;
 }
 
-const sections: BenchSection[] = [];
+const sections: BenchSection[] = [{ title: 'destination classification', run: benchClassify }];
 
 async function main(): Promise<void> {
   const only = process.argv[2];

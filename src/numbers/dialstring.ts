@@ -5,6 +5,7 @@
  *   011535551234@carrier           (DialBegin's DialString carries no tech) same shape
  *   PJSIP/carrier/sip:0044…@host   endpoint carrier, number from the URI's user part
  *   SIP/trunk/011…   IAX2/trunk/011…   DAHDI/g1/011…   endpoint/group then number
+ *   SIP/011…@trunk                 chan_sip's number@peer form
  *   IAX2/user:secret@host/011…@ctx  credentials dropped (never logged), number 011…
  *   Local/00252615123456@from-internal   number and dialplan context
  *   PJSIP/1001                     a device dial: endpoint 1001, no number
@@ -80,6 +81,14 @@ export function parseDialString(raw: string, defaultTech?: string): DialTarget {
     } else {
       target.endpoint = rest;
     }
+    return target;
+  }
+
+  // chan_sip's usual form `SIP/number@peer[:port]` (chan_sip has no credentials syntax; IAX2 does).
+  if (techUpper === 'SIP' && slash < 0 && rest.includes('@')) {
+    const at = rest.indexOf('@');
+    setNumber(target, rest.slice(0, at));
+    target.endpoint = rest.slice(at + 1);
     return target;
   }
 
