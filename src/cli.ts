@@ -2,13 +2,16 @@
 /** `tollgate` command line: one file per command under src/commands/, registered here. */
 import { Command } from 'commander';
 import { registerClassifyCommand } from './commands/classify.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerReplayCommand } from './commands/replay.js';
+import { registerRunCommand } from './commands/run.js';
 
 const program = new Command()
   .name('tollgate')
   .description('Real-time toll-fraud guard for Asterisk PBXs')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerClassifyCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerClassifyCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -3,6 +3,7 @@
  * on a slow machine; the figures are for people to read and compare.
  */
 import { benchClassify } from './classify.js';
+import { benchCodec } from './codec.js';
 import { memoryRows, printSection } from './report.js';
 
 interface BenchSection {
@@ -10,7 +11,10 @@ interface BenchSection {
   run: () => Promise<void>;
 }
 
-const sections: BenchSection[] = [{ title: 'destination classification', run: benchClassify }];
+const sections: BenchSection[] = [
+  { title: 'AMI codec', run: benchCodec },
+  { title: 'destination classification', run: benchClassify },
+];
 
 async function main(): Promise<void> {
   const only = process.argv[2];

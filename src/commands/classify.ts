@@ -5,19 +5,17 @@
  *   rate table    --rates <csv>, else $TOLLGATE_RATES, else the shipped config/rates.example.csv
  *   risk lists    --lists <dir>, else the shipped policies/lists
  */
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import { packagePath } from '../paths.js';
 import { createClassifier, loadRiskLists } from '../numbers/index.js';
 import type { Classification } from '../numbers/index.js';
 import { RateTable, assumedRate, callCost, formatMicros, loadRateTable } from '../rates/index.js';
 import type { Rate, RateQuote } from '../rates/index.js';
 
 /** Package root: this file is src/commands/classify.ts or dist/commands/classify.js. */
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DEFAULT_RATES_FILE = resolve(PACKAGE_ROOT, 'config', 'rates.example.csv');
-export const DEFAULT_LISTS_DIR = resolve(PACKAGE_ROOT, 'policies', 'lists');
+export const DEFAULT_RATES_FILE = packagePath('config', 'rates.example.csv');
+export const DEFAULT_LISTS_DIR = packagePath('policies', 'lists');
 
 export interface ClassifyCommandOptions {
   country?: string;

@@ -19,12 +19,12 @@
  * country code; `#` starts a comment line.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, extname, join } from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node, Pair } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { packagePath } from '../paths.js';
 import { parseCsvTable } from '../rates/csv.js';
 import { RISK_LEVELS, isRiskLevel, riskRank } from './types.js';
 import type { RiskLevel } from './types.js';
@@ -95,7 +95,7 @@ function push<V>(map: Map<string, V[]>, key: string, value: V): void {
 
 /** Directory of the shipped lists: `<package root>/policies/lists` (this file is src/numbers/ or dist/numbers/). */
 export function defaultRiskListDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies', 'lists');
+  return packagePath('policies', 'lists');
 }
 
 const LIST_EXTENSIONS = new Set(['.yaml', '.yml', '.csv']);
