@@ -5,13 +5,13 @@
  * Messages without any of these happen "at the time of the previous one". Time never goes back.
  */
 import type { AmiMessage } from '../ami/message.js';
+import { eventTime, eventTvOffsetMinutes } from '../ami/time.js';
 import type { ManualClock } from '../clock.js';
 
 const UNIQUEID_EPOCH = /(?:^|[^\d])(\d{9,11})\.\d+$/;
-const TV_OFFSET = /([+-])(\d{2}):?(\d{2})$/;
 
 export class EventTimeline {
-  /** The PBX's UTC offset in minutes, learned from EventTV; CDR times are written in it. */
+  /** The PBX's UTC offset in minutes, learnt from EventTV; CDR times are written in it. */
   private utcOffsetMinutes: number | undefined;
 
   constructor(private readonly clock: ManualClock) {}
@@ -24,18 +24,10 @@ export class EventTimeline {
   }
 
   private explicitTime(message: AmiMessage): number | undefined {
-    const timestamp = message.get('Timestamp');
-    if (timestamp) {
-      const seconds = Number(timestamp);
-      if (Number.isFinite(seconds) && seconds > 0) return Math.round(seconds * 1000);
-    }
     const eventTv = message.get('EventTV');
-    if (eventTv) {
-      const offset = TV_OFFSET.exec(eventTv);
-      if (offset) this.utcOffsetMinutes = (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
-      const ms = Date.parse(eventTv.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-      if (Number.isFinite(ms)) return ms;
-    }
+    if (eventTv) this.utcOffsetMinutes = eventTvOffsetMinutes(eventTv) ?? this.utcOffsetMinutes;
+    const own = eventTime(message);
+    if (own !== undefined) return Math.round(own);
     if (message.name === 'Cdr' && this.utcOffsetMinutes !== undefined) {
       const end = message.get('EndTime');
       const ms = end ? Date.parse(`${end.replace(' ', 'T')}Z`) : NaN;

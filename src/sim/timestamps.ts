@@ -4,7 +4,8 @@
  */
 import { AmiMessage, type AmiField } from '../ami/message.js';
 
-const EVENT_TV = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:Z|([+-])(\d{2}):?(\d{2}))?$/;
+export { eventTime, parseEpochMicros, parseEventTv } from '../ami/time.js';
+
 /** A failed login's SessionTV: left alone when times are rewritten. */
 const EPOCH_TV = '1970-01-01T00:00:00.000+0000';
 
@@ -18,34 +19,6 @@ export function formatEpochMicros(ms: number): string {
   const micros = Math.round(ms * 1000);
   const seconds = Math.floor(micros / 1_000_000);
   return `${seconds}.${String(micros - seconds * 1_000_000).padStart(6, '0')}`;
-}
-
-/** ms since the epoch from a `Timestamp:` value, or undefined when it is not one. */
-export function parseEpochMicros(value: string): number | undefined {
-  if (!/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
-  return Number(value.trim()) * 1000;
-}
-
-/** ms since the epoch from an `EventTV:` value, or undefined when it is not one. */
-export function parseEventTv(value: string): number | undefined {
-  const match = EVENT_TV.exec(value.trim());
-  if (!match) return undefined;
-  const [, year, month, day, hour, minute, second, fraction, sign, offsetHours, offsetMinutes] = match;
-  const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
-  const fractionMs = fraction ? Number(`0.${fraction}`) * 1000 : 0;
-  const offsetMs = sign ? (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000 : 0;
-  return utc + fractionMs - offsetMs;
-}
-
-/** The time an event carries: its `Timestamp:`, else its `EventTV:`, else undefined. */
-export function eventTime(message: AmiMessage): number | undefined {
-  const timestamp = message.get('Timestamp');
-  if (timestamp !== undefined) {
-    const ms = parseEpochMicros(timestamp);
-    if (ms !== undefined) return ms;
-  }
-  const eventTv = message.get('EventTV');
-  return eventTv !== undefined ? parseEventTv(eventTv) : undefined;
 }
 
 /**
