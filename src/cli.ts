@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerClassifyCommand } from './commands/classify.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDeriveCommand } from './commands/derive.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerRunCommand } from './commands/run.js';
 
@@ -11,7 +12,7 @@ const program = new Command()
   .description('Real-time toll-fraud guard for Asterisk PBXs')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerClassifyCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerClassifyCommand, registerDeriveCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,27 +1,52 @@
 /**
- * Offline replay of an AMI transcript: the same normaliser and call table as the live agent,
- * driven by event time instead of the wall clock, so the output is the same on every run.
+ * Offline replay of an AMI transcript: the same normaliser, call table, policy engine and decider as
+ * the live agent, driven by event time instead of the wall clock, so the output is the same on
+ * every run. Time passes between events in one-second ticks while calls are up (budgets accrue,
+ * durations grow), exactly as the live agent's timer does.
  */
 import { EventTimeline } from './calls/event-time.js';
 import type { DomainEvent } from './calls/events.js';
 import { CallTable, TrunkRegistry, type CallChange } from './calls/table.js';
 import { CallTracker } from './calls/tracker.js';
 import { ManualClock } from './clock.js';
-import { parseTranscript } from './sim/transcript.js';
+import { Decider, type Decision } from './decide/decider.js';
+import { LockTable } from './decide/locks.js';
+import type { Classifier } from './numbers/index.js';
+import { PolicyEngine, type LoadedPolicy } from './policy/engine.js';
+import type { CostEntry, Finding, LockInfo, PolicyMode } from './policy/types.js';
+import { Pipeline } from './pipeline.js';
+import { RateTable } from './rates/index.js';
 import { TimelineReport, type TimelineOptions } from './report/timeline.js';
+import { parseTranscript } from './sim/transcript.js';
 
 export interface ReplayOptions extends TimelineOptions {
   trunks?: string[];
+  /** Policies to run; without them the replay only rebuilds the call timeline. */
+  policies?: readonly LoadedPolicy[];
+  classifier?: Classifier;
+  rates?: RateTable;
+  /** Global mode (`simulate` = dry run). @default 'enforce' */
+  mode?: PolicyMode;
+  /** Tick period while calls are up. @default 1000 */
+  tickMs?: number;
+  /** Time zone for policies that do not name one (config `timezone`). @default 'UTC' */
+  timezone?: string;
+  /** Endpoints already locked when the transcript begins. */
+  locks?: LockInfo[];
 }
 
 export interface ReplayResult {
-  /** Timeline lines, in event order. */
+  /** Timeline lines, in event order (with findings and decisions when policies ran). */
   lines: string[];
   summary: string[];
   /** Machine-readable records, one per timeline entry (for `--json`). */
   records: Record<string, unknown>[];
+  findings: Finding[];
+  decisions: Decision[];
+  committed: CostEntry[];
   table: CallTable;
   tracker: CallTracker;
+  engine?: PolicyEngine;
   /** Event time of the last event. */
   endedAt: number;
 }
@@ -33,13 +58,138 @@ export function replayTranscript(bytes: Buffer | string, options: ReplayOptions 
   const tracker = new CallTracker({ table, clock });
   const report = new TimelineReport(options);
   const records: Record<string, unknown>[] = [];
+  const findings: Finding[] = [];
+  const decisions: Decision[] = [];
+  const committed: CostEntry[] = [];
   const mask = options.mask ?? ((number: string | undefined) => number ?? '');
-  tracker.on('event', (event, changes) => {
-    report.add(event, changes);
-    records.push(...toRecords(event, changes, mask));
-  });
-  for (const entry of parseTranscript(bytes)) tracker.ingest(entry.message, timeline.timeOf(entry.message));
-  return { lines: report.text ? report.text.split('\n') : [], summary: report.summary(clock.now()), records, table, tracker, endedAt: clock.now() };
+
+  let pipeline: Pipeline | undefined;
+  let engine: PolicyEngine | undefined;
+  if (options.policies) {
+    if (!options.classifier) throw new Error('replayTranscript: policies need a classifier');
+    const locks = new LockTable();
+    for (const lock of options.locks ?? []) locks.lock(lock);
+    engine = new PolicyEngine({
+      policies: options.policies,
+      classifier: options.classifier,
+      rates: options.rates ?? new RateTable([]),
+      clock,
+      locks,
+      environment: { timezone: options.timezone ?? 'UTC' },
+    });
+    const decider = new Decider({ mode: options.mode ?? 'enforce' });
+    pipeline = new Pipeline({ tracker, engine, decider, clock });
+    pipeline.onResult((result) => {
+      if (result.event) {
+        report.add(result.event, result.changes);
+        records.push(...toRecords(result.event, result.changes, mask));
+      } else if (result.changes.length > 0) {
+        report.addChanges(result.changes);
+      }
+      report.addVerdicts(result.findings, result.decisions);
+      records.push(...result.findings.map((finding) => findingRecord(finding, mask)), ...result.decisions.map((decision) => decisionRecord(decision, mask)));
+      findings.push(...result.findings);
+      decisions.push(...result.decisions);
+      committed.push(...result.committed);
+      // What an enforced lock does live (the store and AstDB), replay does in memory: later calls see it.
+      for (const decision of result.decisions) {
+        if (decision.action === 'lock' && decision.mode === 'enforce' && decision.target.endpoint) {
+          locks.lock({ endpoint: decision.target.endpoint, since: decision.at, reason: decision.finding.message, policy: decision.policy });
+        }
+      }
+    });
+  } else {
+    tracker.on('event', (event, changes) => {
+      report.add(event, changes);
+      records.push(...toRecords(event, changes, mask));
+    });
+  }
+
+  const tickMs = options.tickMs ?? 1000;
+  let lastTick: number | undefined;
+  for (const entry of parseTranscript(bytes)) {
+    const explicit = timeline.explicitTime(entry.message);
+    if (pipeline && explicit !== undefined) {
+      if (lastTick === undefined || table.liveCallCount === 0) lastTick = Math.floor(explicit / tickMs) * tickMs;
+      while (lastTick + tickMs <= explicit && table.liveCallCount > 0) {
+        lastTick += tickMs;
+        clock.advanceTo(lastTick);
+        pipeline.tick();
+      }
+    }
+    tracker.ingest(entry.message, timeline.timeOf(entry.message));
+  }
+  const result: ReplayResult = {
+    lines: report.text ? report.text.split('\n') : [],
+    summary: report.summary(clock.now()),
+    records,
+    findings,
+    decisions,
+    committed,
+    table,
+    tracker,
+    endedAt: clock.now(),
+  };
+  if (engine) result.engine = engine;
+  return result;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** JSON for one finding: the fields scripts need first, the rest after. */
+export function findingRecord(finding: Finding, mask: (number: string | undefined) => string): Record<string, unknown> {
+  const call = finding.call;
+  return {
+    kind: 'finding',
+    policy: finding.policy,
+    action: finding.actions.join('+'),
+    mode: finding.mode,
+    endpoint: finding.endpoint ?? call?.endpoint,
+    channel: call?.channel,
+    uniqueid: call?.uniqueid,
+    linkedid: call?.linkedid,
+    dialled: call?.dialled !== undefined ? mask(call.dialled) : undefined,
+    e164: call?.e164 !== undefined ? mask(call.e164) : undefined,
+    at: iso(finding.at),
+    policyKind: finding.kind,
+    level: finding.level,
+    severity: finding.severity,
+    actions: finding.actions,
+    scope: finding.scope,
+    ip: finding.ip,
+    account: finding.account,
+    country: call?.country,
+    numberType: call?.numberType,
+    risk: call?.risk,
+    message: finding.message,
+    evidence: finding.evidence,
+  };
+}
+
+export function decisionRecord(decision: Decision, mask: (number: string | undefined) => string): Record<string, unknown> {
+  const call = decision.finding.call;
+  return {
+    kind: 'decision',
+    policy: decision.policy,
+    action: decision.action,
+    mode: decision.mode,
+    endpoint: decision.target.endpoint ?? call?.endpoint,
+    channel: call?.channel,
+    uniqueid: call?.uniqueid,
+    linkedid: decision.target.linkedid ?? call?.linkedid,
+    dialled: call?.dialled !== undefined ? mask(call.dialled) : undefined,
+    e164: call?.e164 !== undefined ? mask(call.e164) : undefined,
+    at: iso(decision.at),
+    id: decision.id,
+    incident: decision.incident,
+    severity: decision.severity,
+    level: decision.level,
+    channels: decision.target.channels,
+    ip: decision.target.ip,
+    followUp: decision.followUp,
+  };
 }
 
 function toRecords(event: DomainEvent, changes: CallChange[], mask: (number: string | undefined) => string): Record<string, unknown>[] {
@@ -47,7 +197,7 @@ function toRecords(event: DomainEvent, changes: CallChange[], mask: (number: str
   if (event.type === 'security') {
     records.push({
       kind: 'security',
-      at: new Date(event.at).toISOString(),
+      at: iso(event.at),
       event: event.kind,
       service: event.service,
       account: event.accountId,
@@ -61,7 +211,7 @@ function toRecords(event: DomainEvent, changes: CallChange[], mask: (number: str
     const call = change.call;
     const record: Record<string, unknown> = {
       kind: change.kind,
-      at: new Date(change.at).toISOString(),
+      at: iso(change.at),
       linkedid: call.linkedid,
       endpoint: call.sourceEndpoint,
       channel: call.origin.channel,

@@ -23,7 +23,8 @@ export class EventTimeline {
     return this.clock.now();
   }
 
-  private explicitTime(message: AmiMessage): number | undefined {
+  /** The time this message carries, if any, without moving the clock. */
+  explicitTime(message: AmiMessage): number | undefined {
     const eventTv = message.get('EventTV');
     if (eventTv) this.utcOffsetMinutes = eventTvOffsetMinutes(eventTv) ?? this.utcOffsetMinutes;
     const own = eventTime(message);

@@ -121,8 +121,13 @@ export class Call {
     return (this.dials.find((dial) => dial.trunk !== undefined) ?? this.dials[0])?.destChannel;
   }
 
+  /** The call came in from a trunk (a carrier), not from a phone or an Originate. */
+  get fromTrunk(): boolean {
+    return this.trunks.isTrunk(this.origin.endpoint) && !this.originated;
+  }
+
   get direction(): CallDirection {
-    const fromTrunk = this.trunks.isTrunk(this.origin.endpoint) && !this.originated;
+    const fromTrunk = this.fromTrunk;
     const toTrunk = this.dials.some((dial) => dial.trunk !== undefined);
     if (fromTrunk) return toTrunk ? 'transit' : 'inbound';
     if (toTrunk) return 'outbound';

@@ -1,4 +1,6 @@
 /** Pieces shared by the commands: configuration loading with readable errors, number descriptions. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { createClassifier, loadRiskLists, type Classification, type Classifier } from '../numbers/index.js';
 import type { TollgateConfig } from '../config/schema.js';
@@ -16,9 +18,10 @@ export function classifierFor(config: TollgateConfig): Classifier {
   return createClassifier({ numbering: config.numbering, riskLists: loadRiskLists(riskListDir(config)) });
 }
 
-/** policies/lists under the configured policy directory when it exists, else the shipped lists. */
+/** `lists/` under the configured policy directory when it has one, else the shipped lists. */
 export function riskListDir(config: TollgateConfig): string {
-  return config.policies.dir ? `${config.policies.dir}/lists` : packagePath('policies', 'lists');
+  const own = join(config.policies.dir, 'lists');
+  return existsSync(own) ? own : packagePath('policies', 'lists');
 }
 
 /** `CU FIXED_LINE international, risk high` — a few words about a classified number. */

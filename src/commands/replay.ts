@@ -1,16 +1,22 @@
 /**
  * `tollgate replay <transcript>`: the call timeline of a raw AMI capture — calls, endpoints,
- * destinations, durations, security events — computed from event time, identical on every run.
+ * destinations, durations, security events — and, with --policies, what every policy found and
+ * what would have been done, all computed from event time: identical on every run.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { loadPoliciesOrThrow } from '../policy/loader.js';
 import { numberMasker } from '../privacy.js';
-import { replayTranscript } from '../replay.js';
+import { rateTableFromConfig } from '../rates/index.js';
+import { replayTranscript, type ReplayOptions } from '../replay.js';
 import { classifierFor, configFromOptions, describeClassification } from './common.js';
 
-interface ReplayCommandOptions {
+export interface ReplayCommandOptions {
   config?: string;
   country?: string;
+  policies?: string;
+  rates?: string;
+  dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
   mask?: boolean;
@@ -19,11 +25,14 @@ interface ReplayCommandOptions {
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .description('print the call timeline of an AMI transcript (a raw capture of what Asterisk sent)')
+    .description('print the call timeline of an AMI transcript (a raw capture of what Asterisk sent); with --policies, the findings and decisions too')
     .argument('<transcript>', 'file with raw AMI bytes, e.g. a capture made with `nc 127.0.0.1 5038 | tee capture.ami`')
-    .option('-c, --config <file>', 'configuration file (numbering plan, trunks, privacy)')
+    .option('-c, --config <file>', 'configuration file (numbering plan, trunks, rates, privacy)')
+    .option('--policies <dir>', 'evaluate the policies in this directory')
+    .option('--rates <csv>', 'rate table (overrides the configuration)')
     .option('--country <code>', 'home country of the PBX (overrides the configuration)')
-    .option('--json', 'one JSON object per line')
+    .option('--dry-run', 'treat every policy as simulate')
+    .option('--json', 'one JSON object per line (calls, security events, findings, decisions)')
     .option('--verbose', 'also show ChallengeSent security events')
     .option('--mask', 'mask phone numbers (as privacy.maskNumbers does)')
     .action((transcript: string, options: ReplayCommandOptions) => {
@@ -34,12 +43,20 @@ export function registerReplayCommand(program: Command): void {
 export function replayForDisplay(bytes: Buffer, options: ReplayCommandOptions): string[] {
   const { config } = configFromOptions(options);
   const classifier = classifierFor(config);
-  const result = replayTranscript(bytes, {
+  const replay: ReplayOptions = {
     trunks: config.trunks,
     verbose: options.verbose ?? false,
     mask: numberMasker(options.mask ?? config.privacy.maskNumbers),
     describeNumber: (number) => describeClassification(classifier.classify(number)),
-  });
+    classifier,
+    mode: options.dryRun ? 'simulate' : config.mode,
+    timezone: config.timezone,
+  };
+  if (options.policies) {
+    replay.policies = loadPoliciesOrThrow(options.policies);
+    replay.rates = rateTableFromConfig(options.rates ? { ...config.rates, file: options.rates } : config.rates);
+  }
+  const result = replayTranscript(bytes, replay);
   if (options.json) return result.records.map((record) => JSON.stringify(record));
   return [...result.lines, '', ...result.summary];
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { numberingConfigSchema } from '../numbers/config.js';
 import { ratesConfigSchema } from '../rates/config.js';
+import { timezoneField } from '../policy/schema.js';
 
 const port = z.number().int().min(1).max(65_535);
 const duration = (fallback: number) => z.number().int().min(0).max(86_400_000).default(fallback);
@@ -45,6 +46,8 @@ export const ariConfigSchema = z.object({
 export const configSchema = z.object({
   ami: amiConfigSchema.default(amiConfigSchema.parse({})),
   ari: ariConfigSchema.default(ariConfigSchema.parse({})),
+  /** IANA time zone for policy time windows and calendar-day budgets when a policy does not name one. */
+  timezone: timezoneField.default('UTC'),
   /** `simulate` is the global dry run: every policy only reports what it would do. */
   mode: z.enum(['enforce', 'simulate']).default('enforce'),
   numbering: numberingConfigSchema.default(numberingConfigSchema.parse({})),

@@ -4,6 +4,8 @@
  */
 import type { DomainEvent, SecurityEvent } from '../calls/events.js';
 import type { Call, CallChange } from '../calls/table.js';
+import type { Decision } from '../decide/decider.js';
+import type { Finding } from '../policy/types.js';
 
 export interface TimelineOptions {
   /** Extra words about a dialled number (country, type, rate) — from the classifier when available. */
@@ -23,6 +25,8 @@ export class TimelineReport {
   private readonly calls = new Map<string, CallSummary>();
   private readonly securityCounts = new Map<string, number>();
   private readonly failuresBySource = new Map<string, number>();
+  private readonly findingCounts = new Map<string, number>();
+  private readonly decisionCounts = new Map<string, number>();
   private live = 0;
   private peak = 0;
   private readonly mask: (number: string | undefined) => string;
@@ -56,6 +60,18 @@ export class TimelineReport {
     return produced;
   }
 
+  /** Records what the policies found and what was decided; returns the lines. */
+  addVerdicts(findings: readonly Finding[], decisions: readonly Decision[]): string[] {
+    const produced = [...findings.map((finding) => this.findingLine(finding)), ...decisions.map((decision) => this.decisionLine(decision))];
+    for (const finding of findings) this.findingCounts.set(finding.policy, (this.findingCounts.get(finding.policy) ?? 0) + 1);
+    for (const decision of decisions) {
+      const key = `${decision.action}${decision.mode === 'simulate' ? ' (simulated)' : ''}`;
+      this.decisionCounts.set(key, (this.decisionCounts.get(key) ?? 0) + 1);
+    }
+    this.lines.push(...produced);
+    return produced;
+  }
+
   get text(): string {
     return this.lines.join('\n');
   }
@@ -75,6 +91,8 @@ export class TimelineReport {
       `  security events: ${sum(this.securityCounts)}${this.securityCounts.size > 0 ? ` — ${formatCounts(this.securityCounts)}` : ''}`,
     ];
     if (this.failuresBySource.size > 0) lines.push(`  failed authentications by source: ${formatCounts(this.failuresBySource)}`);
+    if (this.findingCounts.size > 0) lines.push(`  findings by policy: ${formatCounts(this.findingCounts)}`);
+    if (this.decisionCounts.size > 0) lines.push(`  decisions: ${formatCounts(this.decisionCounts)}`);
     return lines;
   }
 
@@ -114,6 +132,30 @@ export class TimelineReport {
       default:
         return undefined;
     }
+  }
+
+  private findingLine(finding: Finding): string {
+    return `${time(finding.at)}  FINDING   ${finding.policy} [${finding.severity}, ${finding.level}${finding.mode === 'simulate' ? ', simulate' : ''}] ${this.maskText(finding.message)}`;
+  }
+
+  private decisionLine(decision: Decision): string {
+    const target = decision.target;
+    const what =
+      decision.action === 'hangup'
+        ? `hang up ${target.channels?.join(', ')}`
+        : decision.action === 'lock'
+          ? `lock endpoint ${target.endpoint}`
+          : decision.action === 'firewall'
+            ? `block ${target.ip} at the firewall`
+            : `alert${decision.followUp ? ' (follow-up)' : ''}`;
+    const mode = decision.mode === 'simulate' ? 'SIMULATED: would ' : '';
+    return `${time(decision.at)}  DECISION  ${mode}${what} — policy ${decision.policy}, incident ${decision.incident}`;
+  }
+
+  /** Finding messages quote dialled numbers; mask them like every other number. */
+  private maskText(text: string): string {
+    if (!this.options.mask) return text;
+    return text.replace(/\+?\d{6,}/g, (number) => this.mask(number));
   }
 
   private securityLine(event: SecurityEvent): string {

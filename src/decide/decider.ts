@@ -1,0 +1,198 @@
+/**
+ * Findings → decisions. Applies the mode (a simulated policy, or the global dry run, decides
+ * "would hang up" and nothing acts), groups findings into incidents (one per policy + scope while
+ * it is active, updated as it grows), and deduplicates so that an attack produces one mail per
+ * incident (plus a follow-up when it escalates), one hang-up per offending call, one lock per
+ * endpoint and one firewall entry per address.
+ */
+import { ExpiringMap } from '../policy/state.js';
+import { severityRank, type Finding, type PolicyAction, type PolicyMode, type Severity } from '../policy/types.js';
+
+export interface DecisionTarget {
+  linkedid?: string;
+  /** Channels to hang up (every live channel of the call). */
+  channels?: string[];
+  endpoint?: string;
+  ip?: string;
+}
+
+export interface Decision {
+  /** `<incident>/<n>`: unique, stable in replay. */
+  id: string;
+  incident: string;
+  action: PolicyAction;
+  /** After the global switch: `simulate` means report only. */
+  mode: PolicyMode;
+  policy: string;
+  kind: string;
+  severity: Severity;
+  level: string;
+  at: number;
+  finding: Finding;
+  target: DecisionTarget;
+  /** An alert about an incident that was already reported (it escalated). */
+  followUp: boolean;
+}
+
+export interface Incident {
+  id: string;
+  policy: string;
+  scope: string;
+  firstAt: number;
+  lastAt: number;
+  findings: number;
+  severity: Severity;
+  levels: string[];
+  calls: string[];
+  /** The finding that opened it and the latest one. */
+  first: Finding;
+  latest: Finding;
+  /** What was decided within it, by dedupe key. */
+  decided: Set<string>;
+  sequence: number;
+}
+
+export interface DeciderOptions {
+  /** `simulate` turns every decision into a report. @default 'enforce' */
+  mode?: PolicyMode;
+  /** An incident closes after this long without a new finding. @default 30 min */
+  incidentQuietMs?: number;
+  /** Called when an incident opens or grows (the store persists it). */
+  onIncident?: (incident: Incident, finding: Finding) => void;
+}
+
+export class Decider {
+  private readonly incidents: ExpiringMap<string, Incident>;
+  private readonly quietMs: number;
+  mode: PolicyMode;
+
+  constructor(private readonly options: DeciderOptions = {}) {
+    this.mode = options.mode ?? 'enforce';
+    this.quietMs = options.incidentQuietMs ?? 30 * 60_000;
+    this.incidents = new ExpiringMap(this.quietMs, 50_000);
+  }
+
+  /** Open incidents (most recently active last). */
+  openIncidents(now: number): Incident[] {
+    return [...this.incidents.values(now)].map(([, incident]) => incident);
+  }
+
+  decide(findings: readonly Finding[]): Decision[] {
+    const decisions: Decision[] = [];
+    for (const finding of findings) {
+      const incident = this.incidentFor(finding);
+      for (const action of finding.actions) {
+        const decision = this.decideAction(incident, finding, action);
+        if (decision) decisions.push(decision);
+      }
+    }
+    return decisions;
+  }
+
+  private incidentFor(finding: Finding): Incident {
+    const key = `${finding.policy}|${finding.scope}`;
+    let incident = this.incidents.get(key, finding.at);
+    if (!incident) {
+      incident = {
+        id: incidentId(finding),
+        policy: finding.policy,
+        scope: finding.scope,
+        firstAt: finding.at,
+        lastAt: finding.at,
+        findings: 0,
+        severity: finding.severity,
+        levels: [],
+        calls: [],
+        first: finding,
+        latest: finding,
+        decided: new Set(),
+        sequence: 0,
+      };
+    }
+    incident.findings++;
+    incident.lastAt = finding.at;
+    incident.latest = finding;
+    if (severityRank(finding.severity) > severityRank(incident.severity)) incident.severity = finding.severity;
+    if (!incident.levels.includes(finding.level)) incident.levels.push(finding.level);
+    if (finding.call && !incident.calls.includes(finding.call.linkedid)) incident.calls.push(finding.call.linkedid);
+    this.incidents.set(key, incident, finding.at);
+    this.options.onIncident?.(incident, finding);
+    return incident;
+  }
+
+  private decideAction(incident: Incident, finding: Finding, action: PolicyAction): Decision | undefined {
+    const target: DecisionTarget = {};
+    let dedupe: string;
+    switch (action) {
+      case 'hangup':
+        if (!finding.call || finding.call.channels.length === 0) return undefined;
+        target.linkedid = finding.call.linkedid;
+        target.channels = finding.call.channels;
+        dedupe = `hangup:${finding.call.linkedid}`;
+        break;
+      case 'lock': {
+        const endpoint = finding.endpoint ?? finding.call?.endpoint;
+        if (!endpoint) return undefined;
+        target.endpoint = endpoint;
+        dedupe = `lock:${endpoint}`;
+        break;
+      }
+      case 'firewall':
+        if (!finding.ip) return undefined;
+        target.ip = finding.ip;
+        dedupe = `firewall:${finding.ip}`;
+        break;
+      case 'alert':
+        // One mail when the incident opens, one more for each new level or a higher severity.
+        dedupe = `alert:${finding.level}:${finding.severity}`;
+        if (finding.call) target.linkedid = finding.call.linkedid;
+        break;
+    }
+    if (incident.decided.has(dedupe)) return undefined;
+    const followUp = action === 'alert' && [...incident.decided].some((key) => key.startsWith('alert:'));
+    if (action === 'alert' && followUp && !this.escalates(incident, finding)) {
+      incident.decided.add(dedupe);
+      return undefined;
+    }
+    incident.decided.add(dedupe);
+    if (finding.endpoint) target.endpoint ??= finding.endpoint;
+    if (finding.ip) target.ip ??= finding.ip;
+    return {
+      id: `${incident.id}/${++incident.sequence}`,
+      incident: incident.id,
+      action,
+      mode: this.mode === 'simulate' ? 'simulate' : finding.mode,
+      policy: finding.policy,
+      kind: finding.kind,
+      severity: finding.severity,
+      level: finding.level,
+      at: finding.at,
+      finding,
+      target,
+      followUp,
+    };
+  }
+
+  /** A follow-up mail is worth sending when the incident reached a new level or a higher severity. */
+  private escalates(incident: Incident, finding: Finding): boolean {
+    const alerted = [...incident.decided].filter((key) => key.startsWith('alert:'));
+    const levels = new Set(alerted.map((key) => key.split(':')[1]));
+    const severities = alerted.map((key) => key.split(':')[2] as Severity);
+    return !levels.has(finding.level) || severities.every((severity) => severityRank(finding.severity) > severityRank(severity));
+  }
+}
+
+/** `20261121-110425-block-premium-1a2b`: sorts by time, names the policy, stable in replay. */
+function incidentId(finding: Finding): string {
+  const stamp = new Date(finding.at).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${finding.policy}-${fnv1a(finding.scope).toString(36).slice(0, 4)}`;
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}

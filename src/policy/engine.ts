@@ -1,0 +1,258 @@
+/**
+ * The policy engine: (input, call table, clock) → findings. Pure apart from the policies' own
+ * bounded state: no I/O, no wall clock (time comes from the Clock: event time in replay, so the same
+ * transcript always gives the same findings).
+ *
+ * The hard safety rule lives here, in one place: a finding about a call that reaches an emergency
+ * number is dropped, whatever the policy — emergency calls are never blocked and never hung up.
+ */
+import type { Call, CallTable } from '../calls/table.js';
+import type { Clock } from '../clock.js';
+import type { Classification, Classifier } from '../numbers/index.js';
+import type { Rate, RateTable } from '../rates/index.js';
+import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
+import type { BasePolicy } from './schema.js';
+import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LockView, PolicyInstance, PolicyMode } from './types.js';
+
+/** A validated policy from a file, ready to instantiate. */
+export interface LoadedPolicy {
+  definition: BasePolicy & Record<string, unknown>;
+  file: string;
+  kind: AnyPolicyKind;
+}
+
+export interface EngineOptions {
+  policies: readonly LoadedPolicy[];
+  classifier: Classifier;
+  rates: RateTable;
+  clock: Clock;
+  locks?: LockView;
+  /** Defaults for policies that do not set them. @default { timezone: 'UTC', currency: the rate table's } */
+  environment?: Partial<PolicyEnvironment>;
+  /** A policy threw: the engine goes on with the others; the owner logs it. */
+  onPolicyError?: (policy: string, error: unknown) => void;
+}
+
+export interface EngineResult {
+  findings: Finding[];
+  /** Costs of outbound dials that ended in this input (for the spend ledger). */
+  committed: CostEntry[];
+}
+
+export interface EngineStats {
+  evaluations: number;
+  findings: number;
+  policyErrors: number;
+  /** Findings dropped because the call reaches an emergency number. */
+  emergencyExempted: number;
+}
+
+const NO_LOCKS: LockView = { lockOf: () => undefined };
+
+interface Slot {
+  policy: LoadedPolicy;
+  instance: PolicyInstance;
+  fingerprint: string;
+}
+
+export class PolicyEngine {
+  readonly stats: EngineStats = { evaluations: 0, findings: 0, policyErrors: 0, emergencyExempted: 0 };
+  private slots: Slot[] = [];
+  private readonly classifier: Classifier;
+  private readonly rates: RateTable;
+  private readonly clock: Clock;
+  private readonly locks: LockView;
+  private readonly onPolicyError: ((policy: string, error: unknown) => void) | undefined;
+  private readonly environment: PolicyEnvironment;
+
+  constructor(options: EngineOptions) {
+    this.classifier = options.classifier;
+    this.rates = options.rates;
+    this.clock = options.clock;
+    this.locks = options.locks ?? NO_LOCKS;
+    this.onPolicyError = options.onPolicyError;
+    this.environment = { timezone: options.environment?.timezone ?? 'UTC', currency: options.environment?.currency ?? options.rates.currency ?? 'USD' };
+    this.setPolicies(options.policies);
+  }
+
+  get policies(): LoadedPolicy[] {
+    return this.slots.map((slot) => slot.policy);
+  }
+
+  /**
+   * Installs a new policy set. A policy whose definition did not change keeps its instance, and so
+   * its state (counters, buckets, budgets): a reload must not forget an attack in progress.
+   */
+  setPolicies(policies: readonly LoadedPolicy[]): void {
+    const previous = new Map(this.slots.map((slot) => [slot.fingerprint, slot]));
+    this.slots = policies
+      .filter((policy) => policy.definition.enabled)
+      .map((policy) => {
+        const fingerprint = `${policy.definition.kind}:${JSON.stringify(policy.definition)}`;
+        const kept = previous.get(fingerprint);
+        if (kept) return { ...kept, policy };
+        return { policy, instance: policy.kind.create(policy.definition, this.environment), fingerprint };
+      });
+  }
+
+  /** Gives spend history (from the store, after a restart) to every policy that keeps budgets. */
+  restoreCosts(entries: Iterable<CostEntry>): void {
+    for (const entry of entries) for (const slot of this.slots) slot.instance.restoreCost?.(entry);
+  }
+
+  /** The facts policies would see for a call now (for the CLI and mail). */
+  factsOf(call: Call): CallFacts {
+    return this.computeFacts(call);
+  }
+
+  evaluate(input: EngineInput, table: CallTable): EngineResult {
+    this.stats.evaluations++;
+    const now = this.clock.now();
+    const factsCache = new Map<Call, CallFacts>();
+    const facts = (call: Call): CallFacts => {
+      let cached = factsCache.get(call);
+      if (!cached) {
+        cached = this.computeFacts(call);
+        factsCache.set(call, cached);
+      }
+      return cached;
+    };
+    const changes = input.type === 'tick' ? [] : input.changes;
+    const committed: CostEntry[] = [];
+    for (const change of changes) {
+      if (change.kind !== 'dial.ended' || change.dial.trunk === undefined || change.dial.answeredAt === undefined) continue;
+      const entry = this.costOf(change.call, change.dial, change.at);
+      if (entry) committed.push(entry);
+    }
+    const context: EvalContext = {
+      input,
+      now,
+      table,
+      rates: this.rates,
+      locks: this.locks,
+      facts,
+      classify: (number) => this.classifier.classify(number),
+      liveCost: (call) => this.liveCost(call, now),
+      committed,
+      changes,
+    };
+    const findings: Finding[] = [];
+    for (const slot of this.slots) {
+      let produced: Finding[];
+      try {
+        produced = slot.instance.evaluate(context);
+      } catch (error) {
+        this.stats.policyErrors++;
+        this.onPolicyError?.(slot.policy.definition.id, error);
+        continue;
+      }
+      for (const finding of produced) {
+        const call = finding.call ? table.getCall(finding.call.linkedid) : undefined;
+        if (call && facts(call).emergency) {
+          this.stats.emergencyExempted++;
+          continue;
+        }
+        findings.push(finding);
+      }
+    }
+    this.stats.findings += findings.length;
+    return { findings, committed };
+  }
+
+  /** Policy mode after the global switch: `simulate` everywhere wins. */
+  static effectiveMode(finding: Finding, global: PolicyMode): PolicyMode {
+    return global === 'simulate' ? 'simulate' : finding.mode;
+  }
+
+  private computeFacts(call: Call): CallFacts {
+    const origin = call.origin;
+    const dialled = call.dialled;
+    const classification = dialled !== undefined ? this.classifier.classify(dialled) : undefined;
+    let direction: CallFacts['direction'] = call.direction;
+    const fromTrunk = call.fromTrunk;
+    // A phone's call still in the dialplan, to an outside number, is outbound for policies: blocking
+    // it before the trunk is even dialled costs nothing.
+    if (direction === 'pending' && !fromTrunk && classification && (classification.scope === 'national' || classification.scope === 'international')) {
+      direction = 'outbound';
+    }
+    const facts: CallFacts = {
+      call,
+      direction,
+      endpoint: call.sourceEndpoint,
+      context: origin.context,
+      rateAssumed: false,
+      emergency: this.isEmergencyCall(call),
+    };
+    if (origin.accountCode) facts.accountCode = origin.accountCode;
+    const trunk = call.outboundTrunk ?? (fromTrunk ? origin.endpoint : undefined);
+    if (trunk) facts.trunk = trunk;
+    if (dialled !== undefined) facts.dialled = dialled;
+    if (classification) {
+      facts.classification = classification;
+      const quote = this.rates.quote(classification.e164);
+      if (quote.kind !== 'denied') {
+        facts.rate = quote.rate;
+        facts.rateAssumed = quote.kind === 'assumed';
+      }
+    }
+    return facts;
+  }
+
+  /** Every number of the call — the phone's exten, each dial — checked against the emergency rule. */
+  private isEmergencyCall(call: Call): boolean {
+    const numbers = new Set<string>();
+    const dialled = call.dialled;
+    if (dialled) numbers.add(dialled);
+    if (call.origin.exten) numbers.add(call.origin.exten);
+    for (const dial of call.dials) if (dial.number) numbers.add(dial.number);
+    for (const number of numbers) if (this.classifier.isEmergency(number)) return true;
+    return false;
+  }
+
+  private rateOf(number: string | undefined): { rate: Rate; classification: Classification } | undefined {
+    if (!number) return undefined;
+    const classification = this.classifier.classify(number);
+    const quote = this.rates.quote(classification.e164);
+    return quote.kind === 'denied' ? undefined : { rate: quote.rate, classification };
+  }
+
+  private liveCost(call: Call, now: number): { micros: number; microsPerSecond: number } {
+    let micros = 0;
+    let microsPerSecond = 0;
+    for (const dial of call.dials) {
+      if (dial.trunk === undefined || dial.answeredAt === undefined || dial.endedAt !== undefined) continue;
+      const priced = this.rateOf(dial.number);
+      if (!priced) continue;
+      micros += this.rates.cost(priced.rate, (now - dial.answeredAt) / 1000).micros;
+      microsPerSecond += priced.rate.pricePerMinuteMicros / 60;
+    }
+    return { micros, microsPerSecond };
+  }
+
+  private costOf(call: Call, dial: Call['dials'][number], endedAt: number): CostEntry | undefined {
+    const priced = this.rateOf(dial.number);
+    const answeredAt = dial.answeredAt!;
+    const seconds = Math.max(0, (endedAt - answeredAt) / 1000);
+    const cost = priced ? this.rates.cost(priced.rate, seconds) : undefined;
+    const entry: CostEntry = {
+      linkedid: call.linkedid,
+      destUniqueid: dial.destUniqueid,
+      endpoint: call.sourceEndpoint,
+      answeredAt,
+      endedAt,
+      billableSeconds: Math.round(seconds * 1000) / 1000,
+      pricePerMinuteMicros: priced?.rate.pricePerMinuteMicros ?? 0,
+      micros: cost?.micros ?? 0,
+      currency: priced?.rate.currency ?? this.rates.currency ?? '',
+    };
+    if (dial.trunk) entry.trunk = dial.trunk;
+    if (dial.number) entry.dialled = dial.number;
+    if (call.origin.accountCode) entry.accountCode = call.origin.accountCode;
+    const classification = priced?.classification ?? (dial.number ? this.classifier.classify(dial.number) : undefined);
+    if (classification?.e164) entry.e164 = classification.e164;
+    if (classification?.country) entry.country = classification.country;
+    if (classification?.callingCode) entry.callingCode = classification.callingCode;
+    if (priced?.rate.prefix) entry.ratePrefix = priced.rate.prefix;
+    return entry;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The contract of a policy kind, and the helpers every kind uses to build findings. A kind is one
+ * file in src/policy/kinds/ exporting `defineKind({...})`, plus one line in registry.ts.
+ */
+import type { z } from 'zod';
+import type { Call } from '../calls/table.js';
+import { formatMicros } from '../rates/money.js';
+import { compileScope } from './match.js';
+import type { BasePolicy, ExceptionBlock } from './schema.js';
+import type { CallFacts, EvalContext, Finding, FindingCall, PolicyAction, PolicyInstance, Severity } from './types.js';
+
+/** A validated policy of a kind: the common keys plus the kind's own. */
+export type KindPolicy<F extends z.ZodRawShape> = BasePolicy & z.output<z.ZodObject<F>>;
+
+export type ReportIssue = (path: (string | number)[], message: string) => void;
+
+export interface PolicyKind<F extends z.ZodRawShape = z.ZodRawShape> {
+  kind: string;
+  /** One line: what the kind detects (shown by `tollgate check` and in the docs). */
+  summary: string;
+  /** The kind's own keys (the common ones are in schema.ts). */
+  fields: F;
+  /** Cross-field checks the schema cannot express; report each problem with its path. */
+  validate?(policy: KindPolicy<F>, report: ReportIssue): void;
+  create(policy: KindPolicy<F>, environment: PolicyEnvironment): PolicyInstance;
+}
+
+/** Agent settings a policy falls back on when the file does not say (kept out of the files so one set fits many PBXs). */
+export interface PolicyEnvironment {
+  /** IANA time zone for time windows and calendar budgets (config `timezone`). */
+  timezone: string;
+  /** Currency of the rate table and of every budget. */
+  currency: string;
+}
+
+/** Any kind, whatever its fields (create() is contravariant in them, so the registry needs this). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPolicyKind = PolicyKind<any>;
+
+export function defineKind<F extends z.ZodRawShape>(kind: PolicyKind<F>): PolicyKind<F> {
+  return kind;
+}
+
+export interface FindingOptions {
+  level: string;
+  message: string;
+  actions?: PolicyAction[];
+  severity?: Severity;
+  /** Incident scope; default `endpoint:<endpoint>` for call findings. */
+  scope?: string;
+  evidence?: Finding['evidence'];
+  endpoint?: string;
+  ip?: string;
+  account?: string;
+}
+
+/** A finding about a call, with the call's facts snapshotted for mail and audit. */
+export function callFinding(policy: BasePolicy, context: EvalContext, facts: CallFacts, options: FindingOptions): Finding {
+  const finding = baseFinding(policy, context, { scope: `endpoint:${facts.endpoint}`, endpoint: facts.endpoint, ...options });
+  finding.call = snapshotCall(context, facts);
+  return finding;
+}
+
+/** A finding not tied to one call (security events, global budgets). */
+export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions & { scope: string }): Finding {
+  const finding: Finding = {
+    policy: policy.id,
+    kind: policy.kind,
+    mode: policy.mode,
+    severity: options.severity ?? policy.severity,
+    level: options.level,
+    actions: options.actions ?? policy.actions,
+    at: context.now,
+    message: options.message,
+    scope: options.scope,
+    evidence: options.evidence ?? {},
+  };
+  if (options.endpoint !== undefined) finding.endpoint = options.endpoint;
+  if (options.ip !== undefined) finding.ip = options.ip;
+  if (options.account !== undefined) finding.account = options.account;
+  return finding;
+}
+
+export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCall {
+  const call = facts.call;
+  const origin = call.origin;
+  const snapshot: FindingCall = {
+    linkedid: call.linkedid,
+    uniqueid: origin.uniqueid,
+    channel: origin.channel,
+    channels: call.liveLegs.map((leg) => leg.channel),
+    endpoint: facts.endpoint,
+    context: facts.context,
+    direction: facts.direction,
+    startedAt: call.createdAt,
+  };
+  const classification = facts.classification;
+  assign(snapshot, {
+    accountCode: facts.accountCode,
+    callerIdNum: origin.callerIdNum,
+    callerIdName: origin.callerIdName,
+    trunk: facts.trunk,
+    dialled: facts.dialled,
+    e164: classification?.e164,
+    country: classification?.country,
+    callingCode: classification?.callingCode,
+    numberType: classification?.type,
+    destinationScope: classification?.scope,
+    risk: classification?.risk,
+    answeredAt: call.answeredAt,
+    startedDuringOutage: call.startedDuringOutage || undefined,
+  });
+  if (facts.rate) {
+    snapshot.ratePerMinute = formatMicros(facts.rate.pricePerMinuteMicros);
+    snapshot.currency = facts.rate.currency;
+    snapshot.costSoFar = context.liveCost(call).micros / 1_000_000;
+  }
+  return snapshot;
+}
+
+/** Short description of a call for finding messages: `1001 → 011535551234 (CU, high risk)`. */
+export function describeCall(facts: CallFacts): string {
+  const classification = facts.classification;
+  const where = classification ? ` (${[classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : undefined), classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : undefined, `${classification.risk} risk`].filter(Boolean).join(', ')})` : '';
+  return `${facts.endpoint} → ${facts.dialled ?? '(no number yet)'}${where}`;
+}
+
+/**
+ * Match + exceptions of a policy, compiled once. `exceptionFor` lets a kind record why it stayed
+ * quiet (the exception's reason) in debug output.
+ */
+export function compilePolicyScope(policy: BasePolicy): { applies: (facts: CallFacts) => boolean; exceptionFor: (facts: CallFacts) => ExceptionBlock | undefined } {
+  return compileScope(policy.match, policy.exceptions);
+}
+
+/** Calls that began in this input (a new call, or an existing call's first dial out). */
+export function callsStartingOutbound(context: EvalContext): Call[] {
+  const seen = new Set<Call>();
+  for (const change of context.changes) {
+    if (change.kind === 'call.started' || change.kind === 'dial.started') seen.add(change.call);
+  }
+  return [...seen].filter((call) => call.live);
+}
+
+function assign<T extends object>(target: T, values: Partial<Record<keyof T, unknown>>): void {
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+}

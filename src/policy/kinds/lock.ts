@@ -1,0 +1,42 @@
+/**
+ * lock — an endpoint locked by an earlier decision (or by `tollgate lock`) has every new outbound
+ * call refused until it is unlocked or the lock expires.
+ *
+ *   kind: lock
+ *   actions: [hangup]
+ */
+import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind } from '../kind.js';
+import { ExpiringSet } from '../state.js';
+import type { Finding } from '../types.js';
+
+export const lockKind = defineKind({
+  kind: 'lock',
+  summary: 'refuse every new outbound call from an endpoint locked by an earlier decision',
+  fields: {},
+  create(policy) {
+    const scope = compilePolicyScope(policy);
+    const fired = new ExpiringSet<string>(86_400_000, 100_000);
+    return {
+      id: policy.id,
+      evaluate(context) {
+        const findings: Finding[] = [];
+        for (const call of callsStartingOutbound(context)) {
+          const facts = context.facts(call);
+          if (facts.direction !== 'outbound' && facts.direction !== 'transit') continue;
+          const lock = context.locks.lockOf(facts.endpoint, context.now);
+          if (!lock || fired.has(call.linkedid, context.now) || !scope.applies(facts)) continue;
+          fired.add(call.linkedid, context.now);
+          const until = lock.until !== undefined ? ` until ${new Date(lock.until).toISOString()}` : ' until unlocked';
+          findings.push(
+            callFinding(policy, context, facts, {
+              level: 'locked',
+              message: `${facts.endpoint} is locked${until} (${lock.reason}); call to ${facts.dialled ?? '?'} refused`,
+              evidence: { lockedSince: new Date(lock.since).toISOString(), lockReason: lock.reason, ...(lock.policy ? { lockedBy: lock.policy } : {}) },
+            }),
+          );
+        }
+        return findings;
+      },
+    };
+  },
+});

@@ -1,0 +1,163 @@
+/**
+ * Bounded, time-aware state for policies. Every structure has a size cap and forgets by time, so a
+ * flood of distinct keys (a scanner cycling source ports and account names) cannot grow memory
+ * without bound. Time always comes from the caller (the engine's clock), never from Date.now().
+ */
+
+/** Map whose entries expire `ttlMs` after their last write; the oldest go first when full. */
+export class ExpiringMap<K, V> {
+  private readonly entries = new Map<K, { value: V; expires: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxSize = 10_000,
+  ) {}
+
+  get(key: K, now: number): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: K, value: V, now: number, ttlMs = this.ttlMs): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, expires: now + ttlMs });
+    this.evict(now);
+  }
+
+  has(key: K, now: number): boolean {
+    return this.get(key, now) !== undefined;
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  *values(now: number): IterableIterator<[K, V]> {
+    for (const [key, entry] of this.entries) if (entry.expires > now) yield [key, entry.value];
+  }
+
+  private evict(now: number): void {
+    if (this.entries.size <= this.maxSize) return;
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.maxSize) break;
+      // Insertion order is last-write order: the first entries are the stalest.
+      if (entry.expires <= now || this.entries.size > this.maxSize) this.entries.delete(key);
+    }
+  }
+}
+
+/** Remembers that something happened (a finding for a call) for a while: "fire once". */
+export class ExpiringSet<K> {
+  private readonly map: ExpiringMap<K, true>;
+
+  constructor(ttlMs: number, maxSize = 10_000) {
+    this.map = new ExpiringMap(ttlMs, maxSize);
+  }
+
+  /** Adds `key`; true when it was not there yet (the first time). */
+  add(key: K, now: number): boolean {
+    if (this.map.has(key, now)) return false;
+    this.map.set(key, true, now);
+    return true;
+  }
+
+  has(key: K, now: number): boolean {
+    return this.map.has(key, now);
+  }
+}
+
+/** Events per key within a sliding window (timestamps kept, at most `maxPerKey` per key). */
+export class SlidingWindow<K> {
+  private readonly keys: ExpiringMap<K, { times: number[]; values: string[] }>;
+
+  constructor(
+    private readonly windowMs: number,
+    maxKeys = 10_000,
+    private readonly maxPerKey = 10_000,
+  ) {
+    this.keys = new ExpiringMap(windowMs, maxKeys);
+  }
+
+  /** Records one event (with an optional value, e.g. the dialled number) and returns the count in the window. */
+  add(key: K, now: number, value = ''): number {
+    const entry = this.prune(key, now) ?? { times: [], values: [] };
+    entry.times.push(now);
+    entry.values.push(value);
+    if (entry.times.length > this.maxPerKey) {
+      entry.times.shift();
+      entry.values.shift();
+    }
+    this.keys.set(key, entry, now);
+    return entry.times.length;
+  }
+
+  count(key: K, now: number): number {
+    return this.prune(key, now)?.times.length ?? 0;
+  }
+
+  /** The values recorded in the window (duplicates kept). */
+  values(key: K, now: number): string[] {
+    return this.prune(key, now)?.values.slice() ?? [];
+  }
+
+  private prune(key: K, now: number): { times: number[]; values: string[] } | undefined {
+    const entry = this.keys.get(key, now);
+    if (!entry) return undefined;
+    const cutoff = now - this.windowMs;
+    let drop = 0;
+    while (drop < entry.times.length && entry.times[drop]! <= cutoff) drop++;
+    if (drop > 0) {
+      entry.times.splice(0, drop);
+      entry.values.splice(0, drop);
+    }
+    return entry;
+  }
+}
+
+/**
+ * Leaky bucket per key (CrowdSec's model): each event adds 1, the level drains at
+ * `leakPerSecond`; the bucket "overflows" when the level exceeds `capacity`.
+ */
+export class LeakyBuckets<K> {
+  private readonly buckets: ExpiringMap<K, { level: number; at: number }>;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly leakPerSecond: number,
+    maxKeys = 10_000,
+  ) {
+    // A bucket drains completely after capacity / leak seconds: forget it then.
+    const drainMs = Math.ceil(((capacity + 1) / Math.max(leakPerSecond, 1e-9)) * 1000);
+    this.buckets = new ExpiringMap(drainMs, maxKeys);
+  }
+
+  /** Pours one event in; returns the level after it. */
+  add(key: K, now: number, amount = 1): number {
+    const level = this.level(key, now) + amount;
+    this.buckets.set(key, { level, at: now }, now);
+    return level;
+  }
+
+  level(key: K, now: number): number {
+    const bucket = this.buckets.get(key, now);
+    if (!bucket) return 0;
+    return Math.max(0, bucket.level - ((now - bucket.at) / 1000) * this.leakPerSecond);
+  }
+
+  overflowing(key: K, now: number): boolean {
+    return this.level(key, now) > this.capacity;
+  }
+
+  reset(key: K): void {
+    this.buckets.delete(key);
+  }
+}

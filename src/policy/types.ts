@@ -1,0 +1,161 @@
+/**
+ * The vocabulary of detection: findings (what a policy saw) and the contract every policy kind
+ * implements. Detection never acts: a finding names the actions its policy asks for, and
+ * decide/ turns it into decisions that act/ carries out.
+ */
+import type { Classification } from '../numbers/index.js';
+import type { DomainEvent } from '../calls/events.js';
+import type { Call, CallChange, CallTable, CallDirection } from '../calls/table.js';
+import type { RateTable, Rate } from '../rates/index.js';
+
+export const POLICY_ACTIONS = ['alert', 'hangup', 'lock', 'firewall'] as const;
+/** alert: log + mail; hangup: every channel of the call; lock: refuse the endpoint's new calls; firewall: hand the IP to the hook. */
+export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const POLICY_MODES = ['enforce', 'simulate'] as const;
+export type PolicyMode = (typeof POLICY_MODES)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+/** Everything a finding says about the call it concerns (a snapshot: the call goes on changing). */
+export interface FindingCall {
+  linkedid: string;
+  /** The originating channel. */
+  uniqueid: string;
+  channel: string;
+  /** Every live channel of the call when the finding was made (what a hang-up must end). */
+  channels: string[];
+  endpoint: string;
+  context: string;
+  accountCode?: string;
+  callerIdNum?: string;
+  callerIdName?: string;
+  direction: EffectiveDirection;
+  trunk?: string;
+  dialled?: string;
+  e164?: string;
+  country?: string;
+  callingCode?: string;
+  numberType?: string;
+  destinationScope?: string;
+  risk?: string;
+  startedAt: number;
+  answeredAt?: number;
+  /** Price per minute and currency from the rate table, when the destination could be priced. */
+  ratePerMinute?: string;
+  currency?: string;
+  /** Cost so far (answered time, carrier increments) in currency units. */
+  costSoFar?: number;
+  startedDuringOutage?: boolean;
+}
+
+export interface Finding {
+  policy: string;
+  kind: string;
+  mode: PolicyMode;
+  severity: Severity;
+  /** Which rule or threshold of the policy fired (`match`, `warn`, `limit`, `brute-force`, …). */
+  level: string;
+  actions: PolicyAction[];
+  /** Event time. */
+  at: number;
+  /** One sentence for people: who, what, where, why. */
+  message: string;
+  /** Incident key: findings of one policy with the same scope are one incident (`endpoint:1001`, `ip:203.0.113.9`). */
+  scope: string;
+  call?: FindingCall;
+  endpoint?: string;
+  ip?: string;
+  account?: string;
+  /** Numbers behind the finding (counts, amounts, limits), for mail and audit. */
+  evidence: Record<string, string | number | boolean | string[]>;
+}
+
+/** Direction as policies see it: a phone's call still in the dialplan with an outside number is `outbound`. */
+export type EffectiveDirection = Exclude<CallDirection, 'pending'> | 'pending';
+
+/** What the engine knows about one call, computed once per evaluation and shared by every policy. */
+export interface CallFacts {
+  call: Call;
+  direction: EffectiveDirection;
+  endpoint: string;
+  context: string;
+  accountCode?: string;
+  trunk?: string;
+  dialled?: string;
+  classification?: Classification;
+  /** Rate of the destination (matched or assumed); undefined when the table denies pricing. */
+  rate?: Rate;
+  rateAssumed: boolean;
+  /** A number of this call reaches emergency services: no policy may touch it. */
+  emergency: boolean;
+}
+
+/** Cost of one finished outbound dial, as the carrier bills it. */
+export interface CostEntry {
+  linkedid: string;
+  destUniqueid: string;
+  endpoint: string;
+  trunk?: string;
+  country?: string;
+  callingCode?: string;
+  e164?: string;
+  dialled?: string;
+  accountCode?: string;
+  answeredAt: number;
+  endedAt: number;
+  billableSeconds: number;
+  ratePrefix?: string;
+  pricePerMinuteMicros: number;
+  micros: number;
+  currency: string;
+}
+
+/** An endpoint refused by an earlier decision until unlocked or expired. */
+export interface LockInfo {
+  endpoint: string;
+  since: number;
+  until?: number;
+  reason: string;
+  policy?: string;
+}
+
+export interface LockView {
+  lockOf(endpoint: string, now: number): LockInfo | undefined;
+}
+
+/** What the engine is asked to evaluate. */
+export type EngineInput =
+  | { type: 'event'; event: DomainEvent; changes: CallChange[] }
+  | { type: 'reconciled'; changes: CallChange[] }
+  | { type: 'tick' };
+
+/** Everything a policy may read while evaluating (no I/O, no wall clock). */
+export interface EvalContext {
+  readonly input: EngineInput;
+  /** Event time (replay) or wall-clock time (live), from the engine's Clock. */
+  readonly now: number;
+  readonly table: CallTable;
+  readonly rates: RateTable;
+  readonly locks: LockView;
+  facts(call: Call): CallFacts;
+  classify(number: string): Classification;
+  /** Cost of the call's outbound dials so far (answered time), and per second of further talk. */
+  liveCost(call: Call): { micros: number; microsPerSecond: number };
+  /** Costs committed by calls that ended in this evaluation (already recorded in the spend ledger). */
+  readonly committed: readonly CostEntry[];
+  /** The call changes of this input (empty for ticks). */
+  readonly changes: readonly CallChange[];
+}
+
+export interface PolicyInstance {
+  readonly id: string;
+  evaluate(context: EvalContext): Finding[];
+  /** Spend history (restart, reload): a cost committed before now. */
+  restoreCost?(entry: CostEntry): void;
+}
