@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `tollgate` command line: one file per command under src/commands/, registered here. */
 import { Command } from 'commander';
+import { registerCheckCommand } from './commands/check.js';
 import { registerClassifyCommand } from './commands/classify.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeriveCommand } from './commands/derive.js';
@@ -12,7 +13,7 @@ const program = new Command()
   .description('Real-time toll-fraud guard for Asterisk PBXs')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerClassifyCommand, registerDeriveCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerClassifyCommand, registerDeriveCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -12,6 +12,14 @@ import type { TollgateConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
 import { numberMasker } from './privacy.js';
+import { classifierFor } from './commands/common.js';
+import { Decider, type Decision } from './decide/decider.js';
+import { LockTable } from './decide/locks.js';
+import { PolicyEngine } from './policy/engine.js';
+import { PolicySource } from './policy/source.js';
+import type { Finding } from './policy/types.js';
+import { Pipeline } from './pipeline.js';
+import { rateTableFromConfig } from './rates/index.js';
 
 export interface AgentDeps {
   config: TollgateConfig;
@@ -23,6 +31,11 @@ export interface Agent {
   readonly client: AmiClient;
   readonly tracker: CallTracker;
   readonly table: CallTable;
+  readonly engine: PolicyEngine;
+  readonly decider: Decider;
+  readonly pipeline: Pipeline;
+  readonly policies: PolicySource;
+  readonly locks: LockTable;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -49,27 +62,74 @@ export function createAgent(deps: AgentDeps): Agent {
   });
   const table = new CallTable({ trunks: new TrunkRegistry(config.trunks) });
   const tracker = new CallTracker({ table, clock, logger, reconcileIntervalMs: config.ami.reconcileIntervalMs });
-  const describe = callLogger(logger.child({ part: 'calls' }), numberMasker(config.privacy.maskNumbers));
+  const mask = numberMasker(config.privacy.maskNumbers);
+  const describe = callLogger(logger.child({ part: 'calls' }), mask);
   tracker.on('event', (event, changes) => {
     if (event.type === 'security') describe.security(event);
     describe.changes(changes);
   });
   tracker.on('reconciled', (_summary, changes) => describe.changes(changes));
 
+  // Detection: policies are loaded (and validated) before anything connects: an invalid set refuses to start.
+  const classifier = classifierFor(config);
+  const rates = rateTableFromConfig(config.rates);
+  const locks = new LockTable();
+  const engineLog = logger.child({ part: 'policy' });
+  const policies = new PolicySource({ dir: config.policies.dir, logger, onReload: (set) => engine.setPolicies(set) });
+  const engine = new PolicyEngine({
+    policies: policies.load(),
+    classifier,
+    rates,
+    clock,
+    locks,
+    environment: { timezone: config.timezone },
+    onPolicyError: (policy, error) => engineLog.error({ policy, err: error instanceof Error ? error.stack : String(error) }, 'policy failed; the others go on'),
+  });
+  const decider = new Decider({ mode: config.mode });
+  const pipeline = new Pipeline({ tracker, engine, decider, clock });
+  const verdicts = verdictLogger(logger.child({ part: 'decide' }), mask);
+  pipeline.onResult((result) => verdicts(result.findings, result.decisions));
+  let ticker: NodeJS.Timeout | undefined;
+
   return {
     client,
     tracker,
     table,
+    engine,
+    decider,
+    pipeline,
+    policies,
+    locks,
     async start() {
       logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode }, 'Tollgate starting');
       tracker.attach(client);
+      policies.watch();
+      // Budgets accrue and durations grow between events: evaluate once a second while calls are up.
+      ticker = setInterval(() => pipeline.tick(), 1000);
+      ticker.unref();
       client.start();
     },
     async stop() {
+      clearInterval(ticker);
+      policies.close();
+      pipeline.close();
       tracker.detach();
       await client.stop();
       logger.info('Tollgate stopped');
     },
+  };
+}
+
+/** Logs findings and decisions: what was seen, and what was (or in simulate mode would be) done. */
+function verdictLogger(log: Logger, mask: (number: string | undefined) => string) {
+  return (findings: Finding[], decisions: Decision[]): void => {
+    for (const finding of findings) {
+      const fields = { policy: finding.policy, level: finding.level, severity: finding.severity, endpoint: finding.endpoint, ip: finding.ip, linkedid: finding.call?.linkedid, dialled: finding.call?.dialled ? mask(finding.call.dialled) : undefined };
+      log.warn(fields, `finding: ${finding.call?.dialled ? finding.message.replaceAll(finding.call.dialled, mask(finding.call.dialled)) : finding.message}`);
+    }
+    for (const decision of decisions) {
+      log.warn({ decision: decision.id, action: decision.action, mode: decision.mode, policy: decision.policy, target: decision.target }, decision.mode === 'simulate' ? `SIMULATED: would ${decision.action}` : `decision: ${decision.action}`);
+    }
   };
 }
 

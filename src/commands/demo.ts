@@ -60,8 +60,11 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
   const agent = createAgent({ config, logger });
   const classifier = classifierFor(config);
   const report = new TimelineReport({ describeNumber: (number) => describeClassification(classifier.classify(number)), mask: numberMasker(config.privacy.maskNumbers) });
-  agent.tracker.on('event', (event, changes) => report.add(event, changes).forEach(print));
-  agent.tracker.on('reconciled', (_summary, changes) => report.addChanges(changes).forEach(print));
+  agent.pipeline.onResult((result) => {
+    if (result.event) report.add(result.event, result.changes).forEach(print);
+    else report.addChanges(result.changes).forEach(print);
+    report.addVerdicts(result.findings, result.decisions).forEach(print);
+  });
 
   print(`Tollgate demo: AMI simulator on 127.0.0.1:${port}, replaying ${transcripts.length} recorded capture(s) at ${speed === Infinity ? 'full' : `${speed}×`} speed`);
   try {

@@ -20,11 +20,15 @@ export function registerRunCommand(program: Command): void {
       logger.info({ config: file ?? '(none)', environment: fromEnvironment }, 'configuration loaded');
       const agent = createAgent({ config, logger });
       await agent.start();
+      // SIGHUP reloads the policies (the last good set stays if the new one is invalid).
+      const reload = (): void => void agent.policies.reload('SIGHUP');
+      process.on('SIGHUP', reload);
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           logger.info({ signal }, 'stopping');
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          process.off('SIGHUP', reload);
           agent.stop().then(resolve, resolve);
         };
         process.on('SIGINT', stop);
