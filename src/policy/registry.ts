@@ -5,8 +5,22 @@
 import type { AnyPolicyKind } from './kind.js';
 import { destinationKind } from './kinds/destination.js';
 import { lockKind } from './kinds/lock.js';
+import { securityKind } from './kinds/security.js';
+import { durationKind } from './kinds/duration.js';
+import { pathKind } from './kinds/path.js';
+import { timeWindowKind } from './kinds/time-window.js';
+import { concurrencyKind } from './kinds/concurrency.js';
+import { velocityKind } from './kinds/velocity.js';
+import { spendKind } from './kinds/spend.js';
 
 export const POLICY_KINDS: readonly AnyPolicyKind[] = [
   destinationKind,
   lockKind,
+  securityKind,
+  timeWindowKind,
+  pathKind,
+  durationKind,
+  concurrencyKind,
+  velocityKind,
+  spendKind,
 ];

@@ -12,6 +12,9 @@
  *       dropEvents: [SuccessfulAuth]                    # optional
  *       keepEvents: [InvalidAccountID]                  # optional: only these
  *       repeat: { times: 3, everySeconds: 10 }          # optional: the step again, later, with fresh ids
+ *       hold: { afterEvent: BridgeEnter, occurrence: 2, seconds: 7200 }
+ *                                                       # optional: a pause after the 2nd BridgeEnter; every later
+ *                                                       # event of the step happens 7200 s later (a long call)
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -28,6 +31,18 @@ export interface DerivationStep {
   dropEvents?: string[];
   keepEvents?: string[];
   repeat?: { times: number; everySeconds: number };
+  hold?: DerivationHold;
+}
+
+/**
+ * A pause inserted into a capture: the events after the `occurrence`-th `afterEvent` (default the
+ * first) move `seconds` later, and so do the times printed inside them that fall after the pause
+ * (CDR EndTime, Duration and BillableSeconds; Uniqueids of channels created after it).
+ */
+export interface DerivationHold {
+  afterEvent: string;
+  occurrence?: number;
+  seconds: number;
 }
 
 export interface DerivationRecipe {
@@ -65,32 +80,94 @@ export function deriveEntries(source: readonly TranscriptEntry[], step: Derivati
   const replacements = Object.entries(step.replace ?? {}).map(([from, to]) => ({ pattern: tokenPattern(from), to }));
   const keep = step.keepEvents ? new Set(step.keepEvents) : undefined;
   const drop = new Set(step.dropEvents ?? []);
+  const pause = step.hold ? locatePause(source, step.hold) : NO_PAUSE;
   return source
-    .filter((entry) => !drop.has(entry.message.name) && (!keep || keep.has(entry.message.name)))
-    .map((entry) => {
-      const fields: AmiField[] = entry.message.fields.map(([key, value]) => [key, rewrite(key, value, shiftMs, idOffset, replacements)]);
-      return { message: new AmiMessage(fields), time: entry.time + shiftMs, timed: entry.timed };
+    .map((entry, index) => ({ entry, held: index > pause.index }))
+    .filter(({ entry }) => !drop.has(entry.message.name) && (!keep || keep.has(entry.message.name)))
+    .map(({ entry, held }) => {
+      const eventShiftMs = shiftMs + (held ? pause.ms : 0);
+      const shifts: Shifts = { eventMs: eventShiftMs, valueMs: (sourceMs) => shiftMs + pause.after(sourceMs), idOffset };
+      const fields: AmiField[] = entry.message.fields.map(([key, value]) => [key, rewrite(key, value, shifts, replacements)]);
+      if (pause.ms > 0 && entry.message.name === 'Cdr') stretchCdrDurations(entry.message.fields, fields, pause);
+      return { message: new AmiMessage(fields), time: entry.time + eventShiftMs, timed: entry.timed };
     });
 }
 
-function rewrite(key: string, value: string, shiftMs: number, idOffset: number, replacements: { pattern: RegExp; to: string }[]): string {
+interface Pause {
+  /** Source index of the event the pause follows (events after it move). */
+  index: number;
+  ms: number;
+  /** Extra shift of a time printed inside an event: the pause, when that time is after it. */
+  after(sourceMs: number): number;
+}
+
+const NO_PAUSE: Pause = { index: Number.POSITIVE_INFINITY, ms: 0, after: () => 0 };
+
+function locatePause(source: readonly TranscriptEntry[], hold: DerivationHold): Pause {
+  const occurrence = hold.occurrence ?? 1;
+  if (!Number.isInteger(occurrence) || occurrence < 1) throw new Error(`derive: hold.occurrence must be a whole number from 1 (got ${String(hold.occurrence)})`);
+  if (typeof hold.seconds !== 'number' || !Number.isFinite(hold.seconds) || hold.seconds <= 0) throw new Error(`derive: hold.seconds must be a positive number of seconds (got ${String(hold.seconds)})`);
+  let seen = 0;
+  const index = source.findIndex((entry) => entry.message.name === hold.afterEvent && ++seen === occurrence);
+  if (index < 0) throw new Error(`derive: hold.afterEvent: the capture has ${seen} ${hold.afterEvent} event(s), not ${occurrence}`);
+  const ms = hold.seconds * 1000;
+  // Printed times with whole seconds (CDR times, Uniqueids) are after the pause only from the next second on.
+  const pausedAt = source[index]!.time;
+  return { index, ms, after: (sourceMs) => (sourceMs > pausedAt && Math.floor(sourceMs / 1000) > Math.floor(pausedAt / 1000) ? ms : 0) };
+}
+
+/** CDR Duration / BillableSeconds grow by the pause when it falls between their start and end. */
+function stretchCdrDurations(original: readonly AmiField[], fields: AmiField[], pause: Pause): void {
+  const timeOf = (name: string): number | undefined => {
+    const value = original.find(([key]) => key.toLowerCase() === name)?.[1];
+    const ms = value ? Date.parse(`${value.replace(' ', 'T')}Z`) : Number.NaN;
+    return Number.isFinite(ms) ? ms : undefined;
+  };
+  const end = timeOf('endtime');
+  if (end === undefined) return;
+  const grow = (from: number | undefined) => (from === undefined ? 0 : Math.round((pause.after(end) - pause.after(from)) / 1000));
+  const growth: Record<string, number> = { duration: grow(timeOf('starttime')), billableseconds: grow(timeOf('answertime')) };
+  fields.forEach(([key, value], index) => {
+    const extra = growth[key.toLowerCase()];
+    if (extra && /^\d+$/.test(value)) fields[index] = [key, String(Number(value) + extra)];
+  });
+}
+
+interface Shifts {
+  /** Shift of the event's own time (Timestamp, EventTV). */
+  eventMs: number;
+  /** Shift of a time printed inside the event, by its value (CDR times, SessionTV, Uniqueids). */
+  valueMs: (sourceMs: number) => number;
+  idOffset: number;
+}
+
+function rewrite(key: string, value: string, shifts: Shifts, replacements: { pattern: RegExp; to: string }[]): string {
   let result = value;
+  const { idOffset } = shifts;
   if (key === 'Timestamp') {
     const ms = parseEpochMicros(value);
-    if (ms !== undefined) return formatEpochMicros(ms + shiftMs);
+    if (ms !== undefined) return formatEpochMicros(ms + shifts.eventMs);
   }
-  if (key === 'EventTV' || (key === 'SessionTV' && !value.startsWith('1970'))) {
+  if (key === 'EventTV') {
     const ms = parseEventTv(value);
-    if (ms !== undefined) return formatEventTv(ms + shiftMs);
+    if (ms !== undefined) return formatEventTv(ms + shifts.eventMs);
+  }
+  if (key === 'SessionTV' && !value.startsWith('1970')) {
+    const ms = parseEventTv(value);
+    if (ms !== undefined) return formatEventTv(ms + shifts.valueMs(ms));
   }
   if (CDR_TIME_KEYS.test(key) && value) {
     // The lab's Asterisk writes CDR times in UTC (its EventTV offset is +0000).
     const ms = Date.parse(`${value.replace(' ', 'T')}Z`);
-    if (Number.isFinite(ms)) return new Date(ms + shiftMs).toISOString().replace('T', ' ').slice(0, 19);
+    if (Number.isFinite(ms)) return new Date(ms + shifts.valueMs(ms)).toISOString().replace('T', ' ').slice(0, 19);
   }
   if (ID_KEYS.test(key)) {
     const match = UNIQUEID.exec(value);
-    if (match) result = `${match[1]}${Number(match[2]) + Math.round(shiftMs / 1000)}.${Number(match[3]) + idOffset}`;
+    if (match) {
+      // A Uniqueid starts with its channel's creation time (epoch seconds).
+      const created = Number(match[2]);
+      result = `${match[1]}${created + Math.round(shifts.valueMs(created * 1000) / 1000)}.${Number(match[3]) + idOffset}`;
+    }
   }
   if (idOffset !== 0 && (CHANNEL_KEYS.test(key) || key === 'DestinationChannel')) result = shiftChannelSequence(result, idOffset);
   if (idOffset !== 0 && BRIDGE_KEYS.test(key) && /^[0-9a-f-]{36}$/.test(result)) {

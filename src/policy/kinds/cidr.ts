@@ -1,0 +1,190 @@
+/**
+ * IPv4 and IPv6 addresses and CIDR blocks, for allow-lists such as `trustedAddresses`.
+ *
+ * Addresses are compared as bytes, never as text: `2001:DB8::1`, `2001:db8:0:0::1` and
+ * `[2001:db8::1]` are one address, and an IPv4-mapped IPv6 address (`::ffff:192.0.2.7`, what a
+ * dual-stack socket reports for an IPv4 peer) is the IPv4 address it carries.
+ */
+
+export type IpFamily = 4 | 6;
+
+export interface IpAddress {
+  family: IpFamily;
+  /** 4 bytes for IPv4, 16 for IPv6. */
+  bytes: Uint8Array;
+}
+
+export interface CidrBlock extends IpAddress {
+  /** Leading bits that must match (0–32 or 0–128). */
+  prefix: number;
+}
+
+const IPV4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+
+/** Parses an IPv4 or IPv6 address (brackets and an IPv6 zone such as `%eth0` are ignored). */
+export function parseIp(text: string): IpAddress | undefined {
+  let value = text.trim();
+  if (value.startsWith('[') && value.endsWith(']')) value = value.slice(1, -1);
+  const zone = value.indexOf('%');
+  if (zone >= 0) value = value.slice(0, zone);
+  if (!value.includes(':')) {
+    const bytes = parseIpv4(value);
+    return bytes ? { family: 4, bytes } : undefined;
+  }
+  const bytes = parseIpv6(value);
+  if (!bytes) return undefined;
+  if (IPV4_MAPPED_PREFIX.every((byte, index) => bytes[index] === byte)) return { family: 4, bytes: bytes.slice(12) };
+  return { family: 6, bytes };
+}
+
+/** Canonical text of an address: dotted IPv4, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
+export function formatIp(address: IpAddress): string {
+  if (address.family === 4) return [...address.bytes].join('.');
+  const groups: number[] = [];
+  for (let index = 0; index < 16; index += 2) groups.push((address.bytes[index]! << 8) | address.bytes[index + 1]!);
+  let bestStart = -1;
+  let bestLength = 1; // RFC 5952: a single zero group is not shortened
+  for (let start = 0; start < 8; ) {
+    if (groups[start] !== 0) {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - start > bestLength) {
+      bestStart = start;
+      bestLength = end - start;
+    }
+    start = end;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** The canonical text of `text` as an address, or undefined when it is not one. */
+export function normaliseIp(text: string): string | undefined {
+  const address = parseIp(text);
+  return address ? formatIp(address) : undefined;
+}
+
+/**
+ * `192.168.1.0/24`, `2001:db8::/32`, or a bare address (a single host). Host bits after the prefix
+ * are ignored (`10.1.2.3/8` is `10.0.0.0/8`), as iptables does.
+ */
+export function parseCidr(text: string): CidrBlock | undefined {
+  const slash = text.indexOf('/');
+  const address = parseIp(slash >= 0 ? text.slice(0, slash) : text);
+  if (!address) return undefined;
+  const written = text.slice(0, slash >= 0 ? slash : undefined).trim();
+  const writtenAsIpv6 = written.includes(':');
+  const maxPrefix = writtenAsIpv6 ? 128 : 32;
+  let prefix = maxPrefix;
+  if (slash >= 0) {
+    const digits = text.slice(slash + 1).trim();
+    if (!/^\d{1,3}$/.test(digits)) return undefined;
+    prefix = Number(digits);
+    if (prefix > maxPrefix) return undefined;
+  }
+  if (writtenAsIpv6 && address.family === 4) {
+    // `::ffff:10.0.0.0/104` is IPv4 10.0.0.0/8; a shorter prefix reaches outside the mapped range.
+    if (prefix < 96) return undefined;
+    prefix -= 96;
+  }
+  return { family: address.family, bytes: masked(address.bytes, prefix), prefix };
+}
+
+export function formatCidr(block: CidrBlock): string {
+  return `${formatIp(block)}/${block.prefix}`;
+}
+
+export function cidrContains(block: CidrBlock, address: IpAddress): boolean {
+  if (block.family !== address.family) return false;
+  const whole = block.prefix >> 3;
+  for (let index = 0; index < whole; index++) if (block.bytes[index] !== address.bytes[index]) return false;
+  const rest = block.prefix & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return ((block.bytes[whole]! ^ address.bytes[whole]!) & mask) === 0;
+}
+
+/** A list of CIDR blocks; `match` names the first block holding an address. */
+export class AddressList {
+  constructor(private readonly blocks: readonly CidrBlock[]) {}
+
+  get size(): number {
+    return this.blocks.length;
+  }
+
+  match(ip: string): CidrBlock | undefined {
+    if (this.blocks.length === 0) return undefined;
+    const address = parseIp(ip);
+    if (!address) return undefined;
+    return this.blocks.find((block) => cidrContains(block, address));
+  }
+}
+
+function parseIpv4(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const bytes = new Uint8Array(4);
+  for (let index = 0; index < 4; index++) {
+    const part = parts[index]!;
+    // No leading zeros: inet_aton would read `010` as octal 8, and an allow-list must not guess.
+    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return undefined;
+    const value = Number(part);
+    if (value > 255) return undefined;
+    bytes[index] = value;
+  }
+  return bytes;
+}
+
+function parseIpv6(text: string): Uint8Array | undefined {
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const groups: number[] = [];
+  const parseGroups = (parts: string[], isLast: boolean): boolean => {
+    for (let index = 0; index < parts.length; index++) {
+      const part = parts[index]!;
+      if (isLast && index === parts.length - 1 && part.includes('.')) {
+        const ipv4 = parseIpv4(part);
+        if (!ipv4) return false;
+        groups.push((ipv4[0]! << 8) | ipv4[1]!, (ipv4[2]! << 8) | ipv4[3]!);
+        continue;
+      }
+      if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return false;
+      groups.push(Number.parseInt(part, 16));
+    }
+    return true;
+  };
+  if (!parseGroups(head, halves.length === 1)) return undefined;
+  const headCount = groups.length;
+  if (!parseGroups(tail, true)) return undefined;
+  const tailGroups = groups.splice(headCount);
+  if (halves.length === 1) {
+    if (groups.length !== 8) return undefined;
+  } else {
+    // `::` stands for at least one zero group.
+    const missing = 8 - groups.length - tailGroups.length;
+    if (missing < 1) return undefined;
+    groups.push(...new Array<number>(missing).fill(0));
+  }
+  groups.push(...tailGroups);
+  const bytes = new Uint8Array(16);
+  groups.forEach((group, index) => {
+    bytes[index * 2] = group >> 8;
+    bytes[index * 2 + 1] = group & 0xff;
+  });
+  return bytes;
+}
+
+function masked(bytes: Uint8Array, prefix: number): Uint8Array {
+  const result = bytes.slice();
+  for (let index = 0; index < result.length; index++) {
+    const keptBits = Math.max(0, Math.min(8, prefix - index * 8));
+    result[index] = result[index]! & ((0xff << (8 - keptBits)) & 0xff);
+  }
+  return result;
+}

@@ -1,0 +1,144 @@
+/**
+ * concurrency — a ceiling on simultaneous calls: per endpoint, per trunk, per destination country or
+ * for the whole PBX. A hijacked phone or trunk account is typically driven by a script that opens
+ * many international calls at once; an office phone has one or two up at a time.
+ *
+ *   kind: concurrency
+ *   max: 2                        # calls allowed up at once in one group
+ *   per: endpoint                 # endpoint | trunk | country | global
+ *   match: { direction: [outbound], destination: { scopes: [international] } }   # which calls count
+ *   actions: [alert, hangup]
+ *
+ * A call is a Linkedid group of the call table, so Local `;1`/`;2` halves, forwards and transfers
+ * are one call, never two. A call is judged once, when it starts or first dials out: when it
+ * pushes its group over `max` the finding is about that new call (the excess); the calls already
+ * up within the limit are left alone.
+ */
+import { z } from 'zod';
+import type { Call } from '../../calls/table.js';
+import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
+import { ExpiringMap } from '../state.js';
+import type { CallFacts, EvalContext, Finding } from '../types.js';
+
+const DAY_MS = 86_400_000;
+/** Lists in a finding's evidence stay mail-sized; the counts beside them are exact. */
+export const EVIDENCE_LIST_LIMIT = 20;
+
+export const GROUPINGS = ['endpoint', 'trunk', 'country', 'global'] as const;
+export type Grouping = (typeof GROUPINGS)[number];
+
+/** `per:` — what one limit or one counter covers. */
+export const perField = z.enum(GROUPINGS).default('endpoint');
+
+/**
+ * The group a call belongs to under `per`, or undefined when it has none yet: a phone's call still
+ * in the dialplan has no trunk, an unparsable number no country. Numbers without a country
+ * (+882 networks, +800) are grouped by calling code.
+ */
+export function groupOf(per: Grouping, facts: CallFacts): string | undefined {
+  switch (per) {
+    case 'endpoint':
+      return facts.endpoint || undefined;
+    case 'trunk':
+      return facts.trunk;
+    case 'country': {
+      const classification = facts.classification;
+      if (!classification) return undefined;
+      return classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : undefined);
+    }
+    case 'global':
+      return 'all';
+  }
+}
+
+/** Incident scope of a group: `endpoint:1001`, `trunk:carrier`, `country:CU`, `global`. */
+export function groupScope(per: Grouping, group: string): string {
+  return per === 'global' ? 'global' : `${per}:${group}`;
+}
+
+/** For messages: `from endpoint 1001`, `on trunk carrier`, `to CU`, `across the PBX`. */
+export function groupLabel(per: Grouping, group: string): string {
+  switch (per) {
+    case 'endpoint':
+      return `from endpoint ${group}`;
+    case 'trunk':
+      return `on trunk ${group}`;
+    case 'country':
+      return `to ${group}`;
+    case 'global':
+      return 'across the PBX';
+  }
+}
+
+type Verdict = 'within' | 'excess';
+
+export const concurrencyKind = defineKind({
+  kind: 'concurrency',
+  summary: 'limit simultaneous calls per endpoint, trunk, destination country or PBX; the calls over the limit are the finding',
+  fields: {
+    /** Calls allowed up at the same time in one group; the next one is the excess. */
+    max: z.number().int().positive().max(100_000),
+    per: perField,
+  },
+  create(policy) {
+    const scope = compilePolicyScope(policy);
+    // Once a call is judged it keeps its verdict: fire once per call, and know which calls hold a slot.
+    const verdicts = new ExpiringMap<string, Verdict>(DAY_MS, 100_000);
+    // An excess call this policy hangs up is about to end: it must not take a slot from the next call.
+    // With alert only it stays up, and keeps counting.
+    const excessEnds = policy.actions.includes('hangup');
+
+    const groupIfCounted = (facts: CallFacts): string | undefined => (scope.applies(facts) ? groupOf(policy.per, facts) : undefined);
+
+    /** Live calls of the group that hold a slot, besides `call` and the calls not judged yet in this input. */
+    const slotHolders = (context: EvalContext, call: Call, group: string, notYetJudged: ReadonlySet<Call>): Call[] =>
+      context.table.liveCalls().filter((other) => {
+        if (other === call || notYetJudged.has(other)) return false;
+        if (excessEnds && verdicts.get(other.linkedid, context.now) === 'excess') return false;
+        return groupIfCounted(context.facts(other)) === group;
+      });
+
+    return {
+      id: policy.id,
+      evaluate(context) {
+        const starting = callsStartingOutbound(context)
+          .filter((call) => !verdicts.has(call.linkedid, context.now))
+          .sort((a, b) => a.createdAt - b.createdAt);
+        if (starting.length === 0) return [];
+        // Calls starting in the same input (a reconciliation after an outage) are admitted in start order.
+        const notYetJudged = new Set(starting);
+        const findings: Finding[] = [];
+        for (const call of starting) {
+          notYetJudged.delete(call);
+          const facts = context.facts(call);
+          const group = groupIfCounted(facts);
+          // No group yet (a phone's call before it reaches a trunk): judged when it dials out.
+          if (group === undefined) continue;
+          const holders = slotHolders(context, call, group, notYetJudged);
+          const concurrent = holders.length + 1;
+          // An emergency call is never the excess: it stays up, so it holds its slot.
+          if (concurrent <= policy.max || facts.emergency) {
+            verdicts.set(call.linkedid, 'within', context.now);
+            continue;
+          }
+          verdicts.set(call.linkedid, 'excess', context.now);
+          findings.push(
+            callFinding(policy, context, facts, {
+              level: 'concurrent',
+              scope: groupScope(policy.per, group),
+              message: `${describeCall(facts)}: ${concurrent} simultaneous calls ${groupLabel(policy.per, group)} with this one, over the limit of ${policy.max} (policy ${policy.id})`,
+              evidence: {
+                per: policy.per,
+                group,
+                max: policy.max,
+                concurrent,
+                callsUp: holders.slice(0, EVIDENCE_LIST_LIMIT).map((holder) => holder.linkedid),
+              },
+            }),
+          );
+        }
+        return findings;
+      },
+    };
+  },
+});
