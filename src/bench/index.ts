@@ -4,6 +4,7 @@
  */
 import { benchClassify } from './classify.js';
 import { benchCodec } from './codec.js';
+import { benchEngine } from './engine.js';
 import { memoryRows, printSection } from './report.js';
 
 interface BenchSection {
@@ -14,6 +15,7 @@ interface BenchSection {
 const sections: BenchSection[] = [
   { title: 'AMI codec', run: benchCodec },
   { title: 'destination classification', run: benchClassify },
+  { title: 'policy engine', run: benchEngine },
 ];
 
 async function main(): Promise<void> {

@@ -73,6 +73,8 @@ export class Call {
   startedDuringOutage = false;
   /** Ended by reconciliation: its Hangup was missed while Tollgate was not connected. */
   closedByReconcile = false;
+  /** Bumped on every change, so derived facts can be cached until the call changes. */
+  version = 0;
 
   constructor(
     readonly linkedid: string,
@@ -170,6 +172,8 @@ export type CallChange =
 export class TrunkRegistry {
   private readonly configured: Set<string>;
   private readonly learnt = new Set<string>();
+  /** Bumped when a trunk is learnt (a call's direction may change with it). */
+  version = 0;
 
   constructor(configured: Iterable<string> = []) {
     this.configured = new Set(configured);
@@ -183,6 +187,7 @@ export class TrunkRegistry {
   learn(endpoint: string): boolean {
     if (this.isTrunk(endpoint)) return false;
     this.learnt.add(endpoint);
+    this.version++;
     return true;
   }
 
@@ -283,6 +288,7 @@ export class CallTable {
       default:
         break;
     }
+    touchAll(changes);
     return changes;
   }
 
@@ -314,7 +320,11 @@ export class CallTable {
       if (ended !== undefined && ended.seq > mark) continue; // hung up after the list was taken
       const known = this.legs.get(item.uniqueid);
       if (known) {
-        if (known.seq <= mark) this.refreshLeg(known, item);
+        if (known.seq <= mark) {
+          this.refreshLeg(known, item);
+          const call = this.calls.get(known.linkedid);
+          if (call) call.version++;
+        }
         if (item.application) known.application = item.application;
         if (item.applicationData !== undefined) known.applicationData = item.applicationData;
         continue;
@@ -331,6 +341,7 @@ export class CallTable {
     }
     for (const leg of added) if (leg.state === 6) this.markAnswered(leg, leg.createdAt, changes);
     this.rebuildDials(added, listing, changes);
+    touchAll(changes);
     return changes;
   }
 
@@ -374,6 +385,8 @@ export class CallTable {
     if (existing) {
       this.refreshLeg(existing, snapshot);
       existing.seq = ++this.seq;
+      const call = this.calls.get(existing.linkedid);
+      if (call) call.version++;
       return existing;
     }
     // A late event for a channel that already hung up must not resurrect it.
@@ -459,6 +472,7 @@ export class CallTable {
     this.calls.delete(oldCall.linkedid);
     leg.linkedid = linkedid;
     newCall.legs.set(leg.uniqueid, leg);
+    newCall.version++;
   }
 
   private dialEnd(event: Extract<CallEvent, { type: 'dial.end' }>, changes: CallChange[]): void {
@@ -540,6 +554,15 @@ export class CallTable {
       this.recent.delete(oldest.linkedid);
       for (const uniqueid of oldest.legs.keys()) this.endedLegs.delete(uniqueid);
     }
+  }
+}
+
+function touchAll(changes: readonly CallChange[]): void {
+  let last: Call | undefined;
+  for (const change of changes) {
+    if (change.call === last) continue;
+    change.call.version++;
+    last = change.call;
   }
 }
 
