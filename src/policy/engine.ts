@@ -12,7 +12,7 @@ import type { Classification, Classifier } from '../numbers/index.js';
 import type { Rate, RateTable } from '../rates/index.js';
 import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
 import type { BasePolicy } from './schema.js';
-import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LockView, PolicyInstance, PolicyMode } from './types.js';
+import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LiveCost, LockView, PolicyInstance, PolicyMode } from './types.js';
 
 /** A validated policy from a file, ready to instantiate. */
 export interface LoadedPolicy {
@@ -220,9 +220,10 @@ export class PolicyEngine {
     return quote.kind === 'denied' ? undefined : { rate: quote.rate, classification };
   }
 
-  private liveCost(call: Call, now: number): { micros: number; microsPerSecond: number } {
+  private liveCost(call: Call, now: number): LiveCost {
     let micros = 0;
     let microsPerSecond = 0;
+    let stepMicros = 0;
     for (const dial of call.dials) {
       if (dial.trunk === undefined || dial.answeredAt === undefined || dial.endedAt !== undefined) continue;
       let priced = this.dialPrices.get(dial);
@@ -231,10 +232,12 @@ export class PolicyEngine {
         this.dialPrices.set(dial, priced);
       }
       if (!priced) continue;
-      micros += this.rates.cost(priced.rate, (now - dial.answeredAt) / 1000).micros;
-      microsPerSecond += priced.rate.pricePerMinuteMicros / 60;
+      const rate = priced.rate;
+      micros += this.rates.cost(rate, (now - dial.answeredAt) / 1000).micros;
+      microsPerSecond += rate.pricePerMinuteMicros / 60;
+      stepMicros += Math.ceil((rate.pricePerMinuteMicros * (rate.firstIncrement + rate.nextIncrement)) / 60) + rate.connectionFeeMicros + 1;
     }
-    return { micros, microsPerSecond };
+    return { micros, microsPerSecond, stepMicros };
   }
 
   private costOf(call: Call, dial: Call['dials'][number], endedAt: number): CostEntry | undefined {

@@ -145,12 +145,22 @@ export interface EvalContext {
   readonly locks: LockView;
   facts(call: Call): CallFacts;
   classify(number: string): Classification;
-  /** Cost of the call's outbound dials so far (answered time), and per second of further talk. */
-  liveCost(call: Call): { micros: number; microsPerSecond: number };
+  /**
+   * Cost of the call's outbound dials so far (answered time), per second of further talk, and the
+   * most the billed cost can run ahead of per-second pricing (one first + one next increment,
+   * connection fee included): `micros(later) ≤ micros(now) + microsPerSecond × elapsed + stepMicros`.
+   */
+  liveCost(call: Call): LiveCost;
   /** Costs committed by calls that ended in this evaluation (already recorded in the spend ledger). */
   readonly committed: readonly CostEntry[];
   /** The call changes of this input (empty for ticks). */
   readonly changes: readonly CallChange[];
+}
+
+export interface LiveCost {
+  micros: number;
+  microsPerSecond: number;
+  stepMicros: number;
 }
 
 export interface PolicyInstance {

@@ -110,6 +110,21 @@ interface LiveContribution {
   facts: CallFacts;
   micros: number;
   pricePerMinuteMicros: number;
+  microsPerSecond: number;
+  stepMicros: number;
+}
+
+/**
+ * What the last full pass found for a budget, and what happened since: enough to bound the total
+ * from above without looking at every live call again (see `mayCross`).
+ */
+interface PassSnapshot {
+  at: number;
+  total: number;
+  microsPerSecond: number;
+  stepMicros: number;
+  /** Upper bound of what calls and costs seen since the pass can add. */
+  slack: number;
 }
 
 interface BudgetStatus {
@@ -120,6 +135,8 @@ interface BudgetStatus {
   projected: number;
   total: number;
   calls: LiveContribution[];
+  microsPerSecond: number;
+  stepMicros: number;
 }
 
 /** What the match predicates read: a call's facts, or the same built from a ledger entry alone. */
@@ -163,6 +180,7 @@ class SpendBudgets {
   private readonly reached: ExpiringMap<string, Hold>;
   /** `key|percent|until` → the calls that already have their finding for that hold. */
   private readonly targeted: ExpiringMap<string, Set<string>>;
+  private readonly passes: ExpiringMap<string, PassSnapshot>;
   private pending: CostEntry[] = [];
   private newestHistory = Number.NEGATIVE_INFINITY;
   /** Zone of the calendar period, else the agent's: how times are shown in evidence. */
@@ -191,6 +209,7 @@ class SpendBudgets {
       .sort((a, b) => a.percent - b.percent);
     this.reached = new ExpiringMap(this.window.retentionMs, MAX_BUDGET_KEYS * this.thresholds.length);
     this.targeted = new ExpiringMap(this.window.retentionMs, MAX_BUDGET_KEYS * this.thresholds.length);
+    this.passes = new ExpiringMap(this.window.retentionMs, MAX_BUDGET_KEYS);
   }
 
   /** History is only queued here: judging it needs the classifier, which comes with the next evaluation. */
@@ -205,23 +224,60 @@ class SpendBudgets {
   evaluate(context: EvalContext): Finding[] {
     const now = context.now;
     const restored = this.drainHistory(context);
-    const touched = new Set<string>();
+    const touched = new Map<string, number>();
     for (const entry of context.committed) {
       const key = this.record(entry, context);
-      if (key !== undefined) touched.add(key);
+      if (key !== undefined) touched.set(key, (touched.get(key) ?? 0) + entry.micros);
     }
-    if (context.input.type === 'event' && touched.size === 0 && restored === 0 && !context.changes.some(isCheckpoint)) return [];
-
-    // A full pass (every live call): on ticks, reconciliations, restored history, committed costs,
-    // answers (a new call starts accruing and its projection jumps) and call starts (a checkpoint
-    // between ticks, so a call starting just as time-accrued spend crosses a threshold is caught).
+    // A full pass (every live call) on ticks, reconciliations and restored history; on committed
+    // costs, answers (a new call starts accruing and its projection jumps) and call starts (so a call
+    // starting just as time-accrued spend crosses a threshold is caught) only when a threshold may
+    // be crossed — on a busy PBX far below its budget, most events then cost almost nothing.
+    if (context.input.type === 'event' && restored === 0 && !this.mayCross(context, touched)) return [];
     const live = this.liveByKey(context);
     const findings: Finding[] = [];
-    for (const key of new Set([...live.keys(), ...touched])) {
+    for (const key of new Set([...live.keys(), ...touched.keys()])) {
       const status = this.status(key, live.get(key) ?? [], now);
+      this.passes.set(key, { at: now, total: status.total, microsPerSecond: status.microsPerSecond, stepMicros: status.stepMicros, slack: 0 }, now);
       findings.push(...this.crossings(status, context), ...this.refusals(status, context));
     }
     return findings;
+  }
+
+  /**
+   * Whether this event could take a budget to a threshold not yet reached (or needs a refusal).
+   * Upper bound of a budget's total since its last full pass: that total, plus every second of talk
+   * since at the live calls' prices, plus one billing increment and connection fee per live call,
+   * plus everything committed since, plus the whole cost, projection and increments of every call
+   * that started, dialled out or was answered since. Below the next threshold, nothing can fire.
+   */
+  private mayCross(context: EvalContext, committed: ReadonlyMap<string, number>): boolean {
+    const added = new Map(committed);
+    for (const change of context.changes) {
+      if (!isCheckpoint(change)) continue;
+      const facts = context.facts(change.call);
+      if (!this.counts(facts)) continue;
+      const key = this.keyOfFacts(facts);
+      if (key === undefined) continue;
+      const cost = context.liveCost(change.call);
+      added.set(key, (added.get(key) ?? 0) + cost.micros + cost.stepMicros + Math.ceil(cost.microsPerSecond * this.projectSeconds));
+    }
+    let cross = false;
+    for (const [key, slack] of added) {
+      const pass = this.passes.get(key, context.now);
+      if (!pass) return true;
+      pass.slack += slack;
+      const elapsedSeconds = Math.max(0, context.now - pass.at) / 1000;
+      const bound = pass.total + pass.slack + Math.ceil(pass.microsPerSecond * (elapsedSeconds + 1)) + pass.stepMicros;
+      if (this.hangupHold(key, context.now) !== undefined || bound >= this.nextThresholdAmount(key, context.now)) cross = true;
+    }
+    return cross;
+  }
+
+  /** The lowest threshold of a budget not yet reached in its window (Infinity when all are). */
+  private nextThresholdAmount(key: string, now: number): number {
+    for (const threshold of this.thresholds) if (this.holdOf(key, threshold, now) === undefined) return threshold.amount;
+    return Number.POSITIVE_INFINITY;
   }
 
   /** The highest hang-up threshold currently held for a budget. */
@@ -314,7 +370,7 @@ class SpendBudgets {
       const cost = context.liveCost(call);
       const list = byKey.get(key) ?? [];
       // liveCost gives Σ (price per minute / 60) per second; back to integer micro-units per minute.
-      list.push({ call, facts, micros: cost.micros, pricePerMinuteMicros: Math.round(cost.microsPerSecond * 60) });
+      list.push({ call, facts, micros: cost.micros, pricePerMinuteMicros: Math.round(cost.microsPerSecond * 60), microsPerSecond: cost.microsPerSecond, stepMicros: cost.stepMicros });
       byKey.set(key, list);
     }
     return byKey;
@@ -351,12 +407,16 @@ class SpendBudgets {
     const spent = this.ledger.spent(key, now);
     let accrued = 0;
     let pricePerMinute = 0;
+    let microsPerSecond = 0;
+    let stepMicros = 0;
     for (const call of calls) {
       accrued += call.micros;
       pricePerMinute += call.pricePerMinuteMicros;
+      microsPerSecond += call.microsPerSecond;
+      stepMicros += call.stepMicros;
     }
     const projected = projectedMicros(pricePerMinute, this.projectSeconds);
-    return { key, span: this.window.spanAt(now), spent, accrued, projected, total: spent + accrued + projected, calls };
+    return { key, span: this.window.spanAt(now), spent, accrued, projected, total: spent + accrued + projected, calls, microsPerSecond, stepMicros };
   }
 
   /** Thresholds reached now for the first time in this window instance, lowest first. */

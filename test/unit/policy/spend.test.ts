@@ -209,7 +209,7 @@ function quietContext(now: number, committed: CostEntry[] = []): EvalContext {
     locks: { lockOf: () => undefined },
     facts: (call) => engine.factsOf(call),
     classify: (number) => classifier.classify(number),
-    liveCost: () => ({ micros: 0, microsPerSecond: 0 }),
+    liveCost: () => ({ micros: 0, microsPerSecond: 0, stepMicros: 0 }),
     committed,
     changes: [],
   };
