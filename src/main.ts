@@ -101,7 +101,7 @@ export function createAgent(deps: AgentDeps): Agent {
     policies,
     locks,
     async start() {
-      logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode }, 'Tollgate starting');
+      logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode, timezone: config.timezone }, 'Tollgate starting');
       tracker.attach(client);
       policies.watch();
       // Budgets accrue and durations grow between events: evaluate once a second while calls are up.

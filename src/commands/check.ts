@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { formatIssue } from '../config/yaml-source.js';
 import { loadPolicyDir } from '../policy/loader.js';
+import { actionList } from '../policy/kind.js';
 import { POLICY_KINDS } from '../policy/registry.js';
 import { configFromOptions } from './common.js';
 
@@ -33,12 +34,12 @@ export function checkForDisplay(dir: string | undefined, options: { config?: str
   if (set.issues.length > 0) {
     return { ok: false, lines: [`${directory}: ${set.issues.length} problem${set.issues.length === 1 ? '' : 's'} in ${set.files.length} file(s):`, ...set.issues.map((issue) => `  ${formatIssue(issue)}`)] };
   }
-  const rows = set.policies.map(({ definition }) => [
+  const rows = set.policies.map(({ definition, kind }) => [
     definition.id,
     definition.kind,
     definition.enabled ? definition.mode : 'disabled',
     definition.severity,
-    definition.actions.join('+'),
+    kind.describeActions?.(definition) ?? actionList(definition.actions),
     definition.description,
   ]);
   const widths = [0, 1, 2, 3, 4].map((column) => Math.max(...rows.map((row) => row[column]!.length)));

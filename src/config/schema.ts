@@ -46,8 +46,11 @@ export const ariConfigSchema = z.object({
 export const configSchema = z.object({
   ami: amiConfigSchema.default(amiConfigSchema.parse({})),
   ari: ariConfigSchema.default(ariConfigSchema.parse({})),
-  /** IANA time zone for policy time windows and calendar-day budgets when a policy does not name one. */
-  timezone: timezoneField.default('UTC'),
+  /**
+   * IANA time zone for policy time windows and calendar-day budgets when a policy does not name one.
+   * Defaults to the host's zone (the PBX's office hours); containers often run in UTC: set it.
+   */
+  timezone: timezoneField.default(hostTimezone()),
   /** `simulate` is the global dry run: every policy only reports what it would do. */
   mode: z.enum(['enforce', 'simulate']).default('enforce'),
   numbering: numberingConfigSchema.default(numberingConfigSchema.parse({})),
@@ -95,6 +98,10 @@ export const configSchema = z.object({
 });
 
 export type TollgateConfig = z.output<typeof configSchema>;
+
+function hostTimezone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
 
 /** Short names kept for compatibility with deployment docs (the generic names work too). */
 export const ENV_ALIASES: Readonly<Record<string, string>> = {

@@ -256,6 +256,8 @@ export class PolicyEngine {
       micros: cost?.micros ?? 0,
       currency: priced?.rate.currency ?? this.rates.currency ?? '',
     };
+    if (call.origin.context) entry.context = call.origin.context;
+    entry.direction = this.computeFacts(call).direction;
     if (dial.trunk) entry.trunk = dial.trunk;
     if (dial.number) entry.dialled = dial.number;
     if (call.origin.accountCode) entry.accountCode = call.origin.accountCode;

@@ -22,6 +22,8 @@ export interface PolicyKind<F extends z.ZodRawShape = z.ZodRawShape> {
   fields: F;
   /** Cross-field checks the schema cannot express; report each problem with its path. */
   validate?(policy: KindPolicy<F>, report: ReportIssue): void;
+  /** What the policy does, when its rules carry their own actions (`50%: alert; 100%: alert+hangup`). */
+  describeActions?(policy: KindPolicy<F>): string;
   create(policy: KindPolicy<F>, environment: PolicyEnvironment): PolicyInstance;
 }
 
@@ -52,6 +54,11 @@ export interface FindingOptions {
   endpoint?: string;
   ip?: string;
   account?: string;
+}
+
+/** `alert+hangup` — how `tollgate check` and the docs print a list of actions. */
+export function actionList(actions: readonly string[]): string {
+  return actions.join('+');
 }
 
 /** A finding about a call, with the call's facts snapshotted for mail and audit. */

@@ -101,6 +101,9 @@ export interface CostEntry {
   linkedid: string;
   destUniqueid: string;
   endpoint: string;
+  /** Dialplan context the call came from, and its direction: so history can be matched like live calls. */
+  context?: string;
+  direction?: EffectiveDirection;
   trunk?: string;
   country?: string;
   callingCode?: string;

@@ -20,7 +20,7 @@
  */
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
-import { callFinding, compilePolicyScope, defineKind, describeCall } from '../kind.js';
+import { actionList, callFinding, compilePolicyScope, defineKind, describeCall } from '../kind.js';
 import { compileMatch, type CallPredicate } from '../match.js';
 import { actionsField, destinationMatchSchema, durationField } from '../schema.js';
 import { ExpiringSet } from '../state.js';
@@ -84,6 +84,11 @@ export const durationKind = defineKind({
   summary: 'maximum answered call length per destination class, with an optional earlier warning',
   fields: {
     limits: z.array(limitSchema).min(1, 'at least one limit, e.g. { destination: { scopes: [international] }, maxDuration: 4h }'),
+  },
+  describeActions(policy) {
+    return policy.limits
+      .map((limit, index) => `limit ${index + 1}: ${limit.warnAfter !== undefined ? 'warn: alert, ' : ''}max: ${actionList(limit.actions ?? policy.actions)}`)
+      .join('; ');
   },
   validate(policy, report) {
     policy.limits.forEach((limit, index) => {

@@ -37,7 +37,7 @@
  * never counted as attempts, and an AMI account is not an endpoint, so it is never locked.
  */
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
-import { baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
+import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { actionsField, durationField } from '../schema.js';
 import { ExpiringMap, ExpiringSet, LeakyBuckets } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
@@ -194,6 +194,16 @@ export const securityKind = defineKind({
     bruteForce: bruteForceSchema.optional(),
     enumeration: enumerationSchema.optional(),
     compromise: compromiseSchema.optional(),
+  },
+  describeActions(policy) {
+    const rules: string[] = [];
+    if (policy.bruteForce) rules.push(`brute force: ${actionList(policy.bruteForce.actions ?? policy.actions)}`);
+    if (policy.enumeration) rules.push(`enumeration: ${actionList(policy.enumeration.actions ?? policy.actions)}`);
+    if (policy.compromise) {
+      rules.push(`compromise: ${actionList(policy.compromise.actions ?? policy.actions)}`);
+      if (policy.compromise.callActions) rules.push(`calls after it: ${actionList(policy.compromise.callActions)}`);
+    }
+    return rules.join('; ');
   },
   validate(policy, report) {
     if (!policy.bruteForce && !policy.enumeration && !policy.compromise) {

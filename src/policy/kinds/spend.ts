@@ -50,13 +50,13 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { formatMicros, mulDivCeil } from '../../rates/money.js';
-import { baseFinding, callFinding, compilePolicyScope, defineKind, describeCall, type KindPolicy } from '../kind.js';
+import { actionList, baseFinding, callFinding, compilePolicyScope, defineKind, describeCall, type KindPolicy } from '../kind.js';
 import { actionsField, durationField, moneyField, timezoneField } from '../schema.js';
 import { ExpiringMap } from '../state.js';
+import { GROUPINGS, groupOf, groupScope } from '../group.js';
 import { SEVERITIES, type CallFacts, type CostEntry, type EvalContext, type Finding, type PolicyAction, type Severity } from '../types.js';
 import { CALENDAR_PERIODS, CalendarWindow, RollingWindow, SpendLedger, describeDuration, projectedMicros, type SpendWindow, type WindowSpan } from './spend-windows.js';
 
-export const SPEND_SCOPES = ['global', 'endpoint', 'trunk', 'country'] as const;
 
 const thresholdSchema = z.object({
   /** Share of the budget, e.g. 50, 80, 100 (up to two decimals; above 100 allowed for a last resort). */
@@ -75,7 +75,7 @@ const spendFields = {
   period: z.enum(CALENDAR_PERIODS).optional(),
   /** IANA zone of the calendar period; default: the agent's `timezone`. */
   timezone: timezoneField.optional(),
-  per: z.enum(SPEND_SCOPES).default('global'),
+  per: z.enum(GROUPINGS).default('global'),
   /** Seconds of further talk of the live calls counted as already spent (0: none). */
   projectSeconds: z.number().int('whole seconds, e.g. 60').min(0).max(3600, 'at most 3600 (an hour of talk)').default(60),
   thresholds: z.array(thresholdSchema).min(1, 'at least one threshold, e.g. { percent: 100, actions: [alert, hangup] }'),
@@ -164,6 +164,7 @@ export const spendKind = defineKind({
       report(['actions'], 'a spend policy takes its actions from each threshold: move them to thresholds[].actions');
     }
   },
+  describeActions: (policy) => policy.thresholds.map((threshold) => `${threshold.percent}%: ${actionList(threshold.actions)}`).join('; '),
   create(policy, environment) {
     return new SpendBudgets(policy, environment.timezone, environment.currency);
   },
@@ -342,9 +343,9 @@ class SpendBudgets {
     const base: MatchFacts = call
       ? { ...context.facts(call) }
       : {
-          direction: context.table.trunks.isTrunk(entry.endpoint) ? 'transit' : 'outbound',
+          direction: entry.direction ?? (context.table.trunks.isTrunk(entry.endpoint) ? 'transit' : 'outbound'),
           endpoint: entry.endpoint,
-          context: '',
+          context: entry.context ?? '',
           rateAssumed: false,
           emergency: false,
         };
@@ -376,31 +377,16 @@ class SpendBudgets {
     return byKey;
   }
 
+  /** A phone's call still in the dialplan has no trunk yet: it joins a per-trunk budget when it dials out. */
   private keyOfFacts(facts: CallFacts): string | undefined {
-    switch (this.policy.per) {
-      case 'global':
-        return 'global';
-      case 'endpoint':
-        return `endpoint:${facts.endpoint}`;
-      case 'trunk':
-        // A phone's call still in the dialplan has no trunk yet: it joins its budget when it dials out.
-        return facts.trunk === undefined ? undefined : `trunk:${facts.trunk}`;
-      case 'country':
-        return `country:${countryKey(facts.classification?.country, facts.classification?.callingCode)}`;
-    }
+    const group = groupOf(this.policy.per, facts) ?? (this.policy.per === 'country' ? 'unknown' : undefined);
+    return group === undefined ? undefined : groupScope(this.policy.per, group);
   }
 
   private keyOfEntry(entry: CostEntry): string {
-    switch (this.policy.per) {
-      case 'global':
-        return 'global';
-      case 'endpoint':
-        return `endpoint:${entry.endpoint}`;
-      case 'trunk':
-        return `trunk:${entry.trunk ?? 'unknown'}`;
-      case 'country':
-        return `country:${countryKey(entry.country, entry.callingCode)}`;
-    }
+    const per = this.policy.per;
+    const group = per === 'endpoint' ? entry.endpoint : per === 'trunk' ? (entry.trunk ?? 'unknown') : per === 'country' ? countryKey(entry.country, entry.callingCode) : 'all';
+    return groupScope(per, group);
   }
 
   private status(key: string, calls: LiveContribution[], now: number): BudgetStatus {

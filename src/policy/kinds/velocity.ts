@@ -23,10 +23,10 @@
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { actionsField, durationField } from '../schema.js';
-import { baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
+import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
 import { ExpiringSet, SlidingWindow } from '../state.js';
 import type { CallFacts, EvalContext, Finding, PolicyAction } from '../types.js';
-import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from './concurrency.js';
+import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
 
 const DAY_MS = 86_400_000;
 /** Calls remembered per group and window: far above any sensible threshold, and a memory cap. */
@@ -93,6 +93,10 @@ export const velocityKind = defineKind({
         shortCalls: actionsField.optional(),
       })
       .default({}),
+  },
+  describeActions(policy) {
+    const rules = (['maxCalls', 'maxRepeatsToOneNumber', 'maxDistinctDestinations', 'shortCalls'] as const).filter((rule) => policy[rule] !== undefined);
+    return rules.map((rule) => `${rule}: ${actionList(policy.ruleActions?.[rule] ?? policy.actions)}`).join('; ');
   },
   validate(policy, report) {
     const configured = RULES.filter((rule) => policy[rule] !== undefined);
