@@ -63,6 +63,8 @@ export interface DeciderOptions {
 
 export class Decider {
   private readonly incidents: ExpiringMap<string, Incident>;
+  /** Calls already decided to be hung up (per mode), whichever policy asked: one hang-up per call. */
+  private readonly hangups: ExpiringMap<string, string>;
   private readonly quietMs: number;
   mode: PolicyMode;
 
@@ -70,6 +72,7 @@ export class Decider {
     this.mode = options.mode ?? 'enforce';
     this.quietMs = options.incidentQuietMs ?? 30 * 60_000;
     this.incidents = new ExpiringMap(this.quietMs, 50_000);
+    this.hangups = new ExpiringMap(24 * 3_600_000, 100_000);
   }
 
   /** Open incidents (most recently active last). */
@@ -149,6 +152,16 @@ export class Decider {
         break;
     }
     if (incident.decided.has(dedupe)) return undefined;
+    const mode: PolicyMode = this.mode === 'simulate' ? 'simulate' : finding.mode;
+    if (action === 'hangup') {
+      // Several policies often condemn the same call: each finding is kept, the call is hung up once.
+      const key = `${mode}:${target.linkedid}`;
+      if (this.hangups.has(key, finding.at)) {
+        incident.decided.add(dedupe);
+        return undefined;
+      }
+      this.hangups.set(key, incident.id, finding.at);
+    }
     const followUp = action === 'alert' && [...incident.decided].some((key) => key.startsWith('alert:'));
     if (action === 'alert' && followUp && !this.escalates(incident, finding)) {
       incident.decided.add(dedupe);
@@ -161,7 +174,7 @@ export class Decider {
       id: `${incident.id}/${++incident.sequence}`,
       incident: incident.id,
       action,
-      mode: this.mode === 'simulate' ? 'simulate' : finding.mode,
+      mode,
       policy: finding.policy,
       kind: finding.kind,
       severity: finding.severity,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { runDemo } from '../../src/commands/demo.js';
 import { replayForDisplay } from '../../src/commands/replay.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { packagePath } from '../../src/paths.js';
 
 const cuba = () => readFileSync(fixturePath('ami', 'intl-call-cuba.timestamped.ami'));
 
@@ -41,6 +42,43 @@ describe('tollgate replay', () => {
     const lines = replayForDisplay(readFileSync(fixturePath('ami', 'register-bruteforce.ami')), { country: 'US' });
     expect(lines).toContain('  security events: 123 — ChallengeSent ×43, ChallengeResponseFailed ×42, InvalidAccountID ×36, SuccessfulAuth ×2');
     expect(lines).toContain('  failed authentications by source: 127.0.0.1 ×78');
+  });
+});
+
+describe('tollgate replay --policies', () => {
+  const options = { config: fixturePath('lab-config.yaml'), policies: packagePath('policies') };
+  const capture = () => readFileSync(fixturePath('ami', 'five-concurrent-intl.timestamped.ami'));
+
+  test('prints findings and decisions in event time, the same output twice', () => {
+    const first = replayForDisplay(capture(), options);
+    expect(replayForDisplay(capture(), options)).toEqual(first);
+    expect(first).toContain('2026-11-21 11:04:51.932  FINDING   block-premium-rate [critical, match] 1001 → 00449098790123 (GB, premium rate, critical risk): destination denied by policy block-premium-rate');
+    expect(first.some((line) => /^2026-11-21 11:04:51\.932  DECISION  hang up PJSIP\/1001-00000006 — policy block-premium-rate, incident 20261121-110451-block-premium-rate-/.test(line))).toBe(true);
+    expect(first.filter((line) => line.includes('FINDING   international-concurrency'))).toHaveLength(3);
+  });
+
+  test('--json: one object per line; findings and decisions carry the fields scripts need', () => {
+    const records = replayForDisplay(capture(), { ...options, json: true }).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const verdicts = records.filter((record) => record.kind === 'finding' || record.kind === 'decision');
+    expect(verdicts.length).toBeGreaterThan(4);
+    for (const record of verdicts) {
+      for (const key of ['kind', 'policy', 'action', 'mode', 'endpoint', 'channel', 'uniqueid', 'linkedid', 'dialled', 'e164', 'at']) expect(record).toHaveProperty(key);
+      expect(record.at).toMatch(/^2026-11-21T11:0\d:\d\d\.\d{3}Z$/);
+    }
+    const hangup = verdicts.find((record) => record.kind === 'decision' && record.action === 'hangup' && record.policy === 'block-premium-rate');
+    expect(hangup).toMatchObject({ mode: 'enforce', endpoint: '1001', channel: 'PJSIP/1001-00000006', uniqueid: '1795259091.6', linkedid: '1795259091.6', dialled: '00449098790123', e164: '+449098790123' });
+  });
+
+  test('--dry-run turns every decision into a simulation', () => {
+    const records = replayForDisplay(capture(), { ...options, json: true, dryRun: true }).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const decisions = records.filter((record) => record.kind === 'decision');
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(decisions.every((record) => record.mode === 'simulate')).toBe(true);
+    expect(replayForDisplay(capture(), { ...options, dryRun: true }).some((line) => line.includes('DECISION  SIMULATED: would hang up'))).toBe(true);
+  });
+
+  test('an invalid policy directory is refused with every problem', () => {
+    expect(() => replayForDisplay(capture(), { ...options, policies: fixturePath('broken-policies') })).toThrow(/invalid policies in .*broken-policies \(\d+ problems\)/);
   });
 });
 
