@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Call } from '../calls/table.js';
 import { formatMicros } from '../rates/money.js';
 import { compileScope } from './match.js';
+import type { ExpiringSet } from './state.js';
 import type { BasePolicy, ExceptionBlock } from './schema.js';
 import type { CallFacts, EvalContext, Finding, FindingCall, PolicyAction, PolicyInstance, Severity } from './types.js';
 
@@ -147,6 +148,18 @@ export function callsStartingOutbound(context: EvalContext): Call[] {
     if (change.kind === 'call.started' || change.kind === 'dial.started') seen.add(change.call);
   }
   return [...seen].filter((call) => call.live);
+}
+
+/**
+ * The facts of each call that starts or dials out in this input, within the policy's scope, that
+ * has no finding from this policy yet (`fired` holds the linkedids it already judged guilty).
+ */
+export function* unjudgedStartingCalls(context: EvalContext, scope: { applies: (facts: CallFacts) => boolean }, fired: ExpiringSet<string>): Generator<CallFacts> {
+  for (const call of callsStartingOutbound(context)) {
+    if (fired.has(call.linkedid, context.now)) continue;
+    const facts = context.facts(call);
+    if (scope.applies(facts)) yield facts;
+  }
 }
 
 function assign<T extends object>(target: T, values: Partial<Record<keyof T, unknown>>): void {

@@ -12,7 +12,7 @@
  * when it dials out; fires once per call.
  */
 import { compileMatch } from '../match.js';
-import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
 import { destinationMatchSchema } from '../schema.js';
 import { ExpiringSet } from '../state.js';
 import type { Finding } from '../types.js';
@@ -42,9 +42,9 @@ export const destinationKind = defineKind({
       id: policy.id,
       evaluate(context) {
         const findings: Finding[] = [];
-        for (const call of callsStartingOutbound(context)) {
-          const facts = context.facts(call);
-          if (!facts.classification || fired.has(call.linkedid, context.now) || !scope.applies(facts)) continue;
+        for (const facts of unjudgedStartingCalls(context, scope, fired)) {
+          const call = facts.call;
+          if (!facts.classification) continue;
           const outside = facts.classification.scope === 'national' || facts.classification.scope === 'international';
           let reason: string | undefined;
           if (allowed && !allowed(facts)) reason = 'destination not in the allowed list';

@@ -5,7 +5,7 @@
  *   kind: lock
  *   actions: [hangup]
  */
-import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, unjudgedStartingCalls } from '../kind.js';
 import { ExpiringSet } from '../state.js';
 import type { Finding } from '../types.js';
 
@@ -20,12 +20,11 @@ export const lockKind = defineKind({
       id: policy.id,
       evaluate(context) {
         const findings: Finding[] = [];
-        for (const call of callsStartingOutbound(context)) {
-          const facts = context.facts(call);
+        for (const facts of unjudgedStartingCalls(context, scope, fired)) {
           if (facts.direction !== 'outbound' && facts.direction !== 'transit') continue;
           const lock = context.locks.lockOf(facts.endpoint, context.now);
-          if (!lock || fired.has(call.linkedid, context.now) || !scope.applies(facts)) continue;
-          fired.add(call.linkedid, context.now);
+          if (!lock) continue;
+          fired.add(facts.call.linkedid, context.now);
           const until = lock.until !== undefined ? ` until ${new Date(lock.until).toISOString()}` : ' until unlocked';
           findings.push(
             callFinding(policy, context, facts, {

@@ -23,7 +23,7 @@
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
 import { timezoneField } from '../schema.js';
 import { ExpiringSet } from '../state.js';
 import type { Finding } from '../types.js';
@@ -216,10 +216,9 @@ export const timeWindowKind = defineKind({
       id: policy.id,
       evaluate(context) {
         const findings: Finding[] = [];
-        for (const call of callsStartingOutbound(context)) {
-          const facts = context.facts(call);
+        for (const facts of unjudgedStartingCalls(context, scope, fired)) {
+          const call = facts.call;
           if ((facts.direction !== 'outbound' && facts.direction !== 'transit') || facts.dialled === undefined) continue;
-          if (fired.has(call.linkedid, context.now) || !scope.applies(facts)) continue;
           if (!judged.add(`${call.linkedid}|${facts.dialled}`, context.now)) continue;
           const verdict = schedule.check(context.now);
           if (verdict.open) continue;
