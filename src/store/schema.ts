@@ -1,0 +1,95 @@
+/**
+ * Database migrations, applied in order, each once (schema_version records how far a file is).
+ * Never edit a shipped migration: add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  -- Spend ledger: one row per finished outbound dial, as the carrier bills it.
+  CREATE TABLE costs (
+    key TEXT PRIMARY KEY,            -- linkedid|destUniqueid: a dial is recorded once
+    linkedid TEXT NOT NULL,
+    ended_at INTEGER NOT NULL,
+    endpoint TEXT NOT NULL,
+    trunk TEXT,
+    country TEXT,
+    micros INTEGER NOT NULL,
+    entry TEXT NOT NULL              -- the whole CostEntry (JSON)
+  );
+  CREATE INDEX costs_ended_at ON costs (ended_at);
+
+  -- Live calls, so a restart mid-call keeps their real answer times.
+  CREATE TABLE checkpoints (
+    linkedid TEXT PRIMARY KEY,
+    updated_at INTEGER NOT NULL,
+    checkpoint TEXT NOT NULL
+  );
+
+  CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    policy TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    severity TEXT NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX incidents_last_at ON incidents (last_at);
+
+  -- The audit trail: every decision, its inputs (the finding), its result and its latency.
+  CREATE TABLE decisions (
+    id TEXT PRIMARY KEY,
+    incident TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    policy TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    action TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    level TEXT NOT NULL,
+    target TEXT NOT NULL,
+    finding TEXT NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT,
+    latency_ms REAL,
+    completed_at INTEGER
+  );
+  CREATE INDEX decisions_at ON decisions (at);
+  CREATE INDEX decisions_incident ON decisions (incident);
+
+  CREATE TABLE locks (
+    endpoint TEXT PRIMARY KEY,
+    since INTEGER NOT NULL,
+    until INTEGER,
+    reason TEXT NOT NULL,
+    policy TEXT
+  );
+
+  -- The mail outbox: a mail is sent until it is delivered, and never twice (dedupe_key).
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    incident TEXT,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text TEXT NOT NULL,
+    html TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    last_error TEXT,
+    message_id TEXT
+  );
+  CREATE INDEX outbox_due ON outbox (sent_at, next_attempt_at);
+
+  -- Security events per day, kind and source address, for the daily digest.
+  CREATE TABLE security_daily (
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (day, kind, address)
+  );
+  `,
+];
