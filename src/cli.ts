@@ -5,6 +5,7 @@ import { registerCheckCommand } from './commands/check.js';
 import { registerClassifyCommand } from './commands/classify.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeriveCommand } from './commands/derive.js';
+import { registerLockCommands } from './commands/locks.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerRunCommand } from './commands/run.js';
 
@@ -13,7 +14,7 @@ const program = new Command()
   .description('Real-time toll-fraud guard for Asterisk PBXs')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerClassifyCommand, registerDeriveCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerClassifyCommand, registerDeriveCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

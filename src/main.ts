@@ -1,30 +1,45 @@
 /**
  * Composition root: builds every part from the configuration with explicit deps, starts them, and
  * stops them in reverse order. No module-level singletons anywhere else.
+ *
+ *   AMI ─▶ CallTracker ─▶ Pipeline (PolicyEngine ─▶ Decider) ─▶ Actor (hang-up, lock, firewall, mail)
+ *                                                              └▶ Store (ledger, checkpoints, audit)
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { AmiClient } from './ami/client.js';
+import { Actor, type MailQueue } from './act/actor.js';
+import { FirewallHook } from './act/firewall.js';
+import { Hangups } from './act/hangup.js';
+import { Locker } from './act/locks.js';
+import { DailyDigest, localDay } from './act/mail/digest.js';
+import { mailerOptionsFromConfig } from './act/mail/index.js';
+import { Mailer } from './act/mail/mailer.js';
+import { AriClient } from './ari/client.js';
 import type { SecurityEvent } from './calls/events.js';
 import { CallTable, TrunkRegistry, type CallChange } from './calls/table.js';
 import { CallTracker } from './calls/tracker.js';
 import { systemClock, type Clock } from './clock.js';
+import { classifierFor } from './commands/common.js';
 import type { TollgateConfig } from './config/schema.js';
+import { Decider, incidentFromStore, type Decision } from './decide/decider.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
-import { numberMasker } from './privacy.js';
-import { classifierFor } from './commands/common.js';
-import { Decider, type Decision } from './decide/decider.js';
-import { LockTable } from './decide/locks.js';
 import { PolicyEngine } from './policy/engine.js';
+import { parseDurationSeconds } from './policy/schema.js';
 import { PolicySource } from './policy/source.js';
 import type { Finding } from './policy/types.js';
 import { Pipeline } from './pipeline.js';
+import { numberMasker } from './privacy.js';
 import { rateTableFromConfig } from './rates/index.js';
+import { Store } from './store/store.js';
 
 export interface AgentDeps {
   config: TollgateConfig;
   logger: Logger;
   clock?: Clock;
+  /** Where incident mails go instead of SMTP (the demo prints them). */
+  mailQueue?: MailQueue;
 }
 
 export interface Agent {
@@ -35,10 +50,16 @@ export interface Agent {
   readonly decider: Decider;
   readonly pipeline: Pipeline;
   readonly policies: PolicySource;
-  readonly locks: LockTable;
+  readonly store: Store;
+  readonly actor: Actor;
+  readonly mailer: Mailer | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Spend history older than this is never needed again (the longest calendar budget is a month). */
+const HISTORY_MS = 32 * 86_400_000;
+const DAY_MS = 86_400_000;
 
 export function createAgent(deps: AgentDeps): Agent {
   const { config, logger } = deps;
@@ -46,6 +67,13 @@ export function createAgent(deps: AgentDeps): Agent {
   if (!config.ami.secret) {
     throw new ConfigError('is empty: set it in the configuration file, TOLLGATE_AMI_SECRET or TOLLGATE_AMI_SECRET_FILE (a dedicated manager.conf user; see README)', undefined, undefined, 'ami.secret');
   }
+  const lockDurationSeconds = config.actions.lockDuration ? parseDurationSeconds(config.actions.lockDuration) : undefined;
+  if (config.actions.lockDuration && lockDurationSeconds === undefined) {
+    throw new ConfigError(`"${config.actions.lockDuration}" is not a duration (e.g. 12h, 7d)`, undefined, undefined, 'actions.lockDuration');
+  }
+  const mask = numberMasker(config.privacy.maskNumbers);
+  const agentName = hostname();
+
   const client = new AmiClient({
     host: config.ami.host,
     port: config.ami.port,
@@ -62,7 +90,6 @@ export function createAgent(deps: AgentDeps): Agent {
   });
   const table = new CallTable({ trunks: new TrunkRegistry(config.trunks) });
   const tracker = new CallTracker({ table, clock, logger, reconcileIntervalMs: config.ami.reconcileIntervalMs });
-  const mask = numberMasker(config.privacy.maskNumbers);
   const describe = callLogger(logger.child({ part: 'calls' }), mask);
   tracker.on('event', (event, changes) => {
     if (event.type === 'security') describe.security(event);
@@ -70,10 +97,12 @@ export function createAgent(deps: AgentDeps): Agent {
   });
   tracker.on('reconciled', (_summary, changes) => describe.changes(changes));
 
+  // State first: a restart continues with the spend, locks and incidents it had.
+  const store = new Store(config.db.file);
+
   // Detection: policies are loaded (and validated) before anything connects: an invalid set refuses to start.
   const classifier = classifierFor(config);
   const rates = rateTableFromConfig(config.rates);
-  const locks = new LockTable();
   const engineLog = logger.child({ part: 'policy' });
   const policies = new PolicySource({ dir: config.policies.dir, logger, onReload: (set) => engine.setPolicies(set) });
   const engine = new PolicyEngine({
@@ -81,7 +110,7 @@ export function createAgent(deps: AgentDeps): Agent {
     classifier,
     rates,
     clock,
-    locks,
+    locks: store,
     environment: { timezone: config.timezone },
     onPolicyError: (policy, error) => engineLog.error({ policy, err: error instanceof Error ? error.stack : String(error) }, 'policy failed; the others go on'),
   });
@@ -89,7 +118,64 @@ export function createAgent(deps: AgentDeps): Agent {
   const pipeline = new Pipeline({ tracker, engine, decider, clock });
   const verdicts = verdictLogger(logger.child({ part: 'decide' }), mask);
   pipeline.onResult((result) => verdicts(result.findings, result.decisions));
+
+  // Action.
+  const ari = config.ari.url
+    ? new AriClient({
+        url: config.ari.url,
+        username: config.ari.username,
+        password: config.ari.password,
+        app: config.ari.app,
+        timeoutMs: config.ari.timeoutMs,
+        tls: { rejectUnauthorized: config.ari.tlsRejectUnauthorized, ...(config.ari.tlsCaFile ? { ca: readFileSync(config.ari.tlsCaFile) } : {}) },
+        logger,
+      })
+    : undefined;
+  const via = config.actions.hangupVia === 'ari' || (config.actions.hangupVia === 'auto' && ari) ? 'ari' : 'ami';
+  if (via === 'ari' && !ari) throw new ConfigError('is "ari" but ari.url is empty', undefined, undefined, 'actions.hangupVia');
+  const hangups = new Hangups({ ami: client, ...(ari ? { ari } : {}), via, table, endings: tracker, cause: config.actions.hangupCause, confirmTimeoutMs: config.actions.confirmTimeoutMs, logger });
+  const locker = new Locker({ store, ami: client, astdb: config.actions.astdbLocks, clock, logger, ...(lockDurationSeconds !== undefined ? { durationMs: lockDurationSeconds * 1000 } : {}) });
+  const firewall = new FirewallHook({ command: config.firewall.command, timeoutMs: config.firewall.timeoutMs, neverBlock: config.firewall.neverBlock });
+  const mailing = mailerOptionsFromConfig(config, { store, clock, logger });
+  const mailer = mailing.options ? new Mailer(mailing.options) : undefined;
+  if (!mailing.options && !deps.mailQueue) logger.warn({ reason: mailing.reason }, 'alerts will be logged but not mailed');
+  const digest =
+    mailer && config.alerts.digest
+      ? new DailyDigest({ store, mailer, to: config.alerts.to, timezone: config.timezone, at: config.alerts.digestAt, clock, logger, mask, agent: agentName })
+      : undefined;
+  const mailQueue = deps.mailQueue ?? mailer;
+  const actor = new Actor({ store, decider, hangups, locker, firewall, recipients: config.alerts.to, mask, timezone: config.timezone, agent: agentName, clock, logger, ...(mailQueue ? { mailer: mailQueue } : {}) });
+  pipeline.onResult((result) => actor.handle(result));
+
+  // Continuity across restarts.
+  engine.restoreCosts(store.costsSince(clock.now() - HISTORY_MS));
+  decider.restore(store.incidentsSince(clock.now() - 30 * 60_000).map(incidentFromStore));
+  tracker.on('reconciled', () => restoreCheckpoints());
+  client.on('connected', () => void locker.syncAstDb().catch((error: unknown) => logger.warn({ err: String(error) }, 'AstDB lock sync failed')));
+
+  /** After a reconciliation: calls known before a restart get their real answer times back; calls that ended while we were away are billed up to now. */
+  function restoreCheckpoints(): void {
+    const now = clock.now();
+    for (const checkpoint of store.checkpoints()) {
+      if (table.restoreCheckpoint(checkpoint)) continue;
+      if (table.getCall(checkpoint.linkedid)) continue; // ended while we watched: already committed
+      for (const dial of checkpoint.dials) {
+        if (dial.answeredAt === undefined) continue;
+        const entry = engine.priceDial({ linkedid: checkpoint.linkedid, destUniqueid: dial.destUniqueid, endpoint: checkpoint.endpoint, answeredAt: dial.answeredAt, ...(dial.number ? { number: dial.number } : {}), ...(dial.trunk ? { trunk: dial.trunk } : {}) }, now);
+        if (store.recordCost(entry)) engine.restoreCosts([entry]);
+      }
+      store.endCheckpoint(checkpoint.linkedid);
+      logger.info({ linkedid: checkpoint.linkedid }, 'a call ended while Tollgate was not watching: billed up to now (an upper bound)');
+    }
+  }
+
   let ticker: NodeJS.Timeout | undefined;
+  let purger: NodeJS.Timeout | undefined;
+  const purge = (): void => {
+    const before = clock.now() - config.db.retentionDays * DAY_MS;
+    const removed = store.purge(before, localDay(before, config.timezone));
+    logger.info({ retentionDays: config.db.retentionDays, ...removed }, 'old records purged');
+  };
 
   return {
     client,
@@ -99,22 +185,35 @@ export function createAgent(deps: AgentDeps): Agent {
     decider,
     pipeline,
     policies,
-    locks,
+    store,
+    actor,
+    mailer,
     async start() {
-      logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode, timezone: config.timezone }, 'Tollgate starting');
+      logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode, timezone: config.timezone, db: config.db.file, hangupVia: via }, 'Tollgate starting');
       tracker.attach(client);
       policies.watch();
       // Budgets accrue and durations grow between events: evaluate once a second while calls are up.
       ticker = setInterval(() => pipeline.tick(), 1000);
       ticker.unref();
+      purge();
+      purger = setInterval(purge, DAY_MS);
+      purger.unref();
+      mailer?.start();
+      digest?.start();
       client.start();
     },
     async stop() {
       clearInterval(ticker);
+      clearInterval(purger);
       policies.close();
       pipeline.close();
       tracker.detach();
+      await actor.settled();
+      digest?.stop();
+      await mailer?.stop();
       await client.stop();
+      ari?.close();
+      store.close();
       logger.info('Tollgate stopped');
     },
   };

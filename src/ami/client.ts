@@ -105,6 +105,8 @@ export interface AmiClientEvents {
   garbage: [frame: { reason: string; sample: string }];
   /** Events were dropped; the owner's picture of the PBX may be stale and should be reconciled. */
   overflow: [info: { dropped: number }];
+  /** An action was written to the socket (synchronously, in the caller's event-loop turn). */
+  sent: [info: { action: string; actionId: string }];
 }
 
 interface PendingAction {
@@ -421,6 +423,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
       }, timeoutMs);
       this.pending.set(actionId, { action, actionId, resolve, reject, timer });
       socket.write(text);
+      if (action !== 'Login') this.safeEmit('sent', { action, actionId });
     });
   }
 

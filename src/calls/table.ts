@@ -294,6 +294,26 @@ export class CallTable {
 
   // ───────────────────────────── reconciliation ─────────────────────────────
 
+  /**
+   * Gives a call found by reconciliation back what the agent knew of it before a restart (its
+   * checkpoint): the real answer times instead of estimates, and it is no longer "started during
+   * the outage". False when the call is not live.
+   */
+  restoreCheckpoint(checkpoint: { linkedid: string; answeredAt?: number; dials: { destUniqueid: string; answeredAt?: number }[] }): boolean {
+    const call = this.calls.get(checkpoint.linkedid);
+    if (!call) return false;
+    call.startedDuringOutage = false;
+    for (const saved of checkpoint.dials) {
+      const dial = call.dials.find((candidate) => candidate.destUniqueid === saved.destUniqueid);
+      if (!dial || saved.answeredAt === undefined) continue;
+      dial.answeredAt = saved.answeredAt;
+      delete dial.estimated;
+    }
+    if (checkpoint.answeredAt !== undefined) call.answeredAt = checkpoint.answeredAt;
+    call.version++;
+    return true;
+  }
+
   /** Call before sending CoreShowChannels: changes seen after this mark are newer than the list. */
   reconcileMark(): number {
     return this.seq;

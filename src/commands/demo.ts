@@ -4,8 +4,10 @@
  * timeline while it happens.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { OutboxMail } from '../store/store.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
@@ -43,8 +45,12 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
   const port = await sim.start();
 
   // The lab the captures come from dials North American style (011) and also 00 prefixes.
+  const stateDir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
   const { config } = loadConfig({
     env: {
+      TOLLGATE_DB: join(stateDir, 'tollgate.db'),
+      TOLLGATE_ALERT_TO: 'pbx-admin@example.com',
+      TOLLGATE_ACTIONS_CONFIRM_TIMEOUT_MS: '1000',
       TOLLGATE_AMI_HOST: '127.0.0.1',
       TOLLGATE_AMI_PORT: String(port),
       TOLLGATE_AMI_USERNAME: user.username,
@@ -57,7 +63,15 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
     },
   });
   const logger = createLogger(options.verbose ? 'info' : 'silent');
-  const agent = createAgent({ config, logger });
+  // The demo has no mail server: incident mails are printed as the admin would receive them.
+  const mails: OutboxMail[] = [];
+  const mailQueue = {
+    enqueue(mail: OutboxMail): void {
+      mails.push(mail);
+      print(`${' '.repeat(25)}MAIL      to ${mail.to.join(', ')}: ${mail.subject}`);
+    },
+  };
+  const agent = createAgent({ config, logger, mailQueue });
   const classifier = classifierFor(config);
   const report = new TimelineReport({ describeNumber: (number) => describeClassification(classifier.classify(number)), mask: numberMasker(config.privacy.maskNumbers) });
   agent.pipeline.onResult((result) => {
@@ -74,13 +88,24 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
       print(`\n── ${file.replace(/.*\//, '')} ──`);
       await sim.replay(await loadTranscript(file), { speed, times: 'now' });
     }
-    // Let the last events reach the agent before summing up.
+    // Let the last events and actions settle before summing up.
     await agent.client.action('Ping');
+    await agent.actor.settled();
     print('');
     for (const line of report.summary(Date.now())) print(line);
+    const hangups = sim.actions.filter((action) => action.name === 'Hangup').length;
+    print(`  AMI Hangup actions sent to Asterisk: ${hangups}; mails: ${mails.length}; locked now: ${agent.store.locks(Date.now()).map((lock) => lock.endpoint).join(', ') || 'none'}`);
+    const first = mails.find((mail) => mail.subject.endsWith('hung up')) ?? mails[0];
+    if (first) {
+      print('');
+      print(`One of the mails, as the admin reads it (${first.subject}):`);
+      print('');
+      for (const line of first.text.split('\n')) print(`  ${line}`);
+    }
   } finally {
     await agent.stop();
     await sim.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 

@@ -154,5 +154,7 @@ function resolvePaths(config: TollgateConfig, base: string): void {
   config.db.file = config.db.file === ':memory:' ? config.db.file : absolute(config.db.file);
   if (config.rates.file) config.rates.file = absolute(config.rates.file);
   if (config.ami.tlsCaFile) config.ami.tlsCaFile = absolute(config.ami.tlsCaFile);
+  if (config.ari.tlsCaFile) config.ari.tlsCaFile = absolute(config.ari.tlsCaFile);
+  if (config.smtp.caFile) config.smtp.caFile = absolute(config.smtp.caFile);
   if (config.ami.secretFile) config.ami.secretFile = absolute(config.ami.secretFile);
 }

@@ -41,6 +41,15 @@ export const ariConfigSchema = z.object({
   /** Never logged. */
   password: z.string().default(''),
   app: z.string().default('tollgate'),
+  /** For an https:// url (http.conf's TLS listener). */
+  tlsRejectUnauthorized: z.boolean().default(true),
+  /** PEM CA that signed Asterisk's certificate (private CA or self-signed). */
+  tlsCaFile: z.string().optional(),
+  /** Deadline of each ARI request (hang-up, channel list, ping). */
+  timeoutMs: duration(5000),
+  /** WebSocket ping interval on the events connection; two unanswered pings reconnect it. 0 disables. */
+  pingIntervalMs: duration(5000),
+  reconnectMaxMs: duration(10_000),
 });
 
 export const configSchema = z.object({
@@ -61,6 +70,31 @@ export const configSchema = z.object({
       dir: z.string().default('policies'),
     })
     .default({ dir: 'policies' }),
+  /** How decisions are carried out. */
+  actions: z
+    .object({
+      /** Q.850 cause for Tollgate's hang-ups (21 = call rejected; the SIP side sees 403). */
+      hangupCause: z.number().int().min(1).max(127).default(21),
+      /** `ami`, `ari` (when configured), or `auto`: ARI when ari.url is set, else AMI. */
+      hangupVia: z.enum(['auto', 'ami', 'ari']).default('auto'),
+      /** Wait this long for Asterisk's Hangup event before retrying once, then reporting a failure. */
+      confirmTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+      /** Mirror locks into AstDB (`DBPut tollgate/lock <endpoint>`) so the dialplan can refuse locked endpoints too (needs write=system). */
+      astdbLocks: z.boolean().default(true),
+      /** Locks expire after this long (`12h`, `7d`); empty: until `tollgate unlock`. */
+      lockDuration: z.string().default(''),
+    })
+    .prefault({}),
+  /** The firewall hook for IP-scoped findings (sip-brute-force). Empty command: no hook. */
+  firewall: z
+    .object({
+      /** Program and arguments, `{ip}` replaced by the address — never run through a shell. E.g. [ipset, add, tollgate, "{ip}"] */
+      command: z.array(z.string()).default([]),
+      timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      /** Addresses and CIDR blocks never handed to the firewall (your office, your SBC, your carrier). Loopback always. */
+      neverBlock: z.array(z.string()).default([]),
+    })
+    .prefault({}),
   /** Trunk endpoint names (PJSIP endpoints / SIP peers) — calls through them cost money. Others are learnt from dial strings. */
   trunks: z.array(z.string().min(1)).default([]),
   db: z.object({ file: z.string().default('tollgate.db'), retentionDays: z.number().int().min(1).default(90) }).default({ file: 'tollgate.db', retentionDays: 90 }),
@@ -68,14 +102,29 @@ export const configSchema = z.object({
     .object({
       /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465. Never logged. */
       url: z.string().default(''),
+      /** Refuse a relay whose TLS certificate does not verify (turn off only for a lab relay). */
+      rejectUnauthorized: z.boolean().default(true),
+      /** PEM CA that signed a private relay's certificate. */
+      caFile: z.string().optional(),
+      /** Mails sent at the same time. */
+      concurrency: z.number().int().min(1).max(10).default(1),
+      /** At most this many mails in any minute (relays rate-limit and blacklist bursts). */
+      maxPerMinute: z.number().int().min(1).max(10_000).default(30),
     })
-    .default({ url: '' }),
+    .prefault({}),
   alerts: z
     .object({
       to: z.array(z.string()).default([]),
       from: z.string().default('tollgate@localhost'),
+      /** The daily digest (yesterday's calls, spend, incidents, security events, locks, outbox). */
+      digest: z.boolean().default(true),
+      /** Local time of the digest, in `timezone`. */
+      digestAt: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h), e.g. "07:00"')
+        .default('07:00'),
     })
-    .default({ to: [], from: 'tollgate@localhost' }),
+    .prefault({}),
   http: z
     .object({
       /** Loopback by default; expose deliberately. */

@@ -52,6 +52,19 @@ export interface Incident {
   sequence: number;
 }
 
+/** An incident as stored (its decided set as a list). */
+export type IncidentSnapshot = Omit<Incident, 'decided' | 'first' | 'latest'> & { decided: string[]; first: Finding; latest: Finding };
+
+/** The storable form of an incident. */
+export function snapshotIncident(incident: Incident): IncidentSnapshot {
+  return { ...incident, decided: [...incident.decided] };
+}
+
+/** An incident read back from the store (JSON: the findings come back as plain objects). */
+export function incidentFromStore(record: { [K in keyof IncidentSnapshot]: unknown }): IncidentSnapshot {
+  return record as IncidentSnapshot;
+}
+
 export interface DeciderOptions {
   /** `simulate` turns every decision into a report. @default 'enforce' */
   mode?: PolicyMode;
@@ -63,6 +76,7 @@ export interface DeciderOptions {
 
 export class Decider {
   private readonly incidents: ExpiringMap<string, Incident>;
+  private readonly byId: ExpiringMap<string, Incident>;
   /** Calls already decided to be hung up (per mode), whichever policy asked: one hang-up per call. */
   private readonly hangups: ExpiringMap<string, string>;
   private readonly quietMs: number;
@@ -73,11 +87,29 @@ export class Decider {
     this.quietMs = options.incidentQuietMs ?? 30 * 60_000;
     this.incidents = new ExpiringMap(this.quietMs, 50_000);
     this.hangups = new ExpiringMap(24 * 3_600_000, 100_000);
+    this.byId = new ExpiringMap(this.quietMs * 2, 50_000);
   }
 
   /** Open incidents (most recently active last). */
   openIncidents(now: number): Incident[] {
     return [...this.incidents.values(now)].map(([, incident]) => incident);
+  }
+
+  /** An incident by id, while it is open (or just closed). */
+  incidentById(id: string): Incident | undefined {
+    return this.byId.get(id, Number.NEGATIVE_INFINITY);
+  }
+
+  /**
+   * Takes back incidents that were open when the agent stopped (from the store): what was decided
+   * in them stays decided, so a restart sends no second mail and takes no second action.
+   */
+  restore(incidents: readonly IncidentSnapshot[]): void {
+    for (const snapshot of incidents) {
+      const incident: Incident = { ...snapshot, decided: new Set(snapshot.decided) };
+      this.incidents.set(`${incident.policy}|${incident.scope}`, incident, incident.lastAt);
+      this.byId.set(incident.id, incident, incident.lastAt);
+    }
   }
 
   decide(findings: readonly Finding[]): Decision[] {
@@ -119,6 +151,7 @@ export class Decider {
     if (!incident.levels.includes(finding.level)) incident.levels.push(finding.level);
     if (finding.call && !incident.calls.includes(finding.call.linkedid)) incident.calls.push(finding.call.linkedid);
     this.incidents.set(key, incident, finding.at);
+    this.byId.set(incident.id, incident, finding.at);
     this.options.onIncident?.(incident, finding);
     return incident;
   }

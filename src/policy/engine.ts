@@ -125,8 +125,7 @@ export class PolicyEngine {
     const committed: CostEntry[] = [];
     for (const change of changes) {
       if (change.kind !== 'dial.ended' || change.dial.trunk === undefined || change.dial.answeredAt === undefined) continue;
-      const entry = this.costOf(change.call, change.dial, change.at);
-      if (entry) committed.push(entry);
+      committed.push(this.costOf(change.call, change.dial, change.at));
     }
     const context: EvalContext = {
       input,
@@ -240,27 +239,39 @@ export class PolicyEngine {
     return { micros, microsPerSecond, stepMicros };
   }
 
-  private costOf(call: Call, dial: Call['dials'][number], endedAt: number): CostEntry | undefined {
+  private costOf(call: Call, dial: Call['dials'][number], endedAt: number): CostEntry {
+    const dialled: DialToPrice = { linkedid: call.linkedid, destUniqueid: dial.destUniqueid, endpoint: call.sourceEndpoint, answeredAt: dial.answeredAt!, direction: this.computeFacts(call).direction };
+    if (dial.number) dialled.number = dial.number;
+    if (dial.trunk) dialled.trunk = dial.trunk;
+    if (call.origin.context) dialled.context = call.origin.context;
+    if (call.origin.accountCode) dialled.accountCode = call.origin.accountCode;
+    return this.priceDial(dialled, endedAt);
+  }
+
+  /**
+   * Prices a finished outbound dial as the carrier bills it. Also used for a call that ended while
+   * the agent was down: its checkpoint gives the answer time, the end is when we found it gone.
+   */
+  priceDial(dial: DialToPrice, endedAt: number): CostEntry {
     const priced = this.rateOf(dial.number);
-    const answeredAt = dial.answeredAt!;
-    const seconds = Math.max(0, (endedAt - answeredAt) / 1000);
+    const seconds = Math.max(0, (endedAt - dial.answeredAt) / 1000);
     const cost = priced ? this.rates.cost(priced.rate, seconds) : undefined;
     const entry: CostEntry = {
-      linkedid: call.linkedid,
+      linkedid: dial.linkedid,
       destUniqueid: dial.destUniqueid,
-      endpoint: call.sourceEndpoint,
-      answeredAt,
+      endpoint: dial.endpoint,
+      answeredAt: dial.answeredAt,
       endedAt,
       billableSeconds: Math.round(seconds * 1000) / 1000,
       pricePerMinuteMicros: priced?.rate.pricePerMinuteMicros ?? 0,
       micros: cost?.micros ?? 0,
       currency: priced?.rate.currency ?? this.rates.currency ?? '',
     };
-    if (call.origin.context) entry.context = call.origin.context;
-    entry.direction = this.computeFacts(call).direction;
+    if (dial.context) entry.context = dial.context;
+    if (dial.direction) entry.direction = dial.direction;
     if (dial.trunk) entry.trunk = dial.trunk;
     if (dial.number) entry.dialled = dial.number;
-    if (call.origin.accountCode) entry.accountCode = call.origin.accountCode;
+    if (dial.accountCode) entry.accountCode = dial.accountCode;
     const classification = priced?.classification ?? (dial.number ? this.classifier.classify(dial.number) : undefined);
     if (classification?.e164) entry.e164 = classification.e164;
     if (classification?.country) entry.country = classification.country;
@@ -268,4 +279,17 @@ export class PolicyEngine {
     if (priced?.rate.prefix) entry.ratePrefix = priced.rate.prefix;
     return entry;
   }
+}
+
+/** What pricing a dial needs. */
+export interface DialToPrice {
+  linkedid: string;
+  destUniqueid: string;
+  endpoint: string;
+  answeredAt: number;
+  number?: string;
+  trunk?: string;
+  context?: string;
+  accountCode?: string;
+  direction?: CallFacts['direction'];
 }

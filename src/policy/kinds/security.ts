@@ -41,7 +41,7 @@ import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePol
 import { actionsField, durationField } from '../schema.js';
 import { ExpiringMap, ExpiringSet, LeakyBuckets } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
-import { AddressList, normaliseIp, parseCidr } from './cidr.js';
+import { AddressList, normaliseIp, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
 
 export const SECURITY_SERVICES = ['PJSIP', 'SIP', 'IAX2', 'AMI'] as const;

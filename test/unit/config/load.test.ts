@@ -60,7 +60,7 @@ describe('agent configuration', () => {
     expect(config.db.file).toBe('/var/lib/tollgate/state.db');
     expect(config.trunks).toEqual(['carrier', 'backup-carrier']);
     expect(config.smtp.url).toBe('smtp://user:pw@127.0.0.1:2525');
-    expect(config.alerts).toEqual({ to: ['noc@example.com', 'boss@example.com'], from: 'pbx@example.com' });
+    expect(config.alerts).toEqual({ to: ['noc@example.com', 'boss@example.com'], from: 'pbx@example.com', digest: true, digestAt: '07:00' });
     expect(config.http.port).toBe(9999);
     expect(fromEnvironment.sort()).toEqual(Object.keys(env).sort());
   });

@@ -4,7 +4,7 @@ import { eventTime } from '../../../src/ami/time.js';
 import { Normaliser } from '../../../src/calls/normalise.js';
 import { createClassifier, loadRiskLists } from '../../../src/numbers/index.js';
 import { packagePath } from '../../../src/paths.js';
-import { cidrContains, formatIp, normaliseIp, parseCidr, parseIp, AddressList } from '../../../src/policy/kinds/cidr.js';
+import { cidrContains, formatIp, normaliseIp, parseCidr, parseIp, AddressList } from '../../../src/net/cidr.js';
 import { AttemptCounter, formatSpan, RecentNames, securityKind } from '../../../src/policy/kinds/security.js';
 import { parsePolicy } from '../../../src/policy/loader.js';
 import type { EvalContext, Finding, PolicyInstance } from '../../../src/policy/types.js';
