@@ -14,7 +14,7 @@ import { Hangups } from './act/hangup.js';
 import { Locker } from './act/locks.js';
 import { DailyDigest, localDay } from './act/mail/digest.js';
 import { mailerOptionsFromConfig } from './act/mail/index.js';
-import { Mailer } from './act/mail/mailer.js';
+import { Mailer, type MailerOptions } from './act/mail/mailer.js';
 import { AriClient } from './ari/client.js';
 import type { SecurityEvent } from './calls/events.js';
 import { CallTable, TrunkRegistry, type CallChange } from './calls/table.js';
@@ -40,6 +40,8 @@ export interface AgentDeps {
   clock?: Clock;
   /** Where incident mails go instead of SMTP (the demo prints them). */
   mailQueue?: MailQueue;
+  /** Mailer settings the configuration does not carry (retry pacing). */
+  mailer?: Partial<Pick<MailerOptions, 'retryBaseMs' | 'retryMaxMs' | 'random'>>;
 }
 
 export interface Agent {
@@ -115,6 +117,8 @@ export function createAgent(deps: AgentDeps): Agent {
     onPolicyError: (policy, error) => engineLog.error({ policy, err: error instanceof Error ? error.stack : String(error) }, 'policy failed; the others go on'),
   });
   const decider = new Decider({ mode: config.mode });
+  // Before the pipeline sees a reconciliation: calls known before a restart get their real answer times first.
+  tracker.on('reconciled', () => restoreCheckpoints());
   const pipeline = new Pipeline({ tracker, engine, decider, clock });
   const verdicts = verdictLogger(logger.child({ part: 'decide' }), mask);
   pipeline.onResult((result) => verdicts(result.findings, result.decisions));
@@ -137,7 +141,7 @@ export function createAgent(deps: AgentDeps): Agent {
   const locker = new Locker({ store, ami: client, astdb: config.actions.astdbLocks, clock, logger, ...(lockDurationSeconds !== undefined ? { durationMs: lockDurationSeconds * 1000 } : {}) });
   const firewall = new FirewallHook({ command: config.firewall.command, timeoutMs: config.firewall.timeoutMs, neverBlock: config.firewall.neverBlock });
   const mailing = mailerOptionsFromConfig(config, { store, clock, logger });
-  const mailer = mailing.options ? new Mailer(mailing.options) : undefined;
+  const mailer = mailing.options ? new Mailer({ ...mailing.options, ...deps.mailer }) : undefined;
   if (!mailing.options && !deps.mailQueue) logger.warn({ reason: mailing.reason }, 'alerts will be logged but not mailed');
   const digest =
     mailer && config.alerts.digest
@@ -150,7 +154,6 @@ export function createAgent(deps: AgentDeps): Agent {
   // Continuity across restarts.
   engine.restoreCosts(store.costsSince(clock.now() - HISTORY_MS));
   decider.restore(store.incidentsSince(clock.now() - 30 * 60_000).map(incidentFromStore));
-  tracker.on('reconciled', () => restoreCheckpoints());
   client.on('connected', () => void locker.syncAstDb().catch((error: unknown) => logger.warn({ err: String(error) }, 'AstDB lock sync failed')));
 
   /** After a reconciliation: calls known before a restart get their real answer times back; calls that ended while we were away are billed up to now. */

@@ -1,0 +1,174 @@
+/**
+ * The whole agent, over real sockets: the AMI simulator replays recorded fraud, the agent hangs up
+ * on the wire, mails a real SMTP server on loopback, and remembers everything in a real SQLite file.
+ */
+import { executionAsyncId } from 'node:async_hooks';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { MemoryLogger } from '../../src/log.js';
+import { createAgent, type Agent } from '../../src/main.js';
+import { packagePath } from '../../src/paths.js';
+import { AmiSimulator, loadTranscript } from '../../src/sim/index.js';
+import { unlockEndpoint } from '../../src/commands/locks.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { startSmtpServer } from '../helpers/smtp.js';
+import { until } from '../helpers/wait.js';
+
+const USER = { username: 'tollgate', secret: 'agent-test-secret' };
+
+interface Setup {
+  sim: AmiSimulator;
+  smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  agent: Agent;
+  logger: MemoryLogger;
+  dir: string;
+}
+
+let setup: Setup | undefined;
+
+afterEach(async () => {
+  if (!setup) return;
+  await setup.agent.stop();
+  await setup.sim.stop();
+  await setup.smtp.close();
+  setup = undefined;
+});
+
+/** A policy directory with only the named shipped policies (so the weekday does not matter). */
+function policyDir(ids: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-policies-'));
+  for (const id of ids) copyFileSync(packagePath('policies', `${id}.yaml`), join(dir, `${id}.yaml`));
+  mkdirSync(join(dir, 'lists'));
+  return dir;
+}
+
+async function start(options: { policies: string[]; mode?: 'enforce' | 'simulate'; smtpAvailable?: boolean }): Promise<Setup> {
+  const sim = new AmiSimulator({ users: [USER] });
+  await sim.start();
+  const smtp = await startSmtpServer();
+  if (options.smtpAvailable === false) smtp.setAvailable(false);
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-agent-'));
+  const { config } = loadConfig({
+    file: fixturePath('lab-config.yaml'),
+    env: {
+      TOLLGATE_AMI_PORT: String(sim.port),
+      TOLLGATE_AMI_USERNAME: USER.username,
+      TOLLGATE_AMI_SECRET: USER.secret,
+      TOLLGATE_AMI_PING_INTERVAL_MS: '0',
+      TOLLGATE_DB: join(dir, 'tollgate.db'),
+      TOLLGATE_POLICIES: policyDir(options.policies),
+      TOLLGATE_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      TOLLGATE_ALERT_TO: 'pbx-admin@example.com',
+      TOLLGATE_ALERT_FROM: 'tollgate@example.com',
+      TOLLGATE_ALERTS_DIGEST: 'false',
+      TOLLGATE_MODE: options.mode ?? 'enforce',
+      TOLLGATE_ACTIONS_CONFIRM_TIMEOUT_MS: '2000',
+    },
+  });
+  const logger = new MemoryLogger();
+  const agent = createAgent({ config, logger, mailer: { retryBaseMs: 50, retryMaxMs: 200 } });
+  await agent.start();
+  await agent.client.waitForConnected(5000);
+  setup = { sim, smtp, agent, logger, dir };
+  return setup;
+}
+
+async function replay(sim: AmiSimulator, file: string, speed = 40): Promise<void> {
+  await sim.replay(await loadTranscript(file), { speed, times: 'now' });
+}
+
+describe('the agent against recorded fraud', () => {
+  test('a premium-rate call is hung up on the wire in the same event-loop turn, and the admin gets a mail saying so', async () => {
+    const { sim, smtp, agent } = await start({ policies: ['block-premium-rate'] });
+    // The event that condemns the call, and the Hangup written for it, must share one turn.
+    let triggerTurn: number | undefined;
+    let hangupTurn: number | undefined;
+    agent.client.on('event', (message) => {
+      if (message.name === 'Newchannel' && message.get('Exten') === '00449098790123') triggerTurn = executionAsyncId();
+    });
+    agent.client.on('sent', (info) => {
+      if (info.action === 'Hangup' && hangupTurn === undefined) hangupTurn = executionAsyncId();
+    });
+
+    await replay(sim, fixturePath('ami', 'five-concurrent-intl.timestamped.ami'));
+    const hangup = await sim.waitForAction((action) => action.name === 'Hangup');
+    expect(hangup.message.get('Channel')).toMatch(/^PJSIP\/1001-[0-9a-f]{8}$/);
+    expect(hangup.message.get('Cause')).toBe('21');
+    expect(triggerTurn).toBeDefined();
+    expect(hangupTurn).toBe(triggerTurn);
+    // Only the premium call: the four other international calls are not this policy's business.
+    await agent.actor.settled();
+    expect(sim.actions.filter((action) => action.name === 'Hangup')).toHaveLength(1);
+
+    const [mail] = await smtp.waitFor(1);
+    expect(mail!.subject).toBe('[Tollgate][CRITICAL] 1001 → +44 909 879 0123 hung up');
+    expect(mail!.parsed.from?.text).toBe('tollgate@example.com');
+    expect(mail!.parsed.to && 'text' in mail!.parsed.to ? mail!.parsed.to.text : '').toBe('pbx-admin@example.com');
+    const text = mail!.text ?? '';
+    for (const expected of ['block-premium-rate', 'Endpoint:', '1001', 'GB (United Kingdom)', 'premium rate', 'Rate:', '3.00 USD/min', 'Cost so far:', '0.00 USD (not answered)', 'How to undo', 'policies/block-premium-rate.yaml']) {
+      expect(text).toContain(expected);
+    }
+    expect(text).toMatch(/hang-up: done — Hung up PJSIP\/1001-[0-9a-f]{8} \(cause 21, via AMI\), confirmed by Asterisk after \d+ ms/);
+    expect(mail!.html).toContain('premium rate');
+
+    // The audit trail: what was decided, why, and how it ended.
+    const decisions = agent.store.decisions();
+    expect(decisions.map((decision) => [decision.policy, decision.action, decision.result])).toEqual([
+      ['block-premium-rate', 'alert', 'done'],
+      ['block-premium-rate', 'hangup', 'done'],
+    ]);
+    expect(decisions[1]!.latencyMs).toBeLessThan(50);
+    expect(decisions[1]!.detail).toMatch(/^Hung up PJSIP\/1001-/);
+  });
+
+  test('simulate mode mails SIMULATED and hangs up nothing', async () => {
+    const { sim, smtp, agent } = await start({ policies: ['block-premium-rate'], mode: 'simulate' });
+    await replay(sim, fixturePath('ami', 'five-concurrent-intl.timestamped.ami'));
+    const [mail] = await smtp.waitFor(1);
+    await agent.actor.settled();
+    expect(mail!.subject).toBe('[Tollgate][CRITICAL][SIMULATED] 1001 → +44 909 879 0123 would be hung up');
+    expect(mail!.text).toContain('SIMULATED');
+    expect(sim.actions.filter((action) => action.name === 'Hangup')).toEqual([]);
+    expect(agent.store.decisions().map((decision) => [decision.action, decision.result])).toEqual([
+      ['alert', 'simulated'],
+      ['hangup', 'simulated'],
+    ]);
+  });
+
+  test('SMTP down during the incident and back later: exactly one mail per incident arrives', async () => {
+    const { sim, smtp, agent } = await start({ policies: ['block-premium-rate', 'international-concurrency'], smtpAvailable: false });
+    await replay(sim, fixturePath('ami', 'five-concurrent-intl.timestamped.ami'));
+    await agent.actor.settled();
+    // Two incidents (premium, concurrency); the relay refuses every attempt for a while.
+    await until(() => agent.store.outboxCounts().pending === 2 && (agent.mailer?.status().failureStreak ?? 0) >= 4, 'a few failed attempts while SMTP is down', 10_000);
+    expect(smtp.messages).toEqual([]);
+    smtp.setAvailable(true);
+    await smtp.waitFor(2, 10_000);
+    await until(() => agent.store.outboxCounts().pending === 0, 'the outbox to drain');
+    // Nothing more arrives: each incident's mail exactly once.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The premium call is also the third concurrent one: two policies, two incidents, one mail each.
+    expect(smtp.messages.map((message) => message.subject).sort()).toEqual(['[Tollgate][CRITICAL] 1001 → +44 909 879 0123 hung up', '[Tollgate][HIGH] 1001 → +44 909 879 0123 hung up']);
+    expect(new Set(smtp.messages.map((message) => message.messageId)).size).toBe(2);
+  });
+
+  test('a guessed password locks the endpoint in the store and in AstDB; its next call is hung up; unlock lifts both', async () => {
+    const { sim, smtp, agent, logger } = await start({ policies: ['account-compromise', 'locked-endpoints'] });
+    await replay(sim, fixturePath('..', 'policies', 'account-compromise', 'derived-guessed-then-calls.ami'), 40);
+    await sim.waitForAction((action) => action.name === 'Hangup');
+    await agent.actor.settled();
+    expect(agent.store.lockOf('1001', Date.now())).toMatchObject({ endpoint: '1001', policy: 'account-compromise' });
+    expect(sim.astdb.get('tollgate/lock', '1001')).toMatch(/account-compromise$/);
+    const subjects = (await smtp.waitFor(2)).map((message) => message.subject);
+    expect(subjects).toContain('[Tollgate][CRITICAL] password guessed on 1001 from 203.0.113.9 — locked');
+    expect(subjects.some((subject) => subject.startsWith('[Tollgate][CRITICAL][UPDATE] 1001 → +53 5551234 hung up'))).toBe(true);
+
+    const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });
+    expect(lines).toEqual(['1001 unlocked', 'AstDB: removed from AstDB']);
+    expect(agent.store.lockOf('1001', Date.now())).toBeUndefined();
+    expect(sim.astdb.get('tollgate/lock', '1001')).toBeUndefined();
+    expect(logger.text()).not.toContain(USER.secret);
+  });
+});
