@@ -70,16 +70,18 @@ export class Hangups {
     }
     const waiting = new Map(legs.map((leg) => [leg.uniqueid, leg]));
     const confirmed = this.confirmation(waiting);
-    const first = this.send(legs);
+    // Errors are collected as they come: the confirmation clock runs from the send, not from the answers
+    // (an action Asterisk never answers must not hold the retry back).
+    const errors: string[] = [];
+    this.send(legs, errors);
     return (async () => {
-      const errors = await first;
       let done = await confirmed.until(this.confirmTimeoutMs);
       let retried = false;
       if (!done && waiting.size > 0) {
         retried = true;
         const remaining = [...waiting.values()];
         this.log.warn({ linkedid, channels: remaining.map((leg) => leg.channel), errors }, 'hang-up not confirmed in time; trying once more');
-        errors.push(...(await this.send(remaining)));
+        this.send(remaining, errors);
         done = await confirmed.until(this.confirmTimeoutMs);
       }
       confirmed.stop();
@@ -102,10 +104,9 @@ export class Hangups {
     })();
   }
 
-  /** Sends the hang-up of each leg; resolves with the errors (legs already gone count as hung up). */
-  private send(legs: Leg[]): Promise<string[]> {
-    const attempts = legs.map((leg) => this.sendOne(leg));
-    return Promise.all(attempts).then((errors) => errors.filter((error): error is string => error !== undefined));
+  /** Sends the hang-up of each leg now; errors land in `errors` as they come (legs already gone are not errors). */
+  private send(legs: Leg[], errors: string[]): void {
+    for (const leg of legs) void this.sendOne(leg).then((error) => error !== undefined && errors.push(error));
   }
 
   private sendOne(leg: Leg): Promise<string | undefined> {
