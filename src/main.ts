@@ -30,6 +30,7 @@ import { parseDurationSeconds } from './policy/schema.js';
 import { PolicySource } from './policy/source.js';
 import type { Finding } from './policy/types.js';
 import { Pipeline } from './pipeline.js';
+import { StatusServer } from './http/server.js';
 import { numberMasker } from './privacy.js';
 import { rateTableFromConfig } from './rates/index.js';
 import { Store } from './store/store.js';
@@ -180,7 +181,8 @@ export function createAgent(deps: AgentDeps): Agent {
     logger.info({ retentionDays: config.db.retentionDays, ...removed }, 'old records purged');
   };
 
-  return {
+  let status: StatusServer | undefined;
+  const agent: Agent = {
     client,
     tracker,
     table,
@@ -204,8 +206,17 @@ export function createAgent(deps: AgentDeps): Agent {
       mailer?.start();
       digest?.start();
       client.start();
+      if (config.http.port > 0) {
+        status = new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, logger });
+        // The status page is a convenience: a busy port must not keep the guard from running.
+        await status.start().catch((error: unknown) => {
+          logger.error({ host: config.http.host, port: config.http.port, err: error instanceof Error ? error.message : String(error) }, 'status endpoint could not listen (http.port); the agent runs without it');
+          status = undefined;
+        });
+      }
     },
     async stop() {
+      await status?.stop();
       clearInterval(ticker);
       clearInterval(purger);
       policies.close();
@@ -220,6 +231,7 @@ export function createAgent(deps: AgentDeps): Agent {
       logger.info('Tollgate stopped');
     },
   };
+  return agent;
 }
 
 /** Logs findings and decisions: what was seen, and what was (or in simulate mode would be) done. */

@@ -51,6 +51,7 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
       TOLLGATE_DB: join(stateDir, 'tollgate.db'),
       TOLLGATE_ALERT_TO: 'pbx-admin@example.com',
       TOLLGATE_ACTIONS_CONFIRM_TIMEOUT_MS: '1000',
+      TOLLGATE_HTTP_PORT: '0',
       TOLLGATE_AMI_HOST: '127.0.0.1',
       TOLLGATE_AMI_PORT: String(port),
       TOLLGATE_AMI_USERNAME: user.username,

@@ -13,7 +13,7 @@ import { packagePath } from '../../src/paths.js';
 import { AmiSimulator, loadTranscript } from '../../src/sim/index.js';
 import { unlockEndpoint } from '../../src/commands/locks.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { startSmtpServer } from '../helpers/smtp.js';
+import { freePort, startSmtpServer } from '../helpers/smtp.js';
 import { until } from '../helpers/wait.js';
 
 const USER = { username: 'tollgate', secret: 'agent-test-secret' };
@@ -44,7 +44,7 @@ function policyDir(ids: string[]): string {
   return dir;
 }
 
-async function start(options: { policies: string[]; mode?: 'enforce' | 'simulate'; smtpAvailable?: boolean }): Promise<Setup> {
+async function start(options: { policies: string[]; mode?: 'enforce' | 'simulate'; smtpAvailable?: boolean; httpPort?: number }): Promise<Setup> {
   const sim = new AmiSimulator({ users: [USER] });
   await sim.start();
   const smtp = await startSmtpServer();
@@ -65,6 +65,7 @@ async function start(options: { policies: string[]; mode?: 'enforce' | 'simulate
       TOLLGATE_ALERTS_DIGEST: 'false',
       TOLLGATE_MODE: options.mode ?? 'enforce',
       TOLLGATE_ACTIONS_CONFIRM_TIMEOUT_MS: '2000',
+      TOLLGATE_HTTP_PORT: String(options.httpPort ?? 0),
     },
   });
   const logger = new MemoryLogger();
@@ -121,6 +122,25 @@ describe('the agent against recorded fraud', () => {
     ]);
     expect(decisions[1]!.latencyMs).toBeLessThan(50);
     expect(decisions[1]!.detail).toMatch(/^Hung up PJSIP\/1001-/);
+  });
+
+  test('the read-only status endpoint: /healthz, /metrics, /status on loopback', async () => {
+    const port = await freePort();
+    const { sim, agent } = await start({ policies: ['block-premium-rate'], httpPort: port });
+    await replay(sim, fixturePath('ami', 'five-concurrent-intl.timestamped.ami'));
+    await sim.waitForAction((action) => action.name === 'Hangup');
+    await agent.actor.settled();
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true, ami: 'connected', policies: 1 });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^tollgate_ami_connected 1$/m);
+    expect(metrics).toMatch(/^tollgate_findings_total 1$/m);
+    expect(metrics).toMatch(/^tollgate_policies_loaded 1$/m);
+    const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
+    expect(status.policies).toEqual([{ id: 'block-premium-rate', kind: 'destination', mode: 'enforce', enabled: true }]);
+    expect(JSON.stringify(status)).not.toContain(USER.secret);
+    expect((await fetch(`http://127.0.0.1:${port}/status`, { method: 'POST' })).status).toBe(405);
   });
 
   test('simulate mode mails SIMULATED and hangs up nothing', async () => {

@@ -65,6 +65,8 @@ beforeEach(async () => {
       'db:',
       '  file: state/tollgate.db',
       'timezone: UTC',
+      'http:',
+      '  port: 0',
       'actions:',
       '  confirmTimeoutMs: 2000',
       '',
