@@ -81,22 +81,8 @@ export class Actor {
 
   private async carryOut(finding: Finding, decisions: Decision[], decidedNs: bigint): Promise<void> {
     const { store, clock } = this.options;
-    for (const decision of decisions) {
-      store.recordDecision({
-        id: decision.id,
-        incident: decision.incident,
-        at: decision.at,
-        policy: decision.policy,
-        kind: decision.kind,
-        action: decision.action,
-        mode: decision.mode,
-        severity: decision.severity,
-        level: decision.level,
-        target: decision.target,
-        finding: decision.finding,
-        result: 'pending',
-      });
-    }
+    // The audit trail first: whatever happens next, the decision and its inputs are on record.
+    for (const decision of decisions) store.recordDecision({ ...decision, result: 'pending' });
     const actions = decisions.filter((decision) => decision.action !== 'alert');
     // Started in this turn, before any await: a hang-up reaches the socket now.
     const started = process.hrtime.bigint();

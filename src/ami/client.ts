@@ -22,6 +22,7 @@ import { AmiDecoder, encodeAction, type AmiActionFields } from './codec.js';
 import type { AmiMessage } from './message.js';
 import { AmiLoginError, AmiNotConnectedError, AmiResponseError, AmiTimeoutError } from './errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import { backoffDelay } from '../net/backoff.js';
 
 export interface AmiTlsOptions {
   /** @default true */
@@ -371,11 +372,10 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
     this.reconnectTimer = setTimeout(() => this.connect(), retryInMs);
   }
 
-  /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
   private backoffDelay(): number {
-    const exponential = Math.min(this.options.reconnectMaxMs, this.options.reconnectBaseMs * 2 ** this.attempt);
+    const delay = backoffDelay(this.attempt, this.options.reconnectBaseMs, this.options.reconnectMaxMs, this.random);
     this.attempt = Math.min(this.attempt + 1, 30);
-    return Math.round(exponential / 2 + (this.random() * exponential) / 2);
+    return delay;
   }
 
   private startPings(socket: net.Socket): void {

@@ -138,8 +138,3 @@ export function asteriskMessageOf(body: string): string | undefined {
   return plain.length > 200 ? `${plain.slice(0, 200)}…` : plain;
 }
 
-/** Exponential backoff with "equal jitter" (half fixed, half random), capped — as the AMI client. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.round(exponential / 2 + (random() * exponential) / 2);
-}

@@ -21,7 +21,6 @@ import { silentLogger, type Logger } from '../log.js';
 import { AriError } from './errors.js';
 import {
   asteriskMessageOf,
-  backoffDelay,
   basicAuthorization,
   describeNetworkError,
   eventsUrl,
@@ -29,6 +28,7 @@ import {
   type AriEndpoint,
   type AriTlsOptions,
 } from './endpoint.js';
+import { backoffDelay } from '../net/backoff.js';
 import { parseAriFrame, typedAriEvent, type AriEvent, type AriTypedEvents } from './types.js';
 
 export interface AriEventsOptions {

@@ -5,6 +5,7 @@
  * incident (plus a follow-up when it escalates), one hang-up per offending call, one lock per
  * endpoint and one firewall entry per address.
  */
+import { fnv1a } from '../hash.js';
 import { ExpiringMap } from '../policy/state.js';
 import { severityRank, type Finding, type PolicyAction, type PolicyMode, type Severity } from '../policy/types.js';
 
@@ -231,14 +232,5 @@ export class Decider {
 /** `20261121-110425-block-premium-1a2b`: sorts by time, names the policy, stable in replay. */
 function incidentId(finding: Finding): string {
   const stamp = new Date(finding.at).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${finding.policy}-${fnv1a(finding.scope).toString(36).slice(0, 4)}`;
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
+  return `${stamp}-${finding.policy}-${fnv1a(finding.scope).slice(0, 4)}`;
 }

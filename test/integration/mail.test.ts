@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { DailyDigest, collectDigest, composeDigest, localDay } from '../../src/act/mail/digest.js';
-import { backoffDelay, Mailer, messageIdFor, parseSmtpUrl, type MailerOptions } from '../../src/act/mail/mailer.js';
+import { Mailer, messageIdFor, parseSmtpUrl, type MailerOptions } from '../../src/act/mail/mailer.js';
+import { backoffDelay } from '../../src/net/backoff.js';
 import { incidentMail } from '../../src/act/mail/render.js';
 import { mailerOptionsFromConfig } from '../../src/act/mail/index.js';
 import { ManualClock } from '../../src/clock.js';
@@ -380,8 +381,8 @@ describe('mailer helpers', () => {
   });
 
   test('backoff: exponential from the base, capped, with jitter', () => {
-    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, 5_000, 900_000, () => 1))).toEqual([5_000, 10_000, 20_000, 40_000]);
-    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, 5_000, 900_000, () => 0))).toEqual([2_500, 5_000, 10_000, 20_000]);
+    expect([0, 1, 2, 3].map((attempt) => backoffDelay(attempt, 5_000, 900_000, () => 1))).toEqual([5_000, 10_000, 20_000, 40_000]);
+    expect([0, 1, 2, 3].map((attempt) => backoffDelay(attempt, 5_000, 900_000, () => 0))).toEqual([2_500, 5_000, 10_000, 20_000]);
     expect(backoffDelay(40, 5_000, 900_000, () => 1)).toBe(900_000);
     expect(backoffDelay(1_000, 5_000, 900_000, () => 0)).toBe(450_000);
   });

@@ -196,12 +196,4 @@ export function maskText(text: string, mask: (number: string | undefined) => str
   return result.replace(NUMBER_IN_TEXT, (number) => mask(number));
 }
 
-/** 32-bit FNV-1a, base 36: short stable tokens (Message-IDs). */
-export function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(36);
-}
+export { fnv1a } from '../../hash.js';

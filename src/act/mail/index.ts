@@ -6,7 +6,7 @@ import type { TollgateConfig } from '../../config/schema.js';
 import type { MailerOptions } from './mailer.js';
 
 export { renderIncidentMail, incidentMail, displayDestination, type IncidentMailInput } from './render.js';
-export { Mailer, parseSmtpUrl, backoffDelay, messageIdFor, type MailerOptions, type MailerStatus, type SmtpEndpoint } from './mailer.js';
+export { Mailer, parseSmtpUrl, messageIdFor, type MailerOptions, type MailerStatus, type SmtpEndpoint } from './mailer.js';
 export { DailyDigest, collectDigest, composeDigest, localDay, type DailyDigestOptions, type DigestData, type DigestRenderOptions, type SpendLine, type DecisionCount } from './digest.js';
 export type { RenderedMail } from './format.js';
 

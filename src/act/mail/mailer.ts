@@ -39,6 +39,7 @@ import PQueue from 'p-queue';
 import { systemClock, type Clock } from '../../clock.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { OutboxMail, OutboxRow, Store } from '../../store/store.js';
+import { backoffDelay } from '../../net/backoff.js';
 import { fnv1a } from './format.js';
 
 export interface MailerOptions {
@@ -352,7 +353,8 @@ export class Mailer {
 
   private failed(row: OutboxRow, error: unknown): void {
     const attempts = row.attempts + 1;
-    const delay = backoffDelay(attempts, this.retryBaseMs, this.retryMaxMs, this.random);
+    // `attempts` failed so far: the first retry waits about retryBaseMs.
+    const delay = backoffDelay(attempts - 1, this.retryBaseMs, this.retryMaxMs, this.random);
     const text = this.scrub(errorText(error));
     try {
       this.store.markMailFailed(row.id, text, this.clock.now() + delay);
@@ -413,11 +415,6 @@ export function parseSmtpUrl(url: string): SmtpEndpoint {
   return endpoint;
 }
 
-/** The delay before attempt `attempts + 1`: base × 2^(attempts−1), capped, with "equal jitter" (half fixed, half random). */
-export function backoffDelay(attempts: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
-  return Math.round(exponential / 2 + random() * (exponential / 2));
-}
 
 /** `<tollgate.<created, base 36>.<row id>.<hash of the dedupe key>@domain>`: stable for a row, unique across databases. */
 export function messageIdFor(row: Pick<OutboxRow, 'id' | 'createdAt' | 'dedupeKey'>, domain: string): string {

@@ -4,7 +4,6 @@
  */
 import {
   asteriskMessageOf,
-  backoffDelay,
   basicAuthorization,
   describeNetworkError,
   eventsUrl,
@@ -12,6 +11,7 @@ import {
   redactUrl,
   restUrl,
 } from '../../../src/ari/endpoint.js';
+import { backoffDelay } from '../../../src/net/backoff.js';
 import { ConfigError } from '../../../src/errors.js';
 
 describe('parseAriEndpoint', () => {
