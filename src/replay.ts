@@ -138,6 +138,17 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** The call fields every finding and decision record carries (what scripts join on). */
+function callFields(call: Finding['call'], mask: (number: string | undefined) => string) {
+  return {
+    channel: call?.channel,
+    uniqueid: call?.uniqueid,
+    linkedid: call?.linkedid,
+    dialled: call?.dialled !== undefined ? mask(call.dialled) : undefined,
+    e164: call?.e164 !== undefined ? mask(call.e164) : undefined,
+  };
+}
+
 /** JSON for one finding: the fields scripts need first, the rest after. */
 export function findingRecord(finding: Finding, mask: (number: string | undefined) => string): Record<string, unknown> {
   const call = finding.call;
@@ -147,11 +158,7 @@ export function findingRecord(finding: Finding, mask: (number: string | undefine
     action: finding.actions.join('+'),
     mode: finding.mode,
     endpoint: finding.endpoint ?? call?.endpoint,
-    channel: call?.channel,
-    uniqueid: call?.uniqueid,
-    linkedid: call?.linkedid,
-    dialled: call?.dialled !== undefined ? mask(call.dialled) : undefined,
-    e164: call?.e164 !== undefined ? mask(call.e164) : undefined,
+    ...callFields(call, mask),
     at: iso(finding.at),
     policyKind: finding.kind,
     level: finding.level,
@@ -176,11 +183,8 @@ export function decisionRecord(decision: Decision, mask: (number: string | undef
     action: decision.action,
     mode: decision.mode,
     endpoint: decision.target.endpoint ?? call?.endpoint,
-    channel: call?.channel,
-    uniqueid: call?.uniqueid,
+    ...callFields(call, mask),
     linkedid: decision.target.linkedid ?? call?.linkedid,
-    dialled: call?.dialled !== undefined ? mask(call.dialled) : undefined,
-    e164: call?.e164 !== undefined ? mask(call.e164) : undefined,
     at: iso(decision.at),
     id: decision.id,
     incident: decision.incident,
