@@ -60,6 +60,6 @@ describe('firewall hook', () => {
   });
 
   test('a bad never-block entry is a clear configuration error', () => {
-    expect(() => new FirewallHook({ command: ['ipset'], neverBlock: ['10.0.0.0/40'] })).toThrow('firewall.neverBlock: "10.0.0.0/40" is not an address or CIDR block');
+    expect(() => new FirewallHook({ command: ['ipset'], neverBlock: ['198.51.100.0/40'] })).toThrow('firewall.neverBlock: "198.51.100.0/40" is not an address or CIDR block');
   });
 });

@@ -5,7 +5,7 @@ describe('parseDialString', () => {
     ['PJSIP/0044123@carrier', undefined, { tech: 'PJSIP', number: '0044123', endpoint: 'carrier' }],
     ['011535551234@carrier', 'PJSIP', { tech: 'PJSIP', number: '011535551234', endpoint: 'carrier' }],
     ['011535551234@carrier', undefined, { number: '011535551234', endpoint: 'carrier' }],
-    ['PJSIP/carrier/sip:00447624123456@10.0.0.1:5060', undefined, { tech: 'PJSIP', endpoint: 'carrier', number: '00447624123456', host: '10.0.0.1:5060' }],
+    ['PJSIP/carrier/sip:00447624123456@198.51.100.1:5060', undefined, { tech: 'PJSIP', endpoint: 'carrier', number: '00447624123456', host: '198.51.100.1:5060' }],
     ['PJSIP/sip:+442079460000@sbc.example.net;transport=tls', undefined, { tech: 'PJSIP', number: '+442079460000', host: 'sbc.example.net' }],
     ['SIP/trunk/011442079460000', undefined, { tech: 'SIP', endpoint: 'trunk', number: '011442079460000' }],
     // chan_sip's number@peer form (was read as credentials@host before).
