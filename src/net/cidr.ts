@@ -69,8 +69,8 @@ export function normaliseIp(text: string): string | undefined {
 }
 
 /**
- * `192.168.1.0/24`, `2001:db8::/32`, or a bare address (a single host). Host bits after the prefix
- * are ignored (`10.1.2.3/8` is `10.0.0.0/8`), as iptables does.
+ * `198.51.100.0/24`, `2001:db8::/32`, or a bare address (a single host). Host bits after the prefix
+ * are ignored (`100.1.2.3/8` is `100.0.0.0/8`), as iptables does.
  */
 export function parseCidr(text: string): CidrBlock | undefined {
   const slash = text.indexOf('/');
@@ -87,7 +87,7 @@ export function parseCidr(text: string): CidrBlock | undefined {
     if (prefix > maxPrefix) return undefined;
   }
   if (writtenAsIpv6 && address.family === 4) {
-    // `::ffff:10.0.0.0/104` is IPv4 10.0.0.0/8; a shorter prefix reaches outside the mapped range.
+    // `::ffff:100.0.0.0/104` is IPv4 100.0.0.0/8; a shorter prefix reaches outside the mapped range.
     if (prefix < 96) return undefined;
     prefix -= 96;
   }

@@ -4,7 +4,7 @@
  *
  *   kind: security
  *   services: [PJSIP, SIP, IAX2, AMI]                   # optional: default every service
- *   trustedAddresses: [192.168.1.0/24, "2001:db8:1::/48"]   # never judged (IPv4 and IPv6 CIDR)
+ *   trustedAddresses: [198.51.100.0/24, "2001:db8:1::/48"]   # never judged (IPv4 and IPv6 CIDR)
  *   repeatAfter: 1h                                     # a rule reports an address (or account) once per this
  *   bruteForce:  { capacity: 20, leakEvery: 5s, actions: [alert, firewall] }
  *   enumeration: { distinctAccounts: 20, window: 10m, actions: [alert, firewall] }
@@ -65,7 +65,7 @@ const serviceField = z.string().trim().toUpperCase().pipe(z.enum(SECURITY_SERVIC
 const cidrField = z.union([z.string(), z.number()]).transform((value, context) => {
   const block = parseCidr(String(value));
   if (!block) {
-    context.addIssue({ code: 'custom', message: `"${value}" is not an address or CIDR block: write e.g. 192.168.1.0/24, 203.0.113.7 or 2001:db8::/32` });
+    context.addIssue({ code: 'custom', message: `"${value}" is not an address or CIDR block: write e.g. 198.51.100.0/24, 203.0.113.7 or 2001:db8::/32` });
     return z.NEVER;
   }
   return block;

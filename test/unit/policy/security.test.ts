@@ -91,12 +91,12 @@ describe('addresses and CIDR blocks', () => {
   });
 
   test('CIDR blocks: prefix bits are compared exactly, host bits are masked, a bare address is one host', () => {
-    const office = parseCidr('192.168.2.0/23')!;
-    expect(cidrContains(office, parseIp('192.168.2.1')!)).toBe(true);
-    expect(cidrContains(office, parseIp('192.168.3.254')!)).toBe(true);
-    expect(cidrContains(office, parseIp('192.168.4.1')!)).toBe(false);
-    expect(cidrContains(office, parseIp('192.168.1.255')!)).toBe(false);
-    expect(parseCidr('10.1.2.3/8')).toEqual(parseCidr('10.0.0.0/8'));
+    const office = parseCidr('198.18.2.0/23')!;
+    expect(cidrContains(office, parseIp('198.18.2.1')!)).toBe(true);
+    expect(cidrContains(office, parseIp('198.18.3.254')!)).toBe(true);
+    expect(cidrContains(office, parseIp('198.18.4.1')!)).toBe(false);
+    expect(cidrContains(office, parseIp('198.18.1.255')!)).toBe(false);
+    expect(parseCidr('100.1.2.3/8')).toEqual(parseCidr('100.0.0.0/8'));
     expect(parseCidr('203.0.113.7')).toMatchObject({ family: 4, prefix: 32 });
     expect(parseCidr('2001:db8::1')).toMatchObject({ family: 6, prefix: 128 });
     expect(cidrContains(parseCidr('0.0.0.0/0')!, parseIp('198.51.100.1')!)).toBe(true);
@@ -113,8 +113,8 @@ describe('addresses and CIDR blocks', () => {
   });
 
   test('a mapped IPv6 block is the IPv4 block it covers; bad prefixes are refused', () => {
-    expect(parseCidr('::ffff:10.0.0.0/104')).toEqual(parseCidr('10.0.0.0/8'));
-    for (const text of ['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/x', '::ffff:10.0.0.0/64', 'lan']) {
+    expect(parseCidr('::ffff:100.0.0.0/104')).toEqual(parseCidr('100.0.0.0/8'));
+    for (const text of ['100.0.0.0/33', '2001:db8::/129', '100.0.0.0/', '100.0.0.0/8/8', '100.0.0.0/x', '::ffff:100.0.0.0/64', 'lan']) {
       expect({ text, parsed: parseCidr(text) }).toEqual({ text, parsed: undefined });
     }
   });
@@ -247,17 +247,17 @@ describe('brute force: the leaky bucket', () => {
   });
 
   test('trusted addresses and other services are never judged; successes are never failures', () => {
-    const policy = instance('services: [pjsip]\ntrustedAddresses: [192.168.1.0/24, "2001:db8:1::/48"]\nbruteForce: { capacity: 1, leakEvery: 1h }\n');
+    const policy = instance('services: [pjsip]\ntrustedAddresses: [198.18.1.0/24, "2001:db8:1::/48"]\nbruteForce: { capacity: 1, leakEvery: 1h }\n');
     const quiet = [
-      ...[0, 1, 2].map((index) => securityEvent('ChallengeResponseFailed', { ip: `192.168.1.${40 + index}` })),
+      ...[0, 1, 2].map((index) => securityEvent('ChallengeResponseFailed', { ip: `198.18.1.${40 + index}` })),
       ...[0, 1, 2].map(() => securityEvent('ChallengeResponseFailed', { ip: '2001:db8:1:5::40' })),
       ...[0, 1, 2].map(() => securityEvent('InvalidPassword', { service: 'AMI' })),
       ...[0, 1, 2].map(() => securityEvent('SuccessfulAuth')),
       ...[0, 1, 2].map(() => securityEvent('ChallengeSent')),
     ];
     expect(quiet.flatMap((event, index) => feed(policy, event, BASE + index))).toEqual([]);
-    expect(feed(policy, securityEvent('ChallengeResponseFailed', { ip: '192.168.2.40' }), BASE + 20)).toEqual([]);
-    expect(feed(policy, securityEvent('ChallengeResponseFailed', { ip: '192.168.2.40' }), BASE + 21)).toHaveLength(1);
+    expect(feed(policy, securityEvent('ChallengeResponseFailed', { ip: '198.18.2.40' }), BASE + 20)).toEqual([]);
+    expect(feed(policy, securityEvent('ChallengeResponseFailed', { ip: '198.18.2.40' }), BASE + 21)).toHaveLength(1);
   });
 });
 
@@ -366,7 +366,7 @@ describe('policy files', () => {
     expect(issuesOf('compromise: { callsWithin: 15m }\n')).toEqual([expect.stringContaining('compromise.callsWithin: say what to do with those calls')]);
     expect(issuesOf('compromise: { callActions: [hangup] }\n')).toEqual([expect.stringContaining('compromise.callActions: callActions need callsWithin')]);
     expect(issuesOf('match: { endpoints: ["1001"] }\nbruteForce: {}\n')).toEqual([expect.stringContaining('match: match and exceptions select calls')]);
-    expect(issuesOf('trustedAddresses: [192.168.1.0/33]\nbruteForce: {}\n')).toEqual([expect.stringContaining('"192.168.1.0/33" is not an address or CIDR block')]);
+    expect(issuesOf('trustedAddresses: [198.18.1.0/33]\nbruteForce: {}\n')).toEqual([expect.stringContaining('"198.18.1.0/33" is not an address or CIDR block')]);
     expect(issuesOf('services: [SKYPE]\nbruteForce: {}\n')).toEqual([expect.stringMatching(/^services\[0\]: /)]);
     expect(issuesOf('bruteForce: { capacity: 20, leakPerSecond: 0.2 }\n')).toEqual([expect.stringMatching(/^bruteForce\.leakPerSecond: unknown key/)]);
     expect(issuesOf('enumeration: { distinctAccounts: 1 }\n')).toEqual([expect.stringMatching(/^enumeration\.distinctAccounts: /)]);
