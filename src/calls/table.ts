@@ -235,10 +235,6 @@ export class CallTable {
     return this.calls.size;
   }
 
-  get liveLegCount(): number {
-    return this.legs.size;
-  }
-
   getCall(linkedid: string): Call | undefined {
     return this.calls.get(linkedid) ?? this.recent.get(linkedid);
   }

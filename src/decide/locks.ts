@@ -1,6 +1,6 @@
 /**
- * Locked endpoints, as the policy engine reads them (LockView). In memory here; the store persists
- * them (and mirrors them to AstDB) so a lock survives restarts.
+ * Locked endpoints in memory, as the policy engine reads them (LockView): for replays and the
+ * benchmark, where an enforced lock must refuse later calls. The live agent reads the store instead.
  */
 import type { LockInfo, LockView } from '../policy/types.js';
 
@@ -19,16 +19,5 @@ export class LockTable implements LockView {
 
   lock(info: LockInfo): void {
     this.locks.set(info.endpoint, info);
-  }
-
-  unlock(endpoint: string): boolean {
-    return this.locks.delete(endpoint);
-  }
-
-  list(now: number): LockInfo[] {
-    return [...this.locks.keys()].flatMap((endpoint) => {
-      const lock = this.lockOf(endpoint, now);
-      return lock ? [lock] : [];
-    });
   }
 }

@@ -12,7 +12,7 @@ import type { Classification, Classifier } from '../numbers/index.js';
 import type { Rate, RateTable } from '../rates/index.js';
 import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
 import type { BasePolicy } from './schema.js';
-import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LiveCost, LockView, PolicyInstance, PolicyMode } from './types.js';
+import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LiveCost, LockView, PolicyInstance } from './types.js';
 
 /** A validated policy from a file, ready to instantiate. */
 export interface LoadedPolicy {
@@ -160,11 +160,6 @@ export class PolicyEngine {
     }
     this.stats.findings += findings.length;
     return { findings, committed };
-  }
-
-  /** Policy mode after the global switch: `simulate` everywhere wins. */
-  static effectiveMode(finding: Finding, global: PolicyMode): PolicyMode {
-    return global === 'simulate' ? 'simulate' : finding.mode;
   }
 
   private computeFacts(call: Call): CallFacts {

@@ -165,11 +165,6 @@ export class Store implements LockView {
     return (this.statements.incidentsSince.all({ since }) as { record: string }[]).map((row) => JSON.parse(row.record) as IncidentRecord);
   }
 
-  incident(id: string): IncidentRecord | undefined {
-    const row = this.statements.incident.get({ id }) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as IncidentRecord) : undefined;
-  }
-
   // ───────────────────────────── decisions (audit trail) ─────────────────────────────
 
   recordDecision(decision: DecisionRecord): void {
@@ -297,11 +292,6 @@ export class Store implements LockView {
     }))();
   }
 
-  /** Runs `work` in one transaction (all or nothing). */
-  transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
-  }
-
   // ───────────────────────────── internals ─────────────────────────────
 
   private migrate(): void {
@@ -334,7 +324,6 @@ export class Store implements LockView {
         'INSERT INTO incidents (id, policy, scope, first_at, last_at, severity, record) VALUES (@id, @policy, @scope, @first_at, @last_at, @severity, @record) ON CONFLICT(id) DO UPDATE SET last_at = excluded.last_at, severity = excluded.severity, record = excluded.record',
       ),
       incidentsSince: db.prepare('SELECT record FROM incidents WHERE last_at >= @since ORDER BY first_at'),
-      incident: db.prepare('SELECT record FROM incidents WHERE id = @id'),
       insertDecision: db.prepare(
         'INSERT OR IGNORE INTO decisions (id, incident, at, policy, kind, action, mode, severity, level, target, finding, result, detail, latency_ms, completed_at) VALUES (@id, @incident, @at, @policy, @kind, @action, @mode, @severity, @level, @target, @finding, @result, @detail, @latency_ms, @completed_at)',
       ),
