@@ -20,7 +20,7 @@ import type { SecurityEvent } from './calls/events.js';
 import { CallTable, TrunkRegistry, type CallChange } from './calls/table.js';
 import { CallTracker } from './calls/tracker.js';
 import { systemClock, type Clock } from './clock.js';
-import { classifierFor } from './commands/common.js';
+import { classifierFor } from './numbers/from-config.js';
 import type { TollgateConfig } from './config/schema.js';
 import { Decider, incidentFromStore, type Decision } from './decide/decider.js';
 import { ConfigError } from './errors.js';

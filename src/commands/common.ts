@@ -1,27 +1,12 @@
 /** Pieces shared by the commands: configuration loading with readable errors, number descriptions. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { createClassifier, loadRiskLists, type Classification, type Classifier } from '../numbers/index.js';
-import type { TollgateConfig } from '../config/schema.js';
-import { packagePath } from '../paths.js';
+import type { Classification } from '../numbers/index.js';
 
 /** Loads the configuration (file optional, TOLLGATE_* environment applied). Errors propagate to the CLI. */
 export function configFromOptions(options: { config?: string; country?: string }): LoadedConfig {
   // --country goes through the schema like any setting, so derived values (IDD prefixes) follow it.
   const env = options.country ? { ...process.env, TOLLGATE_NUMBERING_HOME_COUNTRY: options.country } : process.env;
   return loadConfig(options.config ? { file: options.config, env } : { env });
-}
-
-/** The classifier for a configuration: its numbering plan and the risk lists next to its policies. */
-export function classifierFor(config: TollgateConfig): Classifier {
-  return createClassifier({ numbering: config.numbering, riskLists: loadRiskLists(riskListDir(config)) });
-}
-
-/** `lists/` under the configured policy directory when it has one, else the shipped lists. */
-export function riskListDir(config: TollgateConfig): string {
-  const own = join(config.policies.dir, 'lists');
-  return existsSync(own) ? own : packagePath('policies', 'lists');
 }
 
 /** `CU FIXED_LINE international, risk high` — a few words about a classified number. */

@@ -15,7 +15,8 @@ import { createAgent } from '../main.js';
 import { packagePath } from '../paths.js';
 import { TimelineReport } from '../report/timeline.js';
 import { AmiSimulator, loadTranscript } from '../sim/index.js';
-import { classifierFor, describeClassification } from './common.js';
+import { classifierFor } from '../numbers/from-config.js';
+import { describeClassification } from './common.js';
 import { numberMasker } from '../privacy.js';
 
 interface DemoOptions {

@@ -9,7 +9,8 @@ import { loadPoliciesOrThrow } from '../policy/loader.js';
 import { numberMasker } from '../privacy.js';
 import { rateTableFromConfig } from '../rates/index.js';
 import { replayTranscript, type ReplayOptions } from '../replay.js';
-import { classifierFor, configFromOptions, describeClassification } from './common.js';
+import { classifierFor } from '../numbers/from-config.js';
+import { configFromOptions, describeClassification } from './common.js';
 
 export interface ReplayCommandOptions {
   config?: string;
