@@ -125,7 +125,7 @@ export class PolicyEngine {
     const committed: CostEntry[] = [];
     for (const change of changes) {
       if (change.kind !== 'dial.ended' || change.dial.trunk === undefined || change.dial.answeredAt === undefined) continue;
-      committed.push(this.costOf(change.call, change.dial, change.at));
+      committed.push(this.costOf(change.call, change.dial, change.at, facts(change.call).direction));
     }
     const context: EvalContext = {
       input,
@@ -234,8 +234,8 @@ export class PolicyEngine {
     return { micros, microsPerSecond, stepMicros };
   }
 
-  private costOf(call: Call, dial: Call['dials'][number], endedAt: number): CostEntry {
-    const dialled: DialToPrice = { linkedid: call.linkedid, destUniqueid: dial.destUniqueid, endpoint: call.sourceEndpoint, answeredAt: dial.answeredAt!, direction: this.computeFacts(call).direction };
+  private costOf(call: Call, dial: Call['dials'][number], endedAt: number, direction: CallFacts['direction']): CostEntry {
+    const dialled: DialToPrice = { linkedid: call.linkedid, destUniqueid: dial.destUniqueid, endpoint: call.sourceEndpoint, answeredAt: dial.answeredAt!, direction };
     if (dial.number) dialled.number = dial.number;
     if (dial.trunk) dialled.trunk = dial.trunk;
     if (call.origin.context) dialled.context = call.origin.context;
