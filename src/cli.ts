@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerCheckCommand } from './commands/check.js';
 import { registerClassifyCommand } from './commands/classify.js';
+import { registerCorpusCommand } from './commands/corpus.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeriveCommand } from './commands/derive.js';
 import { registerLockCommands } from './commands/locks.js';
@@ -14,7 +15,7 @@ const program = new Command()
   .description('Real-time toll-fraud guard for Asterisk PBXs')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerClassifyCommand, registerDeriveCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerClassifyCommand, registerDeriveCommand, registerCorpusCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -4,11 +4,9 @@
  * loaded and compares the findings (and decisions) with the expectation written beside it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { POLICY_KINDS } from '../../src/policy/registry.js';
 import { decisionRecord, findingRecord } from '../../src/replay.js';
-import { deriveTranscript } from '../../src/sim/derive.js';
-import { loadCasePolicy, policyCaseDirs, runCase, SHIPPED_POLICIES_DIR } from '../helpers/policy-cases.js';
+import { derivedCaptures, loadCasePolicy, policyCaseDirs, runCase, SHIPPED_POLICIES_DIR } from '../helpers/policy-cases.js';
 
 const dirs = policyCaseDirs();
 const same = (number: string | undefined) => number ?? '';
@@ -29,9 +27,12 @@ describe.each(dirs.map((dir) => [dir.id, dir] as const))('policy %s', (_id, case
   });
 
   test('derived transcripts are reproduced byte for byte by their recipe', () => {
-    for (const testCase of caseDir.cases.filter((candidate) => candidate.derived)) {
-      expect(testCase.transcript).toMatch(/derived/);
-      expect(deriveTranscript(testCase.derived!, testCase.dir)).toBe(readFileSync(join(testCase.dir, testCase.transcript), 'utf8'));
+    // `transcript` + `derived`, and every `{ file, derived }` entry of `transcripts`.
+    for (const testCase of caseDir.cases) {
+      for (const derived of derivedCaptures(testCase)) {
+        expect(derived.file).toMatch(/derived/);
+        expect({ file: derived.path, text: derived.text }).toEqual({ file: derived.path, text: readFileSync(derived.path, 'utf8') });
+      }
     }
   });
 });
