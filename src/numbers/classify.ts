@@ -3,7 +3,7 @@
  * PBX prefix stripping, libphonenumber parsing, scope and risk. `createClassifier()` in index.ts
  * wraps this with an LRU cache.
  */
-import { parsePhoneNumberFromString, validatePhoneNumberLength, getCountryCallingCode } from 'libphonenumber-js/max';
+import { Metadata, parsePhoneNumberFromString, validatePhoneNumberLength, getCountryCallingCode } from 'libphonenumber-js/max';
 import type { CountryCode, PhoneNumber } from 'libphonenumber-js/max';
 import type { NumberingConfig } from './config.js';
 import { createEmergencyMatcher, emergencyNumbersFor, matchEmergencyDigits } from './emergency.js';
@@ -43,6 +43,14 @@ const NATIONALLY_DIALLED_TERRITORIES: Readonly<Record<string, readonly { prefix:
   ],
 };
 
+/**
+ * The international access code of most of the world. Where it is not the home country's own and
+ * no national number can start with it (NANP: 011 and trunk prefix 1; Russia: 810 and 8), `00…`
+ * is still read as an international call too: a user (or an intruder) dialling 0044… from a US PBX
+ * means the United Kingdom, and a trunk may well route it.
+ */
+const COMMON_IDD = '00';
+
 /** More digits than this is never a dialable number (15 for E.164 + IDD + PBX prefixes). */
 const MAX_DIGITS = 24;
 
@@ -59,6 +67,8 @@ interface Interpretation {
   candidate: Candidate;
   form: 'e164' | 'idd' | 'national';
   iddPrefix?: string;
+  /** The IDD prefix is the common `00`, not one of the home country's own. */
+  foreignIdd?: boolean;
   /** What was handed to libphonenumber (`+…` for the e164 and idd forms). */
   text: string;
   phone?: PhoneNumber;
@@ -87,6 +97,8 @@ export class NumberClassifier {
   private readonly homeCallingCode: string;
   private readonly nationalCountries: ReadonlySet<string>;
   private readonly territoryDialling: readonly { prefix: string; callingCode: string }[];
+  /** `00` when it is no IDD of the home country and no national number starts with it. */
+  private readonly foreignIdd: string | undefined;
 
   constructor(
     readonly config: NumberingConfig,
@@ -96,6 +108,7 @@ export class NumberClassifier {
     this.homeCallingCode = getCountryCallingCode(this.homeCountry);
     this.nationalCountries = new Set([config.homeCountry, ...(HOME_TERRITORIES[config.homeCountry] ?? [])]);
     this.territoryDialling = NATIONALLY_DIALLED_TERRITORIES[config.homeCountry] ?? [];
+    this.foreignIdd = config.internationalPrefixes.some((prefix) => prefix.startsWith(COMMON_IDD)) || nationalPrefixOf(this.homeCountry).startsWith('0') ? undefined : COMMON_IDD;
     this.emergencyNumbers = emergencyNumbersFor(config.homeCountry, config.emergencyNumbers);
     this.emergencyPrefixes = [...config.outsideLineCodes, ...config.trunkPrefixes];
     this.emergencyMatcher = createEmergencyMatcher(config);
@@ -195,7 +208,14 @@ export class NumberClassifier {
     // 5. Interpret every candidate; prefer valid readings. Among several valid ones the riskiest wins
     // (a false alarm is cheaper than a missed fraud), then the explicit international form (00…, +…)
     // over a national reading, then the stripped reading (the PBX's dialling habit).
-    const interpretations = numeric.map((candidate) => this.interpret(candidate));
+    const interpretations: Interpretation[] = [];
+    for (const candidate of numeric) {
+      // The foreign `00` reading goes first: when no reading is valid, the first possible one is reported.
+      if (this.foreignIdd !== undefined && candidate.digits.startsWith(this.foreignIdd) && candidate.digits.length > this.foreignIdd.length && this.iddPrefixOf(candidate.digits) === undefined) {
+        interpretations.push(this.interpret(candidate, this.foreignIdd));
+      }
+      interpretations.push(this.interpret(candidate));
+    }
     const validOnes = interpretations.filter((reading) => reading.valid);
     let chosen: Draft;
     if (validOnes.length > 0) {
@@ -222,12 +242,16 @@ export class NumberClassifier {
     return this.config.internationalPrefixes.find((prefix) => digits.length > prefix.length && digits.startsWith(prefix));
   }
 
-  private interpret(candidate: Candidate): Interpretation {
+  private interpret(candidate: Candidate, foreignIdd?: string): Interpretation {
     const { digits } = candidate;
     let form: Interpretation['form'];
     let text: string;
     let iddPrefix: string | undefined;
-    if (digits.startsWith('+')) {
+    if (foreignIdd !== undefined) {
+      form = 'idd';
+      iddPrefix = foreignIdd;
+      text = `+${digits.slice(foreignIdd.length)}`;
+    } else if (digits.startsWith('+')) {
       form = 'e164';
       text = digits;
     } else if ((iddPrefix = this.iddPrefixOf(digits)) !== undefined) {
@@ -247,6 +271,7 @@ export class NumberClassifier {
     const type = phone?.getType() as NumberType | undefined;
     const valid = type !== undefined || (phone?.isValid() ?? false);
     const reading: Interpretation = { candidate, form, text, valid };
+    if (foreignIdd !== undefined) reading.foreignIdd = true;
     if (type !== undefined) reading.type = type;
     if (iddPrefix !== undefined) reading.iddPrefix = iddPrefix;
     if (phone) reading.phone = phone;
@@ -261,7 +286,8 @@ export class NumberClassifier {
     const reasons: string[] = [];
     const { candidate, phone } = reading;
     if (candidate.stripped) reasons.push(`${candidate.stripped.kind} ${candidate.stripped.prefix} stripped`);
-    if (reading.form === 'idd') reasons.push(`international access code ${reading.iddPrefix} stripped`);
+    if (reading.foreignIdd) reasons.push(`${reading.iddPrefix} read as an international access code (not ${this.homeCountry}'s own, ${this.config.internationalPrefixes.join('/')}; no ${this.homeCountry} number starts with it)`);
+    else if (reading.form === 'idd') reasons.push(`international access code ${reading.iddPrefix} stripped`);
     else if (reading.form === 'national') {
       const territoryCode = reading.text.startsWith('+') ? ` (a territory with its own calling code, +${reading.phone?.countryCallingCode ?? '?'})` : '';
       reasons.push(`dialled in national format for ${this.homeCountry}${territoryCode}`);
@@ -273,7 +299,7 @@ export class NumberClassifier {
       result.scope = reading.form === 'national' ? 'national' : 'international';
       reasons.push(`not a valid number: ${describeLengthProblem(reading.lengthProblem, reading.form === 'national' ? this.homeCountry : undefined)}`);
       // Unparseable international digits (+991…, +999…) may still fall in a listed range.
-      this.assessRisk(result, false, reading.form === 'national' ? undefined : reading.text);
+      this.assessRisk(result, false, reading.form === 'national' ? undefined : reading.text, undefined);
       return result;
     }
 
@@ -285,11 +311,12 @@ export class NumberClassifier {
 
     result.scope = this.scopeOf(phone, nonGeographic);
     reasons.push(this.describeDestination(phone, nonGeographic, result.scope));
+    let where: string | undefined;
     if (!reading.valid) {
-      const where = phone.country ?? `+${phone.countryCallingCode}`;
+      where = phone.country ?? possibleRegions(phone);
       reasons.push(`not a valid number for ${where}: ${describeLengthProblem(reading.lengthProblem, undefined)}`);
     }
-    this.assessRisk(result, nonGeographic, result.e164);
+    this.assessRisk(result, nonGeographic, result.e164, where);
     return result;
   }
 
@@ -312,19 +339,37 @@ export class NumberClassifier {
     return `${name} (${phone.country})`;
   }
 
-  private assessRisk(result: Draft, nonGeographic: boolean, e164Digits: string | undefined): void {
+  /**
+   * The risk grade (see risk-lists.ts for the list semantics):
+   * - critical: premium-rate and shared-cost numbers; international numbers that are not valid for
+   *   their country (a premium range dialled a digit short or long, an unassigned range: classic
+   *   IRSF); list entries marked critical (non-geographic networks, IRSF ranges);
+   * - high: personal numbers, valid numbers of unknown type, invalid national numbers,
+   *   non-geographic ranges (unless a list says more, or freephone +800), list entries marked high;
+   * - medium: the baseline of an international destination whose country no list names;
+   * - low: national destinations, and international ones whose country a list names `low` and
+   *   nothing else raises.
+   * The highest level wins; every step leaves a reason.
+   */
+  private assessRisk(result: Draft, nonGeographic: boolean, e164Digits: string | undefined, invalidFor: string | undefined): void {
     let risk: RiskLevel = 'low';
     const raise = (level: RiskLevel, reason: string): void => {
       risk = maxRisk(risk, level);
       result.reasons.push(`${level}: ${reason}`);
     };
-    if (!result.valid) raise('high', 'invalid numbers are never treated as safe');
+    const international = result.scope === 'international';
+    if (!result.valid) {
+      if (international) {
+        const target = invalidFor === undefined ? 'not a valid international number' : `not a valid number for ${invalidFor} (international)`;
+        raise('critical', `${target}: a classic IRSF pattern (premium ranges dialled a digit short or long, unassigned ranges)`);
+      } else raise('high', 'invalid numbers are never treated as safe');
+    }
     switch (result.type) {
       case 'PREMIUM_RATE':
         raise('critical', 'premium-rate number');
         break;
       case 'SHARED_COST':
-        raise('high', 'shared-cost number');
+        raise('critical', 'shared-cost number (the number holder shares the call revenue)');
         break;
       case 'PERSONAL_NUMBER':
         raise('high', 'personal number (forwards anywhere, often premium priced)');
@@ -341,9 +386,24 @@ export class NumberClassifier {
       default:
         break;
     }
-    if (nonGeographic) raise('high', 'non-geographic international range (satellite, global networks, IPRS)');
-    if (result.scope === 'international' && riskRank(risk) < riskRank('medium')) raise('medium', 'international destination');
-    for (const entry of this.riskLists.match(e164Digits, result.country)) {
+    // Freephone +800 (UIFN) is left to the lists; every other global range is at least high.
+    if (nonGeographic && result.type !== 'TOLL_FREE') raise('high', 'non-geographic international range (satellite, global networks, IPRS)');
+    const entries = this.riskLists.match(e164Digits, result.country);
+    // The international baseline applies only when no list entry names the country with a level:
+    // a country entry (low included) replaces it, anything else (prefix, type, validity) adds to it.
+    let countryNamed = false;
+    if (international) {
+      for (const entry of entries) {
+        if (entry.match.kind === 'country') {
+          countryNamed = true;
+          break;
+        }
+      }
+      if (!countryNamed) raise('medium', 'international destination');
+    }
+    for (const entry of entries) {
+      // A `low` entry changes nothing at home (national calls start low); it would only clutter the reasons.
+      if (entry.risk === 'low' && !international) continue;
       raise(entry.risk, `${entry.reason} [${entry.list}]`);
     }
     result.risk = risk;
@@ -365,6 +425,22 @@ function canonical(draft: Draft): Draft {
     risk,
     reasons,
   };
+}
+
+/** The home country's national (trunk) prefix, `''` when it has none. */
+function nationalPrefixOf(country: CountryCode): string {
+  const metadata = new Metadata();
+  metadata.selectNumberingPlan(country);
+  // Present at run time, missing from the typings (like idd.ts's use of the compressed metadata).
+  const plan = metadata.numberingPlan as { nationalPrefix?: () => unknown } | undefined;
+  const prefix = plan?.nationalPrefix?.();
+  return typeof prefix === 'string' ? prefix : '';
+}
+
+/** The regions an invalid number's calling code may belong to (`GB/GG`), or `+44` when none. */
+function possibleRegions(phone: PhoneNumber): string {
+  const regions = phone.getPossibleCountries();
+  return regions.length > 0 ? regions.join('/') : `+${phone.countryCallingCode}`;
 }
 
 function describeLengthProblem(problem: string | undefined, country: string | undefined): string {

@@ -4,7 +4,9 @@
  *   numbering:
  *     homeCountry: GB
  *     outsideLineCodes: ["9"]          # stripped before classifying (9 + 0207… / 9 + 999)
- *     internationalPrefixes: ["00"]    # default: from libphonenumber for homeCountry
+ *     internationalPrefixes: ["00"]    # default: from libphonenumber for homeCountry; where neither
+ *                                      # these nor national numbers start with 00 (NANP, Russia),
+ *                                      # 00… is read as an international call as well
  *     internalPatterns: ["_1XXX", "_2[0-4]XX"]
  *     emergencyNumbers: ["2222"]       # extra ones beyond the shipped per-country table
  *     trunkPrefixes: ["1010288", "141"] # carrier/tech/feature prefixes in front of the number

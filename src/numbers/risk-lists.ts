@@ -1,15 +1,24 @@
 /**
- * Risk lists: data files under `policies/lists/` (and any directory a user points at) naming risky
+ * Risk lists: data files under `policies/lists/` (and any directory a user points at) grading
  * destinations by E.164 prefix or by country. Every `.yaml`/`.yml`/`.csv` file in the directory is
- * read, in name order, so users add lists without touching code. Lists only ever raise a
- * destination's risk: the highest matching level wins.
+ * read, in name order, so users add lists without touching code.
+ *
+ * How entries combine with the classifier's own grading (classify.ts, `assessRisk`):
+ * - An international destination starts at `medium` (the baseline) only when no entry names its
+ *   country. A country entry, at any level, replaces the baseline: `country: DE, risk: low` makes
+ *   German numbers `low` from abroad (policies/lists/low-risk-countries.yaml).
+ * - Everything else only raises: prefix entries (a `low` prefix entry changes nothing), the number
+ *   type (premium rate, shared cost → critical), an international number invalid for its country
+ *   (→ critical), non-geographic ranges. The highest level wins, so a country listed `low` in one
+ *   file and `high` in another is high.
+ * - National destinations start at `low`; a country's `low` entry is not applied to them.
  *
  * YAML format (see the comment block at the top of each shipped file):
  *   name: my-list            # optional, defaults to the file name
  *   source: "…"              # optional, the public source the entries come from
  *   entries:
  *     - prefix: "+882"       # `+` and digits (spaces allowed); quote it, YAML reads +882 as a number
- *       risk: high           # low | medium | high | critical
+ *       risk: high           # low | medium | high | critical (see above for `low`)
  *       reason: "…"          # shown in the classification's reasons
  *       source: "…"          # optional, overrides the file's source
  *     - country: CU          # ISO 3166-1 alpha-2, as libphonenumber names regions

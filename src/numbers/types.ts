@@ -29,6 +29,15 @@ export type NumberType = (typeof NUMBER_TYPES)[number];
 export const SCOPES = ['internal', 'emergency', 'special', 'national', 'international'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/**
+ * Risk grades, lowest first (classify.ts `assessRisk` and risk-lists.ts tell how they are reached):
+ * - `critical`: premium rate, shared cost, an international number invalid for its country, ranges a
+ *   list marks critical (non-geographic networks, IRSF ranges) — policies hang these up at any hour;
+ * - `high`: countries IRSF reporting names year after year, personal numbers, unknown types,
+ *   invalid national numbers;
+ * - `medium`: an international destination whose country no list names;
+ * - `low`: national destinations, and international ones on the low-risk list.
+ */
 export const RISK_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 

@@ -60,8 +60,10 @@ describe('createClassifier façade', () => {
       'international access code 011 stripped',
       'Cuba (CU)',
       'not a valid number for CU: not an assigned number range',
-      'high: invalid numbers are never treated as safe',
-      'high: Cuba (+53), top IRSF termination country [irsf-destinations]',
+      'critical: not a valid number for CU (international): a classic IRSF pattern (premium ranges dialled a digit short or long, unassigned ranges)',
+      'high: Cuba (+53), named at the top of IRSF destination lists year after year [irsf-destinations]',
     ]);
+    // A valid Cuban number: the high-risk country list replaces the international baseline.
+    expect(classifier.classify('90115372345678').reasons.slice(2)).toEqual(['Cuba (CU)', 'high: Cuba (+53), named at the top of IRSF destination lists year after year [irsf-destinations]']);
   });
 });

@@ -49,12 +49,12 @@ describe('tollgate classify', () => {
     expect(block).toBe(
       [
         '9011442079460000',
-        '  e164 +442079460000  country GB  type FIXED_LINE  scope international  valid yes  risk MEDIUM',
+        '  e164 +442079460000  country GB  type FIXED_LINE  scope international  valid yes  risk LOW',
         '  price 0.015 USD/min, billed 30/6 (prefix 44 United Kingdom fixed); 1 min call = 0.015 USD',
         '  - outside-line code 9 stripped',
         '  - international access code 011 stripped',
         '  - United Kingdom (GB)',
-        '  - medium: international destination',
+        '  - low: United Kingdom is on the low-risk list: Ofcom caps mobile termination rates (about 0.5p/min) [low-risk-countries]',
       ].join('\n'),
     );
   });

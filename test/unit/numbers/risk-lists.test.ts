@@ -49,7 +49,8 @@ describe('shipped risk lists', () => {
     const jamaica = lists.match('+18765551234', 'JM');
     expect(jamaica.map((entry) => entry.risk)).toContain('high');
     expect(lists.match('+979123456789', undefined)[0]?.risk).toBe('critical');
-    expect(lists.match('4917612345678', 'DE')).toEqual([]);
+    expect(lists.match('4917612345678', 'DE')).toEqual([expect.objectContaining({ risk: 'low', list: 'low-risk-countries', match: { kind: 'country', country: 'DE' } })]);
+    expect(lists.match('+5511987654321', 'BR')).toEqual([]);
     const latviaPremium = lists.match('+37190012345', 'LV');
     expect(latviaPremium.map((entry) => entry.risk)).toEqual(['critical', 'high']);
   });
