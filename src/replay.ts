@@ -51,7 +51,13 @@ export interface ReplayResult {
   endedAt: number;
 }
 
-export function replayTranscript(bytes: Buffer | string, options: ReplayOptions = {}): ReplayResult {
+/**
+ * Replays one capture, or several in the order given with the agent's state (call table, policy
+ * state such as addresses seen, spend and counters, locks, open incidents) carried from one to the
+ * next, as a running agent would have it.
+ */
+export function replayTranscript(input: Buffer | string | readonly (Buffer | string)[], options: ReplayOptions = {}): ReplayResult {
+  const captures = typeof input === 'string' || Buffer.isBuffer(input) ? [input] : input;
   const clock = new ManualClock();
   const timeline = new EventTimeline(clock);
   const table = new CallTable({ trunks: new TrunkRegistry(options.trunks ?? []) });
@@ -107,17 +113,19 @@ export function replayTranscript(bytes: Buffer | string, options: ReplayOptions 
 
   const tickMs = options.tickMs ?? 1000;
   let lastTick: number | undefined;
-  for (const entry of parseTranscript(bytes)) {
-    const explicit = timeline.explicitTime(entry.message);
-    if (pipeline && explicit !== undefined) {
-      if (lastTick === undefined || table.liveCallCount === 0) lastTick = Math.floor(explicit / tickMs) * tickMs;
-      while (lastTick + tickMs <= explicit && table.liveCallCount > 0) {
-        lastTick += tickMs;
-        clock.advanceTo(lastTick);
-        pipeline.tick();
+  for (const bytes of captures) {
+    for (const entry of parseTranscript(bytes)) {
+      const explicit = timeline.explicitTime(entry.message);
+      if (pipeline && explicit !== undefined) {
+        if (lastTick === undefined || table.liveCallCount === 0) lastTick = Math.floor(explicit / tickMs) * tickMs;
+        while (lastTick + tickMs <= explicit && table.liveCallCount > 0) {
+          lastTick += tickMs;
+          clock.advanceTo(lastTick);
+          pipeline.tick();
+        }
       }
+      tracker.ingest(entry.message, timeline.timeOf(entry.message));
     }
-    tracker.ingest(entry.message, timeline.timeOf(entry.message));
   }
   const result: ReplayResult = {
     lines: report.text ? report.text.split('\n') : [],

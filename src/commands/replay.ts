@@ -1,7 +1,8 @@
 /**
- * `tollgate replay <transcript>`: the call timeline of a raw AMI capture — calls, endpoints,
+ * `tollgate replay <capture…>`: the call timeline of raw AMI captures — calls, endpoints,
  * destinations, durations, security events — and, with --policies, what every policy found and
- * what would have been done, all computed from event time: identical on every run.
+ * what would have been done, all computed from event time: identical on every run. Several
+ * captures are replayed in the order given, the agent's state carried from one to the next.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -26,8 +27,8 @@ export interface ReplayCommandOptions {
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .description('print the call timeline of an AMI transcript (a raw capture of what Asterisk sent); with --policies, the findings and decisions too')
-    .argument('<transcript>', 'file with raw AMI bytes, e.g. a capture made with `nc 127.0.0.1 5038 | tee capture.ami`')
+    .description('print the call timeline of AMI captures (raw bytes Asterisk sent); with --policies, the findings and decisions too. Several captures are replayed in the order given, state (addresses seen, spend, locks, counters) carried from one to the next')
+    .argument('<captures...>', 'files with raw AMI bytes, e.g. a capture made with `nc 127.0.0.1 5038 | tee capture.ami`')
     .option('-c, --config <file>', 'configuration file (numbering plan, trunks, rates, privacy)')
     .option('--policies <dir>', 'evaluate the policies in this directory')
     .option('--rates <csv>', 'rate table (overrides the configuration)')
@@ -36,12 +37,12 @@ export function registerReplayCommand(program: Command): void {
     .option('--json', 'one JSON object per line (calls, security events, findings, decisions)')
     .option('--verbose', 'also show ChallengeSent security events')
     .option('--mask', 'mask phone numbers (as privacy.maskNumbers does)')
-    .action((transcript: string, options: ReplayCommandOptions) => {
-      for (const line of replayForDisplay(readFileSync(transcript), options)) console.log(line);
+    .action((captures: string[], options: ReplayCommandOptions) => {
+      for (const line of replayForDisplay(captures.map((file) => readFileSync(file)), options)) console.log(line);
     });
 }
 
-export function replayForDisplay(bytes: Buffer, options: ReplayCommandOptions): string[] {
+export function replayForDisplay(bytes: Buffer | readonly Buffer[], options: ReplayCommandOptions): string[] {
   const { config } = configFromOptions(options);
   const classifier = classifierFor(config);
   const replay: ReplayOptions = {
