@@ -32,6 +32,7 @@ import type { Finding } from './policy/types.js';
 import { Pipeline } from './pipeline.js';
 import { StatusServer } from './http/server.js';
 import { numberMasker } from './privacy.js';
+import { AddressMemory } from './profile/addresses.js';
 import { rateTableFromConfig } from './rates/index.js';
 import { Store } from './store/store.js';
 
@@ -108,12 +109,18 @@ export function createAgent(deps: AgentDeps): Agent {
   const rates = rateTableFromConfig(config.rates);
   const engineLog = logger.child({ part: 'policy' });
   const policies = new PolicySource({ dir: config.policies.dir, logger, onReload: (set) => engine.setPolicies(set) });
+  // Where each endpoint logs in from: learning starts at the first start of the agent on this database.
+  const memorySince = Number(store.meta('addresses.since')) || clock.now();
+  store.setMeta('addresses.since', String(memorySince));
+  const addresses = new AddressMemory({ since: memorySince, trust: store });
+  addresses.restore(store.addresses(), memorySince);
   const engine = new PolicyEngine({
     policies: policies.load(),
     classifier,
     rates,
     clock,
     locks: store,
+    addresses,
     environment: { timezone: config.timezone },
     onPolicyError: (policy, error) => engineLog.error({ policy, err: error instanceof Error ? error.stack : String(error) }, 'policy failed; the others go on'),
   });
@@ -123,6 +130,8 @@ export function createAgent(deps: AgentDeps): Agent {
   const pipeline = new Pipeline({ tracker, engine, decider, clock });
   const verdicts = verdictLogger(logger.child({ part: 'decide' }), mask);
   pipeline.onResult((result) => verdicts(result.findings, result.decisions));
+  // New networks and refreshed last-seen times (at most hourly per network) reach the database.
+  pipeline.onResult(() => store.saveAddresses(addresses.drainChanges()));
 
   // Action.
   const ari = config.ari.url

@@ -113,4 +113,22 @@ export interface SecurityEvent {
   details: Record<string, string>;
 }
 
-export type DomainEvent = CallEvent | SecurityEvent;
+/**
+ * A phone's registration seen on AMI: PJSIP's ContactStatus (the contact URI carries the address
+ * the phone registered from, with `rewrite_contact`) or chan_sip's PeerStatus (`Address`).
+ */
+export interface RegistrationEvent {
+  type: 'registration';
+  at: number;
+  /** `PJSIP`, `SIP`, `IAX2`. */
+  service: string;
+  endpoint: string;
+  /** Created, Updated, Removed, Reachable, Unreachable, NonQualified (PJSIP); Registered, Unregistered, Reachable … (chan_sip). */
+  status: string;
+  /** The contact's address when it is an IP literal (host names are not addresses to remember). */
+  ip?: string;
+  port?: number;
+  uri?: string;
+}
+
+export type DomainEvent = CallEvent | SecurityEvent | RegistrationEvent;

@@ -5,6 +5,7 @@
  * name (so `tollgate run` can report them) and skipped. A channel event without the fields it must
  * carry (Uniqueid, Channel) is counted as malformed and skipped — never thrown.
  */
+import { isIP } from 'node:net';
 import type { AmiMessage } from '../ami/message.js';
 import { parseChannelName } from '../numbers/dialstring.js';
 import {
@@ -12,6 +13,7 @@ import {
   type CallEvent,
   type ChannelSnapshot,
   type DomainEvent,
+  type RegistrationEvent,
   type SecurityAddress,
   type SecurityEvent,
   type SecurityEventKind,
@@ -203,6 +205,10 @@ export class Normaliser {
             endTime: message.get('EndTime') ?? '',
           },
         };
+      case 'ContactStatus':
+        return contactStatus(message, at);
+      case 'PeerStatus':
+        return peerStatus(message, at);
       case 'FullyBooted':
         return { type: 'ami.fullyBooted', at };
       case 'Shutdown':
@@ -250,6 +256,57 @@ export function channelSnapshot(message: AmiMessage, prefix: '' | 'Dest'): Chann
     }
   }
   return snapshot;
+}
+
+/** PJSIP ContactStatus: `URI: sip:1001@203.0.113.7:5060;ob`, `EndpointName`, `ContactStatus`. */
+function contactStatus(message: AmiMessage, at: number): RegistrationEvent | undefined {
+  const endpoint = message.get('EndpointName') || message.get('AOR');
+  if (!endpoint) return undefined;
+  const event: RegistrationEvent = { type: 'registration', at, service: 'PJSIP', endpoint, status: message.get('ContactStatus') ?? '' };
+  const uri = message.get('URI');
+  if (uri) {
+    event.uri = uri;
+    Object.assign(event, hostOfSipUri(uri));
+  }
+  return event;
+}
+
+/**
+ * chan_sip's PeerStatus carries the peer's `Address` (`203.0.113.7:5060`); PJSIP's carries none
+ * (its ContactStatus does), so it stays an ignored event.
+ */
+function peerStatus(message: AmiMessage, at: number): RegistrationEvent | undefined {
+  const address = message.get('Address');
+  const peer = message.get('Peer') ?? '';
+  const channelType = message.get('ChannelType') ?? peer.split('/')[0] ?? '';
+  if (!address || !peer.includes('/')) return undefined;
+  const event: RegistrationEvent = { type: 'registration', at, service: channelType.toUpperCase(), endpoint: peer.slice(peer.indexOf('/') + 1), status: message.get('PeerStatus') ?? '' };
+  Object.assign(event, hostPort(address));
+  return event;
+}
+
+/** The host of `sip:user@host:port;params` when it is an IP literal (IPv6 in brackets). */
+export function hostOfSipUri(uri: string): { ip?: string; port?: number } {
+  const match = /^sips?:(?:[^@;]*@)?(\[[0-9A-Fa-f:.]+\]|[^:;>]+)(?::(\d+))?/.exec(uri.trim().replace(/^<|>$/g, ''));
+  if (!match) return {};
+  return literalAddress(match[1]!.replace(/^\[|\]$/g, ''), match[2]);
+}
+
+/** `203.0.113.7:5060`, `[2001:db8::1]:5060`, `(null)` → address and port. */
+function hostPort(text: string): { ip?: string; port?: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return literalAddress(bracketed[1]!, bracketed[2]);
+  const colons = text.split(':').length - 1;
+  if (colons === 1) {
+    const [host, port] = text.split(':');
+    return literalAddress(host!, port);
+  }
+  return literalAddress(text, undefined);
+}
+
+function literalAddress(host: string, port: string | undefined): { ip?: string; port?: number } {
+  if (isIP(host) === 0) return {};
+  return port && /^\d+$/.test(port) ? { ip: host, port: Number(port) } : { ip: host };
 }
 
 /** Asterisk 11: `Event: Dial` with `SubEvent: Begin|End`, no Dest* blocks, no Linkedid. */

@@ -10,7 +10,7 @@
  * calls that started while we were away are added (flagged), calls that ended are closed.
  */
 import { parseDialString } from '../numbers/dialstring.js';
-import type { CallEvent, CdrRecord, ChannelSnapshot } from './events.js';
+import type { CallEvent, CdrRecord, ChannelSnapshot, DomainEvent } from './events.js';
 
 export interface Leg {
   readonly uniqueid: string;
@@ -80,7 +80,24 @@ export class Call {
     readonly linkedid: string,
     readonly createdAt: number,
     private readonly trunks: TrunkRegistry,
+    private readonly endpoints: EndpointRegistry = new EndpointRegistry(),
   ) {}
+
+  /**
+   * The endpoint of this PBX the call rings, when it rings one and no trunk: an internal call,
+   * whatever the dialled digits look like (no internal pattern needs to be configured). Before
+   * the Dial, the dialled exten names a known endpoint; after it, the dialled channel is one.
+   */
+  get internalTarget(): string | undefined {
+    if (this.fromTrunk || this.dials.some((dial) => dial.trunk !== undefined)) return undefined;
+    for (const dial of this.dials) {
+      const target = endpointOfChannel(dial.destChannel);
+      if (target && !this.trunks.isTrunk(target)) return target;
+    }
+    if (this.dials.length > 0) return undefined;
+    const exten = this.origin.exten;
+    return exten && exten !== this.origin.endpoint && this.endpoints.isEndpoint(exten) ? exten : undefined;
+  }
 
   /** The leg the call started from: the channel whose Uniqueid is the Linkedid, else the first seen. */
   get origin(): Leg {
@@ -196,6 +213,42 @@ export class TrunkRegistry {
   }
 }
 
+/** Channel technologies whose channels belong to a phone or a trunk (not Local, not Message). */
+const DEVICE_TECHS: ReadonlySet<string> = new Set(['pjsip', 'sip', 'iax2', 'dahdi', 'skinny', 'motif', 'unistim']);
+
+/** `PJSIP/1002-0000000a` → `1002`; undefined for Local and other non-device channels. */
+function endpointOfChannel(channel: string): string | undefined {
+  const slash = channel.indexOf('/');
+  if (slash <= 0 || !DEVICE_TECHS.has(channel.slice(0, slash).toLowerCase())) return undefined;
+  const rest = channel.slice(slash + 1);
+  const dash = rest.lastIndexOf('-');
+  return (dash > 0 ? rest.slice(0, dash) : rest) || undefined;
+}
+
+/**
+ * Endpoints of this PBX (phones and SIP accounts): learnt from the channels they open, their
+ * registrations and their logins. A trunk is never one, even if it was seen before it was known
+ * to be a trunk. Bounded.
+ */
+export class EndpointRegistry {
+  private readonly names = new Set<string>();
+
+  constructor(
+    private readonly trunks?: TrunkRegistry,
+    private readonly limit = 50_000,
+  ) {}
+
+  learn(name: string): void {
+    if (!name || this.names.has(name)) return;
+    this.names.add(name);
+    if (this.names.size > this.limit) this.names.delete(this.names.values().next().value!);
+  }
+
+  isEndpoint(name: string): boolean {
+    return this.names.has(name) && !(this.trunks?.isTrunk(name) ?? false);
+  }
+}
+
 /** A CoreShowChannel item: the channel block plus what only that list carries. */
 export interface ChannelListing extends ChannelSnapshot {
   durationSeconds: number;
@@ -206,12 +259,14 @@ export interface ChannelListing extends ChannelSnapshot {
 
 export interface CallTableOptions {
   trunks?: TrunkRegistry;
+  endpoints?: EndpointRegistry;
   /** Ended calls kept for late events (Cdr) and reports. @default 2000 */
   recentCallLimit?: number;
 }
 
 export class CallTable {
   readonly trunks: TrunkRegistry;
+  readonly endpoints: EndpointRegistry;
   private readonly calls = new Map<string, Call>();
   private readonly legs = new Map<string, Leg>();
   /** Recently ended calls, oldest first (bounded). */
@@ -223,6 +278,7 @@ export class CallTable {
 
   constructor(options: CallTableOptions = {}) {
     this.trunks = options.trunks ?? new TrunkRegistry();
+    this.endpoints = options.endpoints ?? new EndpointRegistry(this.trunks);
     this.recentCallLimit = options.recentCallLimit ?? 2000;
   }
 
@@ -250,7 +306,8 @@ export class CallTable {
     return [...this.recent.values()];
   }
 
-  apply(event: CallEvent): CallChange[] {
+  /** Applies a call event; security and registration events change nothing here. */
+  apply(event: DomainEvent): CallChange[] {
     const changes: CallChange[] = [];
     switch (event.type) {
       case 'channel.created':
@@ -282,10 +339,17 @@ export class CallTable {
         break;
       }
       default:
+        this.learnEndpoint(event);
         break;
     }
     touchAll(changes);
     return changes;
+  }
+
+  /** Registrations and logins of phones name endpoints of this PBX. */
+  private learnEndpoint(event: DomainEvent): void {
+    if (event.type === 'registration') this.endpoints.learn(event.endpoint);
+    else if (event.type === 'security' && event.kind === 'SuccessfulAuth' && /^(PJSIP|SIP|IAX2)$/i.test(event.service)) this.endpoints.learn(event.accountId.trim());
   }
 
   // ───────────────────────────── reconciliation ─────────────────────────────
@@ -409,7 +473,7 @@ export class CallTable {
     if (this.endedLegs.has(snapshot.uniqueid)) return undefined;
     let call = this.calls.get(snapshot.linkedid);
     if (!call) {
-      call = new Call(snapshot.linkedid, at, this.trunks);
+      call = new Call(snapshot.linkedid, at, this.trunks, this.endpoints);
       this.calls.set(snapshot.linkedid, call);
     }
     const leg: Leg = {
@@ -428,6 +492,8 @@ export class CallTable {
     if (isUpdate) leg.discovered = true;
     this.refreshLeg(leg, snapshot);
     const isFirstLeg = call.legs.size === 0;
+    // A phone's own channel names an endpoint (a trunk's too, until it is known as one: see EndpointRegistry).
+    if (isFirstLeg && DEVICE_TECHS.has(leg.tech.toLowerCase())) this.endpoints.learn(leg.endpoint);
     call.legs.set(leg.uniqueid, leg);
     this.legs.set(leg.uniqueid, leg);
     if (isFirstLeg) changes.push({ kind: 'call.started', call, at });

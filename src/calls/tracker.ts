@@ -105,7 +105,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   ingest(message: AmiMessage, at: number): void {
     const event = this.normaliser.normalise(message, at);
     if (!event) return;
-    const changes = event.type === 'security' ? [] : this.table.apply(event);
+    const changes = this.table.apply(event);
     this.emit('event', event, changes);
   }
 

@@ -1,6 +1,7 @@
 /** Pieces shared by the commands: configuration loading with readable errors, number descriptions. */
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Classification } from '../numbers/index.js';
+import { mayBeExtension } from '../policy/engine.js';
 
 /** Loads the configuration (file optional, TOLLGATE_* environment applied). Errors propagate to the CLI. */
 export function configFromOptions(options: { config?: string; country?: string }): LoadedConfig {
@@ -11,6 +12,8 @@ export function configFromOptions(options: { config?: string; country?: string }
 
 /** `CU FIXED_LINE international, risk high` — a few words about a classified number. */
 export function describeClassification(classification: Classification): string {
+  if (classification.scope === 'internal') return 'internal';
+  if (mayBeExtension(classification)) return 'short number: an extension or a service code until it dials out on a trunk';
   const where = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : classification.scope);
   const type = classification.type === 'UNKNOWN' ? '' : ` ${classification.type}`;
   const scope = classification.scope === 'international' || classification.scope === 'national' ? ` ${classification.scope}` : '';

@@ -9,6 +9,7 @@
 import type { Call, CallTable, Dial } from '../calls/table.js';
 import type { Clock } from '../clock.js';
 import type { Classification, Classifier } from '../numbers/index.js';
+import { AddressMemory } from '../profile/addresses.js';
 import type { Rate, RateTable } from '../rates/index.js';
 import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
 import type { BasePolicy } from './schema.js';
@@ -27,6 +28,8 @@ export interface EngineOptions {
   rates: RateTable;
   clock: Clock;
   locks?: LockView;
+  /** Per-endpoint address memory (restored from the store live; fresh in replay). */
+  addresses?: AddressMemory;
   /** Defaults for policies that do not set them. @default { timezone: 'UTC', currency: the rate table's } */
   environment?: Partial<PolicyEnvironment>;
   /** A policy threw: the engine goes on with the others; the owner logs it. */
@@ -62,6 +65,7 @@ export class PolicyEngine {
   private readonly rates: RateTable;
   private readonly clock: Clock;
   private readonly locks: LockView;
+  readonly addresses: AddressMemory;
   private readonly onPolicyError: ((policy: string, error: unknown) => void) | undefined;
   private readonly environment: PolicyEnvironment;
   private readonly factsCache = new WeakMap<Call, { version: number; trunksVersion: number; facts: CallFacts }>();
@@ -73,6 +77,7 @@ export class PolicyEngine {
     this.rates = options.rates;
     this.clock = options.clock;
     this.locks = options.locks ?? NO_LOCKS;
+    this.addresses = options.addresses ?? new AddressMemory();
     this.onPolicyError = options.onPolicyError;
     this.environment = { timezone: options.environment?.timezone ?? 'UTC', currency: options.environment?.currency ?? options.rates.currency ?? 'USD' };
     this.setPolicies(options.policies);
@@ -122,6 +127,9 @@ export class PolicyEngine {
       return computed;
     };
     const changes = input.type === 'tick' ? [] : input.changes;
+    // Memory first: a call judged in this input sees the login that placed it.
+    if (input.type === 'event') this.addresses.observe(input.event, now);
+    for (const change of changes) if (change.kind === 'call.started') this.addresses.attachCall(change.call.linkedid, change.call.sourceEndpoint, change.call.createdAt);
     const committed: CostEntry[] = [];
     for (const change of changes) {
       if (change.kind !== 'dial.ended' || change.dial.trunk === undefined || change.dial.answeredAt === undefined) continue;
@@ -133,6 +141,7 @@ export class PolicyEngine {
       table,
       rates: this.rates,
       locks: this.locks,
+      addresses: this.addresses,
       facts,
       classify: (number) => this.classifier.classify(number),
       liveCost: (call) => this.liveCost(call, now),
@@ -165,9 +174,14 @@ export class PolicyEngine {
   private computeFacts(call: Call): CallFacts {
     const origin = call.origin;
     const dialled = call.dialled;
-    const classification = dialled !== undefined ? this.classifier.classify(dialled) : undefined;
+    const internalTarget = call.internalTarget;
+    let classification =
+      internalTarget !== undefined ? internalClassification(dialled ?? internalTarget, internalTarget) : dialled !== undefined ? this.classifier.classify(dialled) : undefined;
     let direction: CallFacts['direction'] = call.direction;
     const fromTrunk = call.fromTrunk;
+    // A short string that is no valid number, still in the dialplan, may be an extension: it is no
+    // destination yet, and is judged when (if) it leaves on a trunk.
+    if (direction === 'pending' && classification && mayBeExtension(classification)) classification = undefined;
     // A phone's call still in the dialplan, to an outside number, is outbound for policies: blocking
     // it before the trunk is even dialled costs nothing.
     if (direction === 'pending' && !fromTrunk && classification && (classification.scope === 'national' || classification.scope === 'international')) {
@@ -274,6 +288,24 @@ export class PolicyEngine {
     if (priced?.rate.prefix) entry.ratePrefix = priced.rate.prefix;
     return entry;
   }
+}
+
+/** A call that rings an endpoint of this PBX is internal, whatever its digits look like. */
+function internalClassification(dialled: string, endpoint: string): Classification {
+  return { input: dialled, dialled, type: 'UNKNOWN', valid: true, scope: 'internal', risk: 'low', reasons: [`rings endpoint ${endpoint} of this PBX: an internal call`] };
+}
+
+/** Longest extension or service code length that may be dialled without being a public number. */
+const SHORT_NUMBER_DIGITS = 6;
+
+/**
+ * A short national string that is no valid number (`1002`, `4711`): an extension, a voicemail or
+ * service code, or a typo — not yet a destination. Policies judge it if it dials out on a trunk.
+ */
+export function mayBeExtension(classification: Classification): boolean {
+  if (classification.scope !== 'national' || classification.valid) return false;
+  const digits = (classification.dialled ?? classification.input).replace(/[^0-9]/g, '');
+  return digits.length <= SHORT_NUMBER_DIGITS;
 }
 
 /** What pricing a dial needs. */

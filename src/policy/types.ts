@@ -6,6 +6,7 @@
 import type { Classification } from '../numbers/index.js';
 import type { DomainEvent } from '../calls/events.js';
 import type { Call, CallChange, CallTable, CallDirection } from '../calls/table.js';
+import type { AddressMemory } from '../profile/addresses.js';
 import type { RateTable, Rate } from '../rates/index.js';
 
 export const POLICY_ACTIONS = ['alert', 'hangup', 'lock', 'firewall'] as const;
@@ -146,6 +147,8 @@ export interface EvalContext {
   readonly table: CallTable;
   readonly rates: RateTable;
   readonly locks: LockView;
+  /** Where each endpoint has logged in and registered from, and where each call came from. */
+  readonly addresses: AddressView;
   facts(call: Call): CallFacts;
   classify(number: string): Classification;
   /**
@@ -159,6 +162,9 @@ export interface EvalContext {
   /** The call changes of this input (empty for ticks). */
   readonly changes: readonly CallChange[];
 }
+
+/** What policies may ask the address memory (read only). */
+export type AddressView = Pick<AddressMemory, 'sourceOf' | 'judge' | 'addressesOf' | 'since'>;
 
 export interface LiveCost {
   micros: number;

@@ -62,7 +62,7 @@ export class TimelineReport {
 
   /** Records what the policies found and what was decided; returns the lines. */
   addVerdicts(findings: readonly Finding[], decisions: readonly Decision[]): string[] {
-    const produced = [...findings.map((finding) => this.findingLine(finding)), ...decisions.map((decision) => this.decisionLine(decision))];
+    const produced = [...findings.flatMap((finding) => this.findingLines(finding)), ...decisions.map((decision) => this.decisionLine(decision))];
     for (const finding of findings) this.findingCounts.set(finding.policy, (this.findingCounts.get(finding.policy) ?? 0) + 1);
     for (const decision of decisions) {
       const key = `${decision.action}${decision.mode === 'simulate' ? ' (simulated)' : ''}`;
@@ -107,14 +107,14 @@ export class TimelineReport {
         const origin = call.origin;
         const from = call.originated ? `originated ${origin.channel}` : `${origin.endpoint} (${origin.context || origin.tech})`;
         const caller = origin.callerIdNum && origin.callerIdNum !== origin.endpoint ? ` caller id ${this.mask(origin.callerIdNum)}` : '';
-        const dialled = call.dialled ? ` dialled ${this.numberText(call.dialled)}` : '';
+        const dialled = call.dialled ? ` dialled ${this.numberText(call.dialled, call)}` : '';
         const flag = call.startedDuringOutage ? ' [found by reconciliation: started while disconnected]' : '';
         return `${head}started   ${from}${caller}${dialled}${flag}`;
       }
       case 'dial.started': {
         const dial = change.dial;
         const via = dial.trunk ? ` via trunk ${dial.trunk}` : '';
-        const number = dial.number ? `: ${this.numberText(dial.number)}` : '';
+        const number = dial.number ? `: ${this.numberText(dial.number, dial.trunk ? undefined : call)}` : '';
         return `${head}dial      → ${dial.destChannel}${via}${number}`;
       }
       case 'call.answered':
@@ -134,8 +134,11 @@ export class TimelineReport {
     }
   }
 
-  private findingLine(finding: Finding): string {
-    return `${time(finding.at)}  FINDING   ${finding.policy} [${finding.severity}, ${finding.level}${finding.mode === 'simulate' ? ', simulate' : ''}] ${this.maskText(finding.message)}`;
+  /** The finding, then how to allow such a call next time when the policy says (call-risk does). */
+  private findingLines(finding: Finding): string[] {
+    const head = `${time(finding.at)}  FINDING   ${finding.policy} [${finding.severity}, ${finding.level}${finding.mode === 'simulate' ? ', simulate' : ''}] ${this.maskText(finding.message)}`;
+    const toAllow = Array.isArray(finding.evidence.toAllow) ? finding.evidence.toAllow : [];
+    return [head, ...toAllow.map((line) => `${' '.repeat(25)}to allow: ${this.maskText(line)}`)];
   }
 
   private decisionLine(decision: Decision): string {
@@ -168,8 +171,9 @@ export class TimelineReport {
     if (event.severity === 'Error' && event.remote) this.failuresBySource.set(event.remote.ip, (this.failuresBySource.get(event.remote.ip) ?? 0) + 1);
   }
 
-  private numberText(number: string): string {
-    const description = this.options.describeNumber?.(number);
+  private numberText(number: string, call?: Call): string {
+    const target = call?.internalTarget;
+    const description = target !== undefined ? `internal: endpoint ${target}` : this.options.describeNumber?.(number);
     return `${this.mask(number)}${description ? ` (${description})` : ''}`;
   }
 }

@@ -92,4 +92,23 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (day, kind, address)
   );
   `,
+  `
+  -- Where each endpoint has logged in and registered from, by network (profile/addresses.ts).
+  CREATE TABLE endpoint_addresses (
+    endpoint TEXT NOT NULL,
+    network TEXT NOT NULL,
+    address TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    via TEXT NOT NULL,
+    trusted INTEGER NOT NULL DEFAULT 0,   -- confirmed by an admin (tollgate trust-address)
+    PRIMARY KEY (endpoint, network)
+  );
+
+  -- Small facts about the installation (e.g. when the address memory began learning).
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

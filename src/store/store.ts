@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CostEntry, LockInfo, LockView } from '../policy/types.js';
+import type { AddressRecord, AddressVia, TrustView } from '../profile/addresses.js';
 import { MIGRATIONS } from './schema.js';
 
 export interface StoreOptions {
@@ -99,9 +100,11 @@ export interface PurgeResult {
   decisions: number;
   mails: number;
   security: number;
+  /** Networks an endpoint has not used since `before` (trusted ones are kept). */
+  addresses: number;
 }
 
-export class Store implements LockView {
+export class Store implements LockView, TrustView {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<Store['prepare']>;
@@ -279,6 +282,41 @@ export class Store implements LockView {
     return this.statements.securityOfDay.all({ day }) as { kind: string; address: string; count: number }[];
   }
 
+  // ───────────────────────────── endpoint addresses ─────────────────────────────
+
+  /** Saves what the address memory learnt (first seen never moves later, trust is never taken back here). */
+  saveAddresses(records: readonly AddressRecord[]): void {
+    if (records.length === 0) return;
+    this.db.transaction(() => {
+      for (const record of records) this.statements.upsertAddress.run(addressRow(record));
+    })();
+  }
+
+  addresses(): AddressRecord[] {
+    return (this.statements.addresses.all() as AddressRow[]).map(addressFromRow);
+  }
+
+  addressesOf(endpoint: string): AddressRecord[] {
+    return (this.statements.addressesOf.all({ endpoint }) as AddressRow[]).map(addressFromRow);
+  }
+
+  /** An admin confirms that an endpoint may use a network (the running agent sees it at the next new-address check). */
+  trustAddress(record: AddressRecord): void {
+    this.statements.upsertAddress.run(addressRow({ ...record, trusted: true }));
+  }
+
+  isTrusted(endpoint: string, network: string): boolean {
+    return (this.statements.trusted.get({ endpoint, network }) as { trusted: number } | undefined)?.trusted === 1;
+  }
+
+  meta(key: string): string | undefined {
+    return (this.statements.meta.get({ key }) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statements.setMeta.run({ key, value });
+  }
+
   // ───────────────────────────── retention ─────────────────────────────
 
   /** Deletes call records, incidents, decisions, sent mails and counters older than `before`. */
@@ -289,6 +327,7 @@ export class Store implements LockView {
       decisions: this.statements.purgeDecisions.run({ before }).changes,
       mails: this.statements.purgeMails.run({ before }).changes,
       security: this.statements.purgeSecurity.run({ day: beforeDay }).changes,
+      addresses: this.statements.purgeAddresses.run({ before }).changes,
     }))();
   }
 
@@ -352,8 +391,36 @@ export class Store implements LockView {
       purgeDecisions: db.prepare('DELETE FROM decisions WHERE at < @before'),
       purgeMails: db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < @before'),
       purgeSecurity: db.prepare('DELETE FROM security_daily WHERE day < @day'),
+      upsertAddress: db.prepare(
+        `INSERT INTO endpoint_addresses (endpoint, network, address, first_seen, last_seen, via, trusted) VALUES (@endpoint, @network, @address, @first_seen, @last_seen, @via, @trusted)
+         ON CONFLICT(endpoint, network) DO UPDATE SET address = excluded.address, first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen), trusted = MAX(trusted, excluded.trusted)`,
+      ),
+      addresses: db.prepare('SELECT * FROM endpoint_addresses ORDER BY endpoint, last_seen'),
+      addressesOf: db.prepare('SELECT * FROM endpoint_addresses WHERE endpoint = @endpoint ORDER BY last_seen DESC'),
+      trusted: db.prepare('SELECT trusted FROM endpoint_addresses WHERE endpoint = @endpoint AND network = @network'),
+      purgeAddresses: db.prepare('DELETE FROM endpoint_addresses WHERE last_seen < @before AND trusted = 0'),
+      meta: db.prepare('SELECT value FROM meta WHERE key = @key'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
   }
+}
+
+interface AddressRow {
+  endpoint: string;
+  network: string;
+  address: string;
+  first_seen: number;
+  last_seen: number;
+  via: string;
+  trusted: number;
+}
+
+function addressRow(record: AddressRecord): AddressRow {
+  return { endpoint: record.endpoint, network: record.network, address: record.address, first_seen: record.firstSeen, last_seen: record.lastSeen, via: record.via, trusted: record.trusted ? 1 : 0 };
+}
+
+function addressFromRow(row: AddressRow): AddressRecord {
+  return { endpoint: row.endpoint, network: row.network, address: row.address, firstSeen: row.first_seen, lastSeen: row.last_seen, via: row.via as AddressVia, trusted: row.trusted === 1 };
 }
 
 interface LockRow {

@@ -207,6 +207,7 @@ function quietContext(now: number, committed: CostEntry[] = []): EvalContext {
     table,
     rates,
     locks: { lockOf: () => undefined },
+    addresses: engine.addresses,
     facts: (call) => engine.factsOf(call),
     classify: (number) => classifier.classify(number),
     liveCost: () => ({ micros: 0, microsPerSecond: 0, stepMicros: 0 }),
