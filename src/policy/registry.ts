@@ -12,6 +12,7 @@ import { timeWindowKind } from './kinds/time-window.js';
 import { concurrencyKind } from './kinds/concurrency.js';
 import { velocityKind } from './kinds/velocity.js';
 import { spendKind } from './kinds/spend.js';
+import { callRiskKind } from './kinds/call-risk.js';
 
 export const POLICY_KINDS: readonly AnyPolicyKind[] = [
   destinationKind,
@@ -23,4 +24,5 @@ export const POLICY_KINDS: readonly AnyPolicyKind[] = [
   concurrencyKind,
   velocityKind,
   spendKind,
+  callRiskKind,
 ];

@@ -3,7 +3,7 @@
  * on the wire, mails a real SMTP server on loopback, and remembers everything in a real SQLite file.
  */
 import { executionAsyncId } from 'node:async_hooks';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
@@ -12,6 +12,8 @@ import { createAgent, type Agent } from '../../src/main.js';
 import { packagePath } from '../../src/paths.js';
 import { AmiSimulator, loadTranscript } from '../../src/sim/index.js';
 import { unlockEndpoint } from '../../src/commands/locks.js';
+import { trustAddress } from '../../src/commands/addresses.js';
+import { Store } from '../../src/store/store.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { freePort, startSmtpServer } from '../helpers/smtp.js';
 import { until } from '../helpers/wait.js';
@@ -36,20 +38,45 @@ afterEach(async () => {
   setup = undefined;
 });
 
-/** A policy directory with only the named shipped policies (so the weekday does not matter). */
+/**
+ * The agent's plumbing (hang-up in the same turn, mail, audit) is shown on the one premium call of
+ * the recorded five: a destination policy for premium numbers at home and abroad. (The shipped
+ * block-premium-rate guards the home country only; international-risk takes premium numbers abroad.)
+ */
+const PREMIUM_EVERYWHERE = `id: block-premium-rate
+kind: destination
+description: Hang up calls to premium-rate and shared-cost numbers, at home and abroad
+severity: critical
+match:
+  direction: [outbound, transit]
+  destination:
+    types: [PREMIUM_RATE, SHARED_COST]
+actions: [alert, hangup]
+`;
+
+/** The shipped international-risk with the office open around the clock: these tests run at any hour. */
+const RISK_ANY_HOUR = readFileSync(packagePath('policies', 'international-risk.yaml'), 'utf8').replace('{ days: [mon-fri], from: "08:00", to: "19:00" }', '{ from: "00:00", to: "24:00" }');
+
+/** A policy directory with only the named policies (so the weekday does not matter). */
 function policyDir(ids: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-policies-'));
-  for (const id of ids) copyFileSync(packagePath('policies', `${id}.yaml`), join(dir, `${id}.yaml`));
-  mkdirSync(join(dir, 'lists'));
+  for (const id of ids) {
+    if (id === 'block-premium-rate') writeFileSync(join(dir, `${id}.yaml`), PREMIUM_EVERYWHERE);
+    else if (id === 'international-risk') writeFileSync(join(dir, `${id}.yaml`), RISK_ANY_HOUR);
+    else copyFileSync(packagePath('policies', `${id}.yaml`), join(dir, `${id}.yaml`));
+  }
+  // The risk lists only where a policy grades by risk (low-risk countries, IRSF destinations).
+  if (ids.includes('international-risk')) cpSync(packagePath('policies', 'lists'), join(dir, 'lists'), { recursive: true });
+  else mkdirSync(join(dir, 'lists'));
   return dir;
 }
 
-async function start(options: { policies: string[]; mode?: 'enforce' | 'simulate'; smtpAvailable?: boolean; httpPort?: number }): Promise<Setup> {
+async function start(options: { policies: string[]; mode?: 'enforce' | 'simulate'; smtpAvailable?: boolean; httpPort?: number; dir?: string }): Promise<Setup> {
   const sim = new AmiSimulator({ users: [USER] });
   await sim.start();
   const smtp = await startSmtpServer();
   if (options.smtpAvailable === false) smtp.setAvailable(false);
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-agent-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tollgate-agent-'));
   const { config } = loadConfig({
     file: fixturePath('lab-config.yaml'),
     env: {
@@ -190,5 +217,37 @@ describe('the agent against recorded fraud', () => {
     expect(agent.store.lockOf('1001', Date.now())).toBeUndefined();
     expect(sim.astdb.get('tollgate/lock', '1001')).toBeUndefined();
     expect(logger.text()).not.toContain(USER.secret);
+  });
+
+  test('a phone logging in from a network it never used: its call to London is reported with the command to trust the address; once trusted, nothing', async () => {
+    // A database that has known 1001 for eight days, from its office network.
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-agent-'));
+    const eightDaysAgo = Date.now() - 8 * 86_400_000;
+    const seed = new Store(join(dir, 'tollgate.db'));
+    seed.setMeta('addresses.since', String(eightDaysAgo));
+    seed.saveAddresses([{ endpoint: '1001', network: '198.51.100.0/24', address: '198.51.100.10', firstSeen: eightDaysAgo, lastSeen: eightDaysAgo, via: 'registration', trusted: false }]);
+    seed.close();
+    const { sim, smtp, agent } = await start({ policies: ['international-risk'], dir });
+    // 1001 logs in from 127.0.0.1 (the capture's phone) and calls a London landline.
+    const london = packagePath('test', 'policies', 'international-risk', 'derived-london-office-hours.ami');
+    await replay(sim, london);
+    const [mail] = await smtp.waitFor(1);
+    await agent.actor.settled();
+    expect(mail!.subject).toBe('[Tollgate][MEDIUM] 1001 → +44 20 7946 0123 reported, not hung up');
+    const text = mail!.text ?? '';
+    expect(text).toContain('Why: the signals that added up (score 3)');
+    expect(text).toContain('new-address +3: 1001 logged in from 127.0.0.1 (127.0.0.0/24), a network it had never used');
+    expect(text).toContain('tollgate trust-address 1001 127.0.0.1');
+    expect(sim.actions.filter((action) => action.name === 'Hangup')).toEqual([]);
+    // What was learnt is in the database (a restart keeps it).
+    expect(agent.store.addressesOf('1001').map((record) => record.network).sort()).toEqual(['127.0.0.0/24', '198.51.100.0/24']);
+
+    // The admin checks with the phone's user and confirms the address: the running agent sees it.
+    trustAddress(agent.store.file, '1001', '127.0.0.1', Date.now());
+    const decisionsBefore = agent.store.decisions().length;
+    await replay(sim, london);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await agent.actor.settled();
+    expect(agent.store.decisions()).toHaveLength(decisionsBefore);
   });
 });

@@ -11,15 +11,15 @@ describe('tollgate replay', () => {
     expect(replayForDisplay(cuba(), { country: 'US' })).toEqual([
       '2026-11-21 11:04:24.261  security  SuccessfulAuth           AMI    account fraudwatch from 127.0.0.1:43294',
       '2026-11-21 11:04:25.447  security  SuccessfulAuth           PJSIP  account 1001 from 127.0.0.1:5070',
-      '2026-11-21 11:04:25.449  call      1795259065.0    started   1001 (from-internal) dialled 011535551234 (CU international, risk high)',
-      '2026-11-21 11:04:25.451  call      1795259065.0    dial      → PJSIP/carrier-00000001 via trunk carrier: 011535551234 (CU international, risk high)',
+      '2026-11-21 11:04:25.449  call      1795259065.0    started   1001 (from-internal) dialled 011535551234 (CU international, risk critical)',
+      '2026-11-21 11:04:25.451  call      1795259065.0    dial      → PJSIP/carrier-00000001 via trunk carrier: 011535551234 (CU international, risk critical)',
       '2026-11-21 11:04:25.761  call      1795259065.0    answered',
       '2026-11-21 11:04:45.772  call      1795259065.0    ended     20.0 s talk, cause 16 Normal Clearing',
       '',
       'Summary',
       '  calls: 1 (1 answered, 0 still up), peak concurrent: 1, talk time: 20.0 s',
       '  endpoints: 1001 ×1',
-      '  destinations: 011535551234 (CU international, risk high) ×1',
+      '  destinations: 011535551234 (CU international, risk critical) ×1',
       '  security events: 3 — SuccessfulAuth ×2, ChallengeSent ×1',
     ]);
   });
@@ -52,8 +52,11 @@ describe('tollgate replay --policies', () => {
   test('prints findings and decisions in event time, the same output twice', () => {
     const first = replayForDisplay(capture(), options);
     expect(replayForDisplay(capture(), options)).toEqual(first);
-    expect(first).toContain('2026-11-21 11:04:51.932  FINDING   block-premium-rate [critical, match] 1001 → 00449098790123 (GB, premium rate, critical risk): destination denied by policy block-premium-rate');
-    expect(first.some((line) => /^2026-11-21 11:04:51\.932  DECISION  hang up PJSIP\/1001-00000006 — policy block-premium-rate, incident 20261121-110451-block-premium-rate-/.test(line))).toBe(true);
+    expect(first).toContain(
+      '2026-11-21 11:04:51.932  FINDING   international-risk [high, score-4] 1001 → 00449098790123 (GB, premium rate, critical risk): risk score 8 (≥ 4: alert+hangup) — GB premium rate, critical risk (+6); Sat 11:04 UTC is outside office hours (Mon–Fri 08:00–19:00) (+2)',
+    );
+    // Two policies condemn the call; it is hung up once.
+    expect(first.filter((line) => /^2026-11-21 11:04:51\.932  DECISION  hang up PJSIP\/1001-00000006 — policy /.test(line))).toHaveLength(1);
     expect(first.filter((line) => line.includes('FINDING   international-concurrency'))).toHaveLength(3);
   });
 
@@ -65,7 +68,7 @@ describe('tollgate replay --policies', () => {
       for (const key of ['kind', 'policy', 'action', 'mode', 'endpoint', 'channel', 'uniqueid', 'linkedid', 'dialled', 'e164', 'at']) expect(record).toHaveProperty(key);
       expect(record.at).toMatch(/^2026-11-21T11:0\d:\d\d\.\d{3}Z$/);
     }
-    const hangup = verdicts.find((record) => record.kind === 'decision' && record.action === 'hangup' && record.policy === 'block-premium-rate');
+    const hangup = verdicts.find((record) => record.kind === 'decision' && record.action === 'hangup' && record.linkedid === '1795259091.6');
     expect(hangup).toMatchObject({ mode: 'enforce', endpoint: '1001', channel: 'PJSIP/1001-00000006', uniqueid: '1795259091.6', linkedid: '1795259091.6', dialled: '00449098790123', e164: '+449098790123' });
   });
 
@@ -96,6 +99,48 @@ describe('tollgate demo', () => {
     // The attack is stopped for real: the simulator received the hang-ups, the mails were written.
     expect(text).toMatch(/AMI Hangup actions sent to Asterisk: [1-9]\d*; mails: [1-9]\d*; locked now: 1001/);
     expect(text).toContain('MAIL      to pbx-admin@example.com: [Tollgate][CRITICAL] password guessed on 1001 from 127.0.0.1 — locked');
-    expect(text).toMatch(/MAIL      to pbx-admin@example\.com: \[Tollgate\]\[CRITICAL\] 1001 → \+44 909 879 0123 hung up/);
+    expect(text).toMatch(/MAIL      to pbx-admin@example\.com: \[Tollgate\]\[HIGH\] 1001 → \+44 909 879 0123 hung up/);
+  });
+});
+
+describe('tollgate replay with several captures', () => {
+  const options = { config: fixturePath('lab-config.yaml'), policies: packagePath('policies') };
+  const risk = (name: string) => readFileSync(packagePath('test', 'policies', 'international-risk', name));
+
+  test('state is carried from one capture to the next: the address 1001 used two weeks earlier is known', () => {
+    // The two weeks of the stolen-password case, split in two captures: first the history, then the attack.
+    const whole = risk('derived-stolen-password-new-address.ami').toString('latin1');
+    const cut = whole.indexOf('Event: SuccessfulAuth', whole.indexOf('2026-12-02T') - 400);
+    const history = Buffer.from(whole.slice(0, cut), 'latin1');
+    const attack = Buffer.from(`Asterisk Call Manager/11.0.0\r\n${whole.slice(cut)}`, 'latin1');
+    const together = replayForDisplay([history, attack], { ...options, json: true }).filter((line) => line.includes('"kind":"finding"'));
+    expect(together.map((line) => (JSON.parse(line) as { evidence: { score: number } }).evidence.score)).toEqual([3, 4, 10]);
+    // The attack alone: the memory starts with it and learns (nothing is new): only the Cuban mobile
+    // (high risk) is a finding, and no signal says "new address".
+    const alone = replayForDisplay([attack], { ...options, json: true }).filter((line) => line.includes('"kind":"finding"'));
+    expect(alone.map((line) => (JSON.parse(line) as { dialled: string; evidence: { signals: string[] } })).map((finding) => [finding.dialled, finding.evidence.signals.some((signal) => signal.startsWith('new-address'))])).toEqual([['0115351234567', false]]);
+  });
+});
+
+describe('tollgate trust-address and addresses', () => {
+  test('an admin confirms a network for an endpoint; the list shows it; bad input is refused clearly', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { trustAddress, listAddresses } = await import('../../src/commands/addresses.js');
+    const { Store } = await import('../../src/store/store.js');
+    const db = join(mkdtempSync(join(tmpdir(), 'tollgate-trust-')), 'tollgate.db');
+    expect(listAddresses(db, '1002')).toEqual(['nothing learnt about 1002 yet']);
+    expect(trustAddress(db, '1002', '203.0.113.7', 1_000)).toEqual([`1002 may now log in from 203.0.113.0/24 (203.0.113.7): its calls from there no longer count as from a new address`, `database: ${db}`]);
+    const store = new Store(db);
+    expect(store.isTrusted('1002', '203.0.113.0/24')).toBe(true);
+    expect(store.isTrusted('1001', '203.0.113.0/24')).toBe(false);
+    // The agent saving what it learnt never takes the trust back.
+    store.saveAddresses([{ endpoint: '1002', network: '203.0.113.0/24', address: '203.0.113.9', firstSeen: 500, lastSeen: 2_000, via: 'auth', trusted: false }]);
+    expect(store.addressesOf('1002')).toEqual([{ endpoint: '1002', network: '203.0.113.0/24', address: '203.0.113.9', firstSeen: 500, lastSeen: 2_000, via: 'trusted', trusted: true }]);
+    store.close();
+    expect(listAddresses(db, undefined)[0]).toMatch(/^1002 +203\.0\.113\.0\/24 +last 203\.0\.113\.9 .* trusted$/);
+    expect(() => trustAddress(db, 'PJSIP/1002', '203.0.113.7', 1)).toThrow(/not an endpoint name \(write 1002, not PJSIP\/1002\)/);
+    expect(() => trustAddress(db, '1002', '203.0.113', 1)).toThrow(/not an IPv4 or IPv6 address/);
   });
 });

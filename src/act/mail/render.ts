@@ -64,6 +64,12 @@ export function renderIncidentMail(input: IncidentMailInput): RenderedMail {
   }
   blocks.push({ type: 'heading', text: 'What happened' });
   blocks.push({ type: 'paragraph', text: oneLine(maskText(finding.message, mask, known)) });
+  // A scoring policy says which signals added up (call-risk): each on its own line.
+  const signals = listEvidence(finding.evidence.signals);
+  if (signals.length > 0) {
+    blocks.push({ type: 'heading', text: `Why: the signals that added up${typeof finding.evidence.score === 'number' ? ` (score ${finding.evidence.score})` : ''}` });
+    blocks.push({ type: 'list', items: signals.map((signal) => oneLine(maskText(signal, mask, known))) });
+  }
 
   const policyRows: [string, string][] = [
     ['Policy', finding.policy],
@@ -79,7 +85,7 @@ export function renderIncidentMail(input: IncidentMailInput): RenderedMail {
 
   blocks.push({ type: 'heading', text: 'Incident' });
   blocks.push({ type: 'fields', rows: incidentRows(input) });
-  const evidence = Object.entries(finding.evidence);
+  const evidence = Object.entries(finding.evidence).filter(([key]) => key !== 'signals' && key !== 'toAllow');
   if (evidence.length > 0) {
     blocks.push({ type: 'heading', text: 'Evidence' });
     blocks.push({ type: 'fields', rows: evidence.map(([key, value]) => [key, oneLine(maskText(Array.isArray(value) ? value.join(', ') : String(value), mask, known))] as [string, string]) });
@@ -93,6 +99,12 @@ export function renderIncidentMail(input: IncidentMailInput): RenderedMail {
   const undo = undoLines(input, acted);
   blocks.push({ type: 'list', items: undo.items });
   if (undo.commands.length > 0) blocks.push({ type: 'code', lines: undo.commands });
+
+  const toAllow = listEvidence(finding.evidence.toAllow);
+  if (toAllow.length > 0) {
+    blocks.push({ type: 'heading', text: 'If the call was legitimate: how to allow it next time' });
+    blocks.push({ type: 'list', items: toAllow.map((line) => oneLine(maskText(line, mask, known))) });
+  }
 
   blocks.push({ type: 'heading', text: 'How to silence or tune this policy' });
   blocks.push(...tuneBlocks(input));
@@ -148,7 +160,9 @@ function doneSummary(input: IncidentMailInput, security: boolean): string {
     else if (outcome.result === 'pending') phrases.push(`${ACTION_LABEL[action]} pending`);
     else phrases.push(`${who}${verb}`);
   }
-  return phrases.length > 0 ? phrases.join(', ') : 'alert';
+  // Only an alert: say so, so nobody reads "hung up" into it.
+  if (phrases.length > 0) return phrases.join(', ');
+  return input.finding.call && !security ? 'reported, not hung up' : 'reported';
 }
 
 // ───────────────────────────── body ─────────────────────────────
@@ -271,6 +285,10 @@ function tuneBlocks(input: IncidentMailInput): Block[] {
 }
 
 // ───────────────────────────── helpers ─────────────────────────────
+
+function listEvidence(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
 
 /** The destination as people read it: `+53 5 5551234` (masked when asked), or the dialled string. */
 export function displayDestination(call: Pick<FindingCall, 'e164' | 'dialled'>, mask: (number: string | undefined) => string): string | undefined {

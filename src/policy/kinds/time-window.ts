@@ -95,7 +95,7 @@ const timeOfDayField = (endOfDay: boolean) =>
     return minutes;
   });
 
-const windowSchema = z.object({
+export const windowSchema = z.object({
   /** Days the window opens on (a window crossing midnight runs into the next day). @default every day */
   days: dayListField.optional(),
   from: timeOfDayField(false),
@@ -105,7 +105,7 @@ const windowSchema = z.object({
 export type AllowedWindow = { days?: number[]; from: number; to: number };
 
 /** `2026-12-25` (that date) or `12-25` (every year). */
-const holidayField = z
+export const holidayField = z
   .union([z.string(), z.date()])
   .transform((value) => (value instanceof Date ? value.toISOString().slice(0, 10) : value.trim()))
   .refine((text) => isHoliday(text), { message: 'a holiday is a local date: "2026-12-25" (that day) or "12-25" (every year)' });

@@ -169,7 +169,7 @@ describe('incident mail: subject', () => {
   test('failures, nothing but an alert, several actions', () => {
     const finding = callFinding();
     expect(renderIncidentMail(input({ outcomes: [outcome(finding, 'hangup', 'failed', 'Hangup of PJSIP/1001-00000006 not confirmed within 3 s')] })).subject).toBe('[Tollgate][CRITICAL] 1001 → +53 5551234 hang-up FAILED');
-    expect(renderIncidentMail(input({ outcomes: [outcome(finding, 'alert', 'done', 'mail queued')] })).subject).toBe('[Tollgate][CRITICAL] 1001 → +53 5551234 alert');
+    expect(renderIncidentMail(input({ outcomes: [outcome(finding, 'alert', 'done', 'mail queued')] })).subject).toBe('[Tollgate][CRITICAL] 1001 → +53 5551234 reported, not hung up');
     expect(renderIncidentMail(input({ outcomes: [outcome(finding, 'lock', 'done', 'Locked 1001', 'tollgate unlock 1001'), outcome(finding, 'hangup', 'done', HANGUP_DETAIL)] })).subject).toBe('[Tollgate][CRITICAL] 1001 → +53 5551234 hung up, locked');
   });
 

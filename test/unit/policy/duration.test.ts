@@ -83,7 +83,7 @@ describe('on replayed calls', () => {
       { level: 'warn', at: '2026-11-21T11:04:36.000Z', actions: ['alert'], limit: 1 },
       { level: 'limit', at: '2026-11-21T11:04:41.000Z', actions: ['alert', 'hangup'], limit: 1 },
     ]);
-    expect(result.findings[1]!.message).toBe('1001 → 011535551234 (CU, high risk) has lasted 15s since it was answered: over the 15s maximum of limit 1 (every call), policy duration-test');
+    expect(result.findings[1]!.message).toBe('1001 → 011535551234 (CU, critical risk) has lasted 15s since it was answered: over the 15s maximum of limit 1 (every call), policy duration-test');
     expect(result.decisions.map((decision) => `${decision.level}:${decision.action}`)).toEqual(['warn:alert', 'limit:alert', 'limit:hangup']);
   });
 

@@ -45,7 +45,7 @@ describe('guest contexts', () => {
     const result = replay('guestContexts: [from-guest]\nactions: [alert, hangup]\n', transcript);
     expect(result.findings).toHaveLength(1);
     expect(result.findings[0]).toMatchObject({ level: 'guest', evidence: { landedContext: 'from-guest', context: 'from-internal', outboundTrunk: 'carrier' } });
-    expect(result.findings[0]!.message).toBe('1001 → 011535551234 (CU, high risk): an unauthenticated call (endpoint 1001, landed in context from-guest) is dialling out on trunk carrier, policy path-test');
+    expect(result.findings[0]!.message).toBe('1001 → 011535551234 (CU, critical risk): an unauthenticated call (endpoint 1001, landed in context from-guest) is dialling out on trunk carrier, policy path-test');
   });
 
   test('wildcards match guest contexts', () => {

@@ -1,0 +1,336 @@
+/**
+ * call-risk — judges each call by the signals that add up, at any hour: the destination's risk, the
+ * hour, an address the endpoint has never used, a drip of short risky calls, a burst of calls,
+ * what the endpoint has spent. Each signal gives points; the call's score picks the threshold whose
+ * actions apply. Fraud runs in office hours too: the hour is one signal among others, never the
+ * only reason a call is stopped or let through.
+ *
+ *   kind: call-risk
+ *   match: { direction: [outbound, transit], destination: { scopes: [international] } }
+ *   officeHours: [{ days: [mon-fri], from: "08:00", to: "19:00" }]
+ *   holidays: ["12-25"]
+ *   allowed:                                   # high-risk destinations this office calls: counted as medium
+ *     - { countries: [JM] }
+ *     - { countries: [NG, GH], endpoints: ["12*"], reason: export desk }
+ *   points:
+ *     risk: { low: 0, medium: 1, high: 4, critical: 6 }
+ *     outsideOfficeHours: 2
+ *     newAddress: 3                            # the call's login came from a network the endpoint never used
+ *     riskyCalls: 3                            # a drip: short answered calls to risky numbers add up
+ *     velocity: 2
+ *     spend: 2
+ *   newAddress: { learningPeriod: 7d, settleAfter: 7d }
+ *   riskyCalls: { window: 24h, budget: 2, shortSeconds: 30 }
+ *   velocity: { window: 1h, maxCalls: 4 }
+ *   spend: { window: 24h, over: 20.00 }
+ *   thresholds:
+ *     - { score: 2, actions: [alert], severity: medium }
+ *     - { score: 4, actions: [alert, hangup], severity: high }
+ *
+ * A call is judged once, when it first reaches an outside number (the phone's dialled exten, or its
+ * dial out on a trunk), with what is known at that moment; the finding lists every signal and its
+ * points, and says how to allow such a call next time.
+ */
+import { z } from 'zod';
+import type { Call } from '../../calls/table.js';
+import { riskRank, type RiskLevel } from '../../numbers/index.js';
+import { formatMicros } from '../../rates/money.js';
+import { actionList, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
+import { globMatcher } from '../match.js';
+import { actionsField, countryField, durationField, moneyField, nameField, prefixField, timezoneField } from '../schema.js';
+import { ExpiringMap, ExpiringSet } from '../state.js';
+import { SEVERITIES, type CallFacts, type CostEntry, type EvalContext, type Finding } from '../types.js';
+import { answeredTalkSeconds, formatWindow } from './velocity.js';
+import { WeeklySchedule, holidayField, windowSchema } from './time-window.js';
+
+const DAY_MS = 86_400_000;
+const MAX_ENDPOINTS = 10_000;
+/** Calls remembered per endpoint and window (far above any threshold; a memory cap). */
+const MAX_PER_ENDPOINT = 500;
+
+const pointsField = z.number().min(0).max(100);
+
+const allowedSchema = z.object({
+  /** Why this office calls there (kept in the audit trail). */
+  reason: z.string().optional(),
+  countries: z.array(countryField).optional(),
+  prefixes: z.array(prefixField).optional(),
+  /** Only for these endpoints (`*` wildcards): an endpoint group. */
+  endpoints: z.array(nameField).optional(),
+});
+
+const fields = {
+  /** IANA zone of the office hours; the agent's `timezone` when absent. */
+  timezone: timezoneField.optional(),
+  officeHours: z.array(windowSchema).min(1, 'at least one window, e.g. { days: [mon-fri], from: "08:00", to: "19:00" }'),
+  holidays: z.array(holidayField).default([]),
+  /** High-risk destinations this office calls on purpose: their calls count as medium risk (critical ones never soften). */
+  allowed: z.array(allowedSchema).default([]),
+  points: z
+    .object({
+      risk: z
+        .object({ low: pointsField.default(0), medium: pointsField.default(1), high: pointsField.default(4), critical: pointsField.default(6) })
+        .default({ low: 0, medium: 1, high: 4, critical: 6 }),
+      outsideOfficeHours: pointsField.default(2),
+      newAddress: pointsField.default(3),
+      riskyCalls: pointsField.default(3),
+      velocity: pointsField.default(2),
+      spend: pointsField.default(2),
+    })
+    .default({ risk: { low: 0, medium: 1, high: 4, critical: 6 }, outsideOfficeHours: 2, newAddress: 3, riskyCalls: 3, velocity: 2, spend: 2 }),
+  newAddress: z
+    .object({
+      /** A fresh install learns addresses for this long before it judges any. */
+      learningPeriod: durationField.default(7 * 86_400),
+      /** A network an endpoint has used this long is no longer new. */
+      settleAfter: durationField.default(7 * 86_400),
+    })
+    .default({ learningPeriod: 7 * 86_400, settleAfter: 7 * 86_400 }),
+  riskyCalls: z
+    .object({
+      window: durationField.default(86_400),
+      /** Risk-weighted short calls allowed in the window (medium 1, high and critical 2); the call that goes over scores. */
+      budget: z.number().min(0).max(1000).default(2),
+      /** Answered calls with at most this much talk are short (test calls, drip calls). */
+      shortSeconds: z.number().min(1).max(3600).default(30),
+    })
+    .default({ window: 86_400, budget: 2, shortSeconds: 30 }),
+  velocity: z
+    .object({ window: durationField.default(3600), maxCalls: z.number().int().min(1).max(MAX_PER_ENDPOINT - 1).default(4) })
+    .default({ window: 3600, maxCalls: 4 }),
+  spend: z.object({ window: durationField.default(86_400), over: moneyField }).optional(),
+  thresholds: z
+    .array(z.object({ score: z.number().positive().max(1000), actions: actionsField, severity: z.enum(SEVERITIES).optional() }))
+    .min(1, 'at least one threshold, e.g. { score: 4, actions: [alert, hangup] }'),
+};
+
+/** One signal that added points to a call's score. */
+interface Signal {
+  name: 'destination' | 'outside-office-hours' | 'new-address' | 'risky-calls' | 'velocity' | 'spend';
+  points: number;
+  /** For people: what was seen. */
+  text: string;
+  /** How to allow such a call next time, when that is advisable. */
+  allow?: string;
+}
+
+interface RiskyCall {
+  at: number;
+  number: string;
+  weight: number;
+}
+
+export const callRiskKind = defineKind({
+  kind: 'call-risk',
+  summary: 'scores each call by signals that add up at any hour: destination risk, office hours, a new login address, a drip of short risky calls, velocity, spend',
+  fields,
+  describeActions(policy) {
+    return [...policy.thresholds]
+      .sort((a, b) => a.score - b.score)
+      .map((threshold) => `score ≥ ${threshold.score}: ${actionList(threshold.actions)}`)
+      .join('; ');
+  },
+  validate(policy, report) {
+    const scores = policy.thresholds.map((threshold) => threshold.score);
+    scores.forEach((score, index) => {
+      if (scores.indexOf(score) !== index) report(['thresholds', index, 'score'], `two thresholds at score ${score}`);
+    });
+    policy.allowed.forEach((entry, index) => {
+      if (!entry.countries && !entry.prefixes) report(['allowed', index], 'say which destinations: countries and/or prefixes');
+    });
+    policy.officeHours.forEach((window, index) => {
+      if (window.from === window.to) report(['officeHours', index, 'to'], 'from and to are equal: the window is empty');
+    });
+  },
+  create(policy, environment) {
+    const scope = compilePolicyScope(policy);
+    const schedule = new WeeklySchedule(policy.timezone ?? environment.timezone, policy.officeHours, policy.holidays);
+    const thresholds = [...policy.thresholds].sort((a, b) => b.score - a.score);
+    const allowed = policy.allowed.map((entry) => ({ entry, endpoints: entry.endpoints ? globMatcher(entry.endpoints) : undefined }));
+    const points = policy.points;
+    const judgement = { learningMs: policy.newAddress.learningPeriod * 1000, settleMs: policy.newAddress.settleAfter * 1000 };
+    const riskyWindowMs = policy.riskyCalls.window * 1000;
+    const velocityWindowMs = policy.velocity.window * 1000;
+    const spendWindowMs = (policy.spend?.window ?? 0) * 1000;
+
+    const judged = new ExpiringSet<string>(DAY_MS, 100_000);
+    /** Per endpoint: international call attempts (velocity). */
+    const attempts = new ExpiringMap<string, number[]>(velocityWindowMs, MAX_ENDPOINTS);
+    /** Per endpoint: short answered calls to risky numbers (drip). */
+    const riskyCalls = new ExpiringMap<string, RiskyCall[]>(riskyWindowMs, MAX_ENDPOINTS);
+    /** Per endpoint: committed costs of calls in scope (spend), deduplicated by dial. */
+    const spent = new ExpiringMap<string, Map<string, { at: number; micros: number }>>(Math.max(spendWindowMs, 1), MAX_ENDPOINTS);
+    /** Calls this policy counted at their start, with the risk they were judged at (for the drip when they end). */
+    const counted = new ExpiringMap<string, { endpoint: string; risk: RiskLevel; number: string }>(DAY_MS, 100_000);
+    let pendingHistory: CostEntry[] = [];
+
+    /** The destination's risk as this policy counts it: allowed high-risk destinations count as medium. */
+    const effectiveRisk = (facts: CallFacts): { risk: RiskLevel; allowedBy?: string } => {
+      const classification = facts.classification!;
+      const risk = classification.risk;
+      if (risk !== 'high') return { risk };
+      const digits = classification.e164?.slice(1);
+      for (const { entry, endpoints } of allowed) {
+        if (endpoints && !endpoints(facts.endpoint)) continue;
+        const byCountry = entry.countries !== undefined && classification.country !== undefined && (entry.countries as readonly string[]).includes(classification.country);
+        const byPrefix = entry.prefixes !== undefined && digits !== undefined && entry.prefixes.some((prefix) => digits.startsWith(prefix));
+        if (byCountry || byPrefix) return { risk: 'medium', allowedBy: entry.reason ?? (entry.countries ?? entry.prefixes?.map((prefix) => `+${prefix}`) ?? []).join(', ') };
+      }
+      return { risk };
+    };
+
+    const weightOf = (risk: RiskLevel): number => (riskRank(risk) >= riskRank('high') ? 2 : risk === 'medium' ? 1 : 0);
+
+    const recordCost = (context: EvalContext, entry: CostEntry): void => {
+      if (!policy.spend || entry.micros <= 0) return;
+      const number = entry.dialled ?? entry.e164;
+      if (number === undefined || entry.endedAt < context.now - spendWindowMs) return;
+      const classification = context.classify(number);
+      if (classification.scope !== 'international') return;
+      const costs = spent.get(entry.endpoint, context.now) ?? new Map<string, { at: number; micros: number }>();
+      costs.set(`${entry.linkedid}|${entry.destUniqueid}`, { at: entry.endedAt, micros: entry.micros });
+      if (costs.size > MAX_PER_ENDPOINT) costs.delete(costs.keys().next().value!);
+      spent.set(entry.endpoint, costs, context.now);
+    };
+
+    const spentBy = (context: EvalContext, endpoint: string): number => {
+      let micros = 0;
+      for (const cost of spent.get(endpoint, context.now)?.values() ?? []) if (cost.at > context.now - spendWindowMs) micros += cost.micros;
+      // What the endpoint's calls in scope that are still up have cost so far.
+      for (const call of context.table.liveCalls()) {
+        const facts = context.facts(call);
+        if (facts.endpoint === endpoint && facts.classification?.scope === 'international') micros += context.liveCost(call).micros;
+      }
+      return micros;
+    };
+
+    const recordEndedCall = (context: EvalContext, call: Call): void => {
+      const seen = counted.get(call.linkedid, context.now);
+      if (!seen || weightOf(seen.risk) === 0) return;
+      const talk = answeredTalkSeconds(call, context.now);
+      if (talk === undefined || talk > policy.riskyCalls.shortSeconds) return;
+      const calls = (riskyCalls.get(seen.endpoint, context.now) ?? []).filter((entry) => entry.at > context.now - riskyWindowMs);
+      calls.push({ at: context.now, number: seen.number, weight: weightOf(seen.risk) });
+      if (calls.length > MAX_PER_ENDPOINT) calls.shift();
+      riskyCalls.set(seen.endpoint, calls, context.now);
+    };
+
+    const signalsOf = (context: EvalContext, facts: CallFacts, risk: { risk: RiskLevel; allowedBy?: string }): Signal[] => {
+      const classification = facts.classification!;
+      const now = context.now;
+      const signals: Signal[] = [];
+      const where = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : 'unknown country');
+      const riskText = risk.allowedBy !== undefined ? `${where} is high risk, allowed here (${risk.allowedBy}): counted as medium` : `${where}${classification.type !== 'UNKNOWN' ? ` ${classification.type.toLowerCase().replace(/_/g, ' ')}` : ''}, ${risk.risk} risk${classification.valid ? '' : ' (not a valid number)'}`;
+      const destination: Signal = { name: 'destination', points: points.risk[risk.risk], text: riskText };
+      if (risk.risk === 'high') destination.allow = `if this office calls ${where} on purpose, add it to \`allowed\` in policy ${policy.id} (for everyone, or only for some endpoints)`;
+      signals.push(destination);
+
+      const verdict = schedule.check(now);
+      if (!verdict.open) {
+        const local = verdict.local.toFormat('ccc HH:mm');
+        signals.push({
+          name: 'outside-office-hours',
+          points: points.outsideOfficeHours,
+          text: verdict.reason === 'holiday' ? `${verdict.local.toFormat('yyyy-MM-dd')} is a holiday` : `${local} ${schedule.zone} is outside office hours (${schedule.describe()})`,
+          allow: `if people call abroad at this hour, add a window to \`officeHours\` in policy ${policy.id}`,
+        });
+      }
+
+      const source = context.addresses.sourceOf(facts.call.linkedid);
+      if (source) {
+        const address = context.addresses.judge(facts.endpoint, source.address, now, judgement);
+        if (address.status === 'new') {
+          const signal: Signal = {
+            name: 'new-address',
+            points: points.newAddress,
+            text: `${facts.endpoint} logged in from ${source.address} (${address.network}), a network it had never used${address.failures > 0 ? `; ${address.failures} failed logins came from that address` : ''}`,
+          };
+          signal.allow =
+            address.failures > 0
+              ? `do NOT trust ${source.address}: it failed ${address.failures} logins — change ${facts.endpoint}'s password`
+              : `if ${facts.endpoint} really moved there: tollgate trust-address ${facts.endpoint} ${source.address}`;
+          signals.push(signal);
+        }
+      }
+
+      const weight = weightOf(risk.risk);
+      if (weight > 0) {
+        const earlier = (riskyCalls.get(facts.endpoint, now) ?? []).filter((entry) => entry.at > now - riskyWindowMs);
+        // Redialling one number is not a drip: each number counts once, at its highest weight.
+        const byNumber = new Map<string, number>();
+        for (const entry of earlier) byNumber.set(entry.number, Math.max(byNumber.get(entry.number) ?? 0, entry.weight));
+        const number = classification.e164 ?? facts.dialled ?? '';
+        const total = [...byNumber.entries()].filter(([other]) => other !== number).reduce((sum, [, value]) => sum + value, 0) + weight;
+        if (total > policy.riskyCalls.budget) {
+          signals.push({
+            name: 'risky-calls',
+            points: points.riskyCalls,
+            text: `${byNumber.size} short answered call${byNumber.size === 1 ? '' : 's'} (≤ ${policy.riskyCalls.shortSeconds} s) to risky numbers from ${facts.endpoint} in the last ${formatWindow(policy.riskyCalls.window)}, and this one: ${total} risk-weighted, over ${policy.riskyCalls.budget}`,
+          });
+        }
+      }
+
+      const recent = (attempts.get(facts.endpoint, now) ?? []).filter((at) => at > now - velocityWindowMs);
+      if (recent.length >= policy.velocity.maxCalls) {
+        signals.push({ name: 'velocity', points: points.velocity, text: `call ${recent.length + 1} from ${facts.endpoint} in ${formatWindow(policy.velocity.window)} (more than ${policy.velocity.maxCalls})` });
+      }
+
+      if (policy.spend) {
+        const micros = spentBy(context, facts.endpoint);
+        if (micros > policy.spend.over) {
+          signals.push({ name: 'spend', points: points.spend, text: `${facts.endpoint} spent ${formatMicros(micros)} ${environment.currency} on such calls in ${formatWindow(policy.spend.window)}, over ${formatMicros(policy.spend.over)}` });
+        }
+      }
+      return signals.filter((signal) => signal.points > 0 || signal.name === 'destination');
+    };
+
+    return {
+      id: policy.id,
+      restoreCost(entry) {
+        pendingHistory.push(entry);
+        if (pendingHistory.length > 100_000) pendingHistory = pendingHistory.slice(-50_000);
+      },
+      evaluate(context) {
+        const findings: Finding[] = [];
+        if (pendingHistory.length > 0) {
+          for (const entry of pendingHistory) recordCost(context, entry);
+          pendingHistory = [];
+        }
+        for (const entry of context.committed) recordCost(context, entry);
+        for (const change of context.changes) if (change.kind === 'call.ended') recordEndedCall(context, change.call);
+
+        for (const facts of unjudgedStartingCalls(context, scope, judged)) {
+          const call = facts.call;
+          if ((facts.direction !== 'outbound' && facts.direction !== 'transit') || !facts.classification || facts.dialled === undefined) continue;
+          judged.add(call.linkedid, context.now);
+          const risk = effectiveRisk(facts);
+          const signals = signalsOf(context, facts, risk);
+          const previous = attempts.get(facts.endpoint, context.now) ?? [];
+          attempts.set(facts.endpoint, [...previous.filter((at) => at > context.now - velocityWindowMs), context.now].slice(-MAX_PER_ENDPOINT), context.now);
+          counted.set(call.linkedid, { endpoint: facts.endpoint, risk: risk.risk, number: facts.classification.e164 ?? facts.dialled }, context.now);
+
+          const score = signals.reduce((sum, signal) => sum + signal.points, 0);
+          const threshold = thresholds.find((candidate) => score >= candidate.score);
+          if (!threshold) continue;
+          const added = signals.filter((signal) => signal.points > 0);
+          findings.push(
+            callFinding(policy, context, facts, {
+              level: `score-${threshold.score}`,
+              actions: threshold.actions,
+              ...(threshold.severity ? { severity: threshold.severity } : {}),
+              message: `${describeCall(facts)}: risk score ${score} (≥ ${threshold.score}: ${actionList(threshold.actions)}) — ${added.map((signal) => `${signal.text} (+${signal.points})`).join('; ')}`,
+              evidence: {
+                score,
+                threshold: threshold.score,
+                signals: added.map((signal) => `${signal.name} +${signal.points}: ${signal.text}`),
+                toAllow: added.flatMap((signal) => (signal.allow ? [signal.allow] : [])),
+                classificationReasons: [...facts.classification.reasons],
+              },
+            }),
+          );
+        }
+        return findings;
+      },
+    };
+  },
+});
