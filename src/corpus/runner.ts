@@ -323,7 +323,11 @@ export function judge(position: ClockPosition, anchorAt: number, outcome: Outcom
     if (first < 0) return { ...cell, verdict: 'not stopped', text: of === 1 ? 'NOT STOPPED' : `NOT STOPPED (0 of ${of} hung up)`, ok: false };
     const within = label.stopWithin ?? Number.POSITIVE_INFINITY;
     if (first + 1 > within) return { ...cell, verdict: 'not stopped', text: `NOT STOPPED (first hang-up: call ${first + 1} of ${of})`, ok: false };
-    const through = calls.findIndex((call, index) => index > first && !call.hungUp);
+    // The fraud may go no further: with stopWithin n, every call from the n-th on is hung up (a call
+    // stopped earlier for its own destination does not oblige the ordinary ones after it); without,
+    // every call after the first one stopped.
+    const mustFrom = label.stopWithin !== undefined ? label.stopWithin - 1 : first + 1;
+    const through = calls.findIndex((call, index) => index >= mustFrom && !call.hungUp);
     if (through >= 0) return { ...cell, verdict: 'not stopped', text: `NOT STOPPED (call ${through + 1} of ${of} went through)`, ok: false };
     return { ...cell, verdict: 'stopped', text: `stopped (call ${first + 1} of ${of})`, ok: true };
   }

@@ -12,6 +12,7 @@ import type { Classification, Classifier } from '../numbers/index.js';
 import { AddressMemory } from '../profile/addresses.js';
 import type { Rate, RateTable } from '../rates/index.js';
 import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
+import { ExpiringMap } from './state.js';
 import type { BasePolicy } from './schema.js';
 import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LiveCost, LockView, PolicyInstance } from './types.js';
 
@@ -51,6 +52,8 @@ export interface EngineStats {
 }
 
 const NO_LOCKS: LockView = { lockOf: () => undefined };
+/** How long the engine remembers which calls of an endpoint were condemned (the longest window a policy may ask about). */
+const CONDEMNED_MEMORY_MS = 24 * 3_600_000;
 
 interface Slot {
   policy: LoadedPolicy;
@@ -69,6 +72,8 @@ export class PolicyEngine {
   private readonly onPolicyError: ((policy: string, error: unknown) => void) | undefined;
   private readonly environment: PolicyEnvironment;
   private readonly factsCache = new WeakMap<Call, { version: number; trunksVersion: number; facts: CallFacts }>();
+  /** Calls a policy asked to hang up, per endpoint (what later calls from it are judged against). */
+  private readonly condemnedCalls = new ExpiringMap<string, { linkedid: string; at: number; policy: string }[]>(CONDEMNED_MEMORY_MS, 10_000);
   /** A dial's number never changes: its price is looked up once. */
   private readonly dialPrices = new WeakMap<Dial, { rate: Rate; classification: Classification } | null>();
 
@@ -145,6 +150,7 @@ export class PolicyEngine {
       facts,
       classify: (number) => this.classifier.classify(number),
       liveCost: (call) => this.liveCost(call, now),
+      condemned: (endpoint, windowMs) => this.condemnedSince(endpoint, now - windowMs, now),
       committed,
       changes,
     };
@@ -168,7 +174,25 @@ export class PolicyEngine {
       }
     }
     this.stats.findings += findings.length;
+    this.rememberCondemned(findings, now);
     return { findings, committed };
+  }
+
+  /** Remembers the calls findings asked to hang up: a phone caught once is watched more closely. */
+  private rememberCondemned(findings: readonly Finding[], now: number): void {
+    for (const finding of findings) {
+      if (!finding.call || !finding.actions.includes('hangup')) continue;
+      const endpoint = finding.call.endpoint;
+      const calls = this.condemnedCalls.get(endpoint, now) ?? [];
+      if (calls.some((entry) => entry.linkedid === finding.call!.linkedid)) continue;
+      calls.push({ linkedid: finding.call.linkedid, at: now, policy: finding.policy });
+      if (calls.length > 100) calls.shift();
+      this.condemnedCalls.set(endpoint, calls, now);
+    }
+  }
+
+  private condemnedSince(endpoint: string, since: number, now: number): { linkedid: string; at: number; policy: string }[] {
+    return (this.condemnedCalls.get(endpoint, now) ?? []).filter((entry) => entry.at > since);
   }
 
   private computeFacts(call: Call): CallFacts {

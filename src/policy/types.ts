@@ -157,6 +157,8 @@ export interface EvalContext {
    * connection fee included): `micros(later) ≤ micros(now) + microsPerSecond × elapsed + stepMicros`.
    */
   liveCost(call: Call): LiveCost;
+  /** Calls of an endpoint that findings asked to hang up within the last `windowMs` (any policy; this input's not yet). */
+  condemned(endpoint: string, windowMs: number): readonly { linkedid: string; at: number; policy: string }[];
   /** Costs committed by calls that ended in this evaluation (already recorded in the spend ledger). */
   readonly committed: readonly CostEntry[];
   /** The call changes of this input (empty for ticks). */

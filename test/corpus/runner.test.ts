@@ -103,6 +103,12 @@ describe('verdicts', () => {
     expect(verdict([false], { kind: 'restricted', why: 'x' })).toEqual(['NOT STOPPED', false]);
   });
 
+  test('with stopWithin n, every call from the n-th on is hung up; an earlier call stopped for its own destination does not oblige the ones between', () => {
+    expect(verdict([true, false, false, true, true], { ...fraud, stopWithin: 4 })).toEqual(['stopped (call 1 of 5)', true]);
+    expect(verdict([true, false, false, true, false], { ...fraud, stopWithin: 4 })).toEqual(['NOT STOPPED (call 5 of 5 went through)', false]);
+    expect(verdict([false, false, true, true, true], { ...fraud, stopWithin: 3 })).toEqual(['stopped (call 3 of 5)', true]);
+  });
+
   test('without calls, fraud is stopped by a firewall entry or a lock', () => {
     expect(verdict([], fraud, { firewalls: 1 })).toEqual(['stopped (firewall)', true]);
     expect(verdict([], fraud, { firewalls: 1, locks: 1 })).toEqual(['stopped (firewall + lock)', true]);

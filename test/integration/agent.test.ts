@@ -209,7 +209,8 @@ describe('the agent against recorded fraud', () => {
     expect(agent.store.lockOf('1001', Date.now())).toMatchObject({ endpoint: '1001', policy: 'account-compromise' });
     expect(sim.astdb.get('tollgate/lock', '1001')).toMatch(/account-compromise$/);
     const subjects = (await smtp.waitFor(2)).map((message) => message.subject);
-    expect(subjects).toContain('[Tollgate][CRITICAL] password guessed on 1001 from 203.0.113.9 — locked');
+    // The address that guessed it goes to the firewall hook (none is configured in this test).
+    expect(subjects).toContain('[Tollgate][CRITICAL] password guessed on 1001 from 203.0.113.9 — locked, not blocked (no firewall hook)');
     expect(subjects.some((subject) => subject.startsWith('[Tollgate][CRITICAL][UPDATE] 1001 → +53 5551234 hung up'))).toBe(true);
 
     const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });

@@ -53,7 +53,7 @@ describe('tollgate replay --policies', () => {
     const first = replayForDisplay(capture(), options);
     expect(replayForDisplay(capture(), options)).toEqual(first);
     expect(first).toContain(
-      '2026-11-21 11:04:51.932  FINDING   international-risk [high, score-4] 1001 → 00449098790123 (GB, premium rate, critical risk): risk score 8 (≥ 4: alert+hangup) — GB premium rate, critical risk (+6); Sat 11:04 UTC is outside office hours (Mon–Fri 08:00–19:00) (+2)',
+      '2026-11-21 11:04:51.932  FINDING   international-risk [high, score-4] 1001 → 00449098790123 (GB, premium rate, critical risk): risk score 16 (≥ 4: alert+hangup) — GB premium rate, critical risk (+6); Sat 11:04 UTC is outside office hours (Mon–Fri 08:00–19:00) (+2); 3 different numbers from 1001 within 1 min: faster than a person dials (+4); 2 calls from 1001 were hung up in the last 30 min (international-risk) (+4)',
     );
     // Two policies condemn the call; it is hung up once.
     expect(first.filter((line) => /^2026-11-21 11:04:51\.932  DECISION  hang up PJSIP\/1001-00000006 — policy /.test(line))).toHaveLength(1);

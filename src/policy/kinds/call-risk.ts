@@ -17,12 +17,16 @@
  *     outsideOfficeHours: 2
  *     newAddress: 3                            # the call's login came from a network the endpoint never used
  *     riskyCalls: 3                            # a drip: short answered calls to risky numbers add up
- *     velocity: 2
+ *     velocity: 2                              # a burst of calls to medium- or higher-risk numbers
  *     spend: 2
+ *     condemned: 4                             # the endpoint had calls hung up a moment ago (any policy)
+ *     burst: 4                                 # different numbers faster than a person dials
  *   newAddress: { learningPeriod: 7d, settleAfter: 7d }
  *   riskyCalls: { window: 24h, budget: 2, shortSeconds: 30 }
  *   velocity: { window: 1h, maxCalls: 4 }
  *   spend: { window: 24h, over: 20.00 }
+ *   condemned: { window: 30m, calls: 2 }
+ *   burst: { window: 1m, distinctNumbers: 3 }
  *   thresholds:
  *     - { score: 2, actions: [alert], severity: medium }
  *     - { score: 4, actions: [alert, hangup], severity: high }
@@ -76,8 +80,10 @@ const fields = {
       riskyCalls: pointsField.default(3),
       velocity: pointsField.default(2),
       spend: pointsField.default(2),
+      condemned: pointsField.default(4),
+      burst: pointsField.default(4),
     })
-    .default({ risk: { low: 0, medium: 1, high: 4, critical: 6 }, outsideOfficeHours: 2, newAddress: 3, riskyCalls: 3, velocity: 2, spend: 2 }),
+    .default({ risk: { low: 0, medium: 1, high: 4, critical: 6 }, outsideOfficeHours: 2, newAddress: 3, riskyCalls: 3, velocity: 2, spend: 2, condemned: 4, burst: 4 }),
   newAddress: z
     .object({
       /** A fresh install learns addresses for this long before it judges any. */
@@ -95,9 +101,18 @@ const fields = {
       shortSeconds: z.number().min(1).max(3600).default(30),
     })
     .default({ window: 86_400, budget: 2, shortSeconds: 30 }),
+  /** Calls to medium- or higher-risk destinations (after `allowed`) from one endpoint in the window; the next one scores. */
   velocity: z
     .object({ window: durationField.default(3600), maxCalls: z.number().int().min(1).max(MAX_PER_ENDPOINT - 1).default(4) })
     .default({ window: 3600, maxCalls: 4 }),
+  /** Different numbers called from one endpoint within a short window, faster than a person dials: the call that reaches the count scores. */
+  burst: z
+    .object({ window: durationField.default(60), distinctNumbers: z.number().int().min(2).max(100).default(3) })
+    .default({ window: 60, distinctNumbers: 3 }),
+  /** An endpoint with this many calls hung up (by any policy) within the window: its next calls score. */
+  condemned: z
+    .object({ window: durationField.default(1800), calls: z.number().int().min(1).max(100).default(2) })
+    .default({ window: 1800, calls: 2 }),
   spend: z.object({ window: durationField.default(86_400), over: moneyField }).optional(),
   thresholds: z
     .array(z.object({ score: z.number().positive().max(1000), actions: actionsField, severity: z.enum(SEVERITIES).optional() }))
@@ -106,7 +121,7 @@ const fields = {
 
 /** One signal that added points to a call's score. */
 interface Signal {
-  name: 'destination' | 'outside-office-hours' | 'new-address' | 'risky-calls' | 'velocity' | 'spend';
+  name: 'destination' | 'outside-office-hours' | 'new-address' | 'risky-calls' | 'velocity' | 'burst' | 'spend' | 'condemned';
   points: number;
   /** For people: what was seen. */
   text: string;
@@ -152,6 +167,10 @@ export const callRiskKind = defineKind({
     const riskyWindowMs = policy.riskyCalls.window * 1000;
     const velocityWindowMs = policy.velocity.window * 1000;
     const spendWindowMs = (policy.spend?.window ?? 0) * 1000;
+    const condemnedWindowMs = policy.condemned.window * 1000;
+    const burstWindowMs = policy.burst.window * 1000;
+    /** Per endpoint: the numbers dialled lately (burst). */
+    const numbersDialled = new ExpiringMap<string, { at: number; number: string }[]>(burstWindowMs, MAX_ENDPOINTS);
 
     const judged = new ExpiringSet<string>(DAY_MS, 100_000);
     /** Per endpoint: international call attempts (velocity). */
@@ -253,13 +272,13 @@ export const callRiskKind = defineKind({
         }
       }
 
+      const number = classification.e164 ?? facts.dialled ?? '';
       const weight = weightOf(risk.risk);
       if (weight > 0) {
         const earlier = (riskyCalls.get(facts.endpoint, now) ?? []).filter((entry) => entry.at > now - riskyWindowMs);
         // Redialling one number is not a drip: each number counts once, at its highest weight.
         const byNumber = new Map<string, number>();
         for (const entry of earlier) byNumber.set(entry.number, Math.max(byNumber.get(entry.number) ?? 0, entry.weight));
-        const number = classification.e164 ?? facts.dialled ?? '';
         const total = [...byNumber.entries()].filter(([other]) => other !== number).reduce((sum, [, value]) => sum + value, 0) + weight;
         if (total > policy.riskyCalls.budget) {
           signals.push({
@@ -270,9 +289,21 @@ export const callRiskKind = defineKind({
         }
       }
 
+      // Velocity counts risky calls only: a person calling five London numbers in an hour is no signal.
       const recent = (attempts.get(facts.endpoint, now) ?? []).filter((at) => at > now - velocityWindowMs);
-      if (recent.length >= policy.velocity.maxCalls) {
-        signals.push({ name: 'velocity', points: points.velocity, text: `call ${recent.length + 1} from ${facts.endpoint} in ${formatWindow(policy.velocity.window)} (more than ${policy.velocity.maxCalls})` });
+      if (weight > 0 && recent.length >= policy.velocity.maxCalls) {
+        signals.push({ name: 'velocity', points: points.velocity, text: `risky call ${recent.length + 1} from ${facts.endpoint} in ${formatWindow(policy.velocity.window)} (more than ${policy.velocity.maxCalls})` });
+      }
+
+      const dialledLately = new Set((numbersDialled.get(facts.endpoint, now) ?? []).filter((entry) => entry.at > now - burstWindowMs && entry.number !== number).map((entry) => entry.number));
+      if (dialledLately.size + 1 >= policy.burst.distinctNumbers) {
+        signals.push({ name: 'burst', points: points.burst, text: `${dialledLately.size + 1} different numbers from ${facts.endpoint} within ${formatWindow(policy.burst.window)}: faster than a person dials` });
+      }
+
+      const condemned = context.condemned(facts.endpoint, condemnedWindowMs).filter((entry) => entry.linkedid !== facts.call.linkedid);
+      if (condemned.length >= policy.condemned.calls) {
+        const by = [...new Set(condemned.map((entry) => entry.policy))].join(', ');
+        signals.push({ name: 'condemned', points: points.condemned, text: `${condemned.length} calls from ${facts.endpoint} were hung up in the last ${formatWindow(policy.condemned.window)} (${by})` });
       }
 
       if (policy.spend) {
@@ -305,8 +336,12 @@ export const callRiskKind = defineKind({
           judged.add(call.linkedid, context.now);
           const risk = effectiveRisk(facts);
           const signals = signalsOf(context, facts, risk);
-          const previous = attempts.get(facts.endpoint, context.now) ?? [];
-          attempts.set(facts.endpoint, [...previous.filter((at) => at > context.now - velocityWindowMs), context.now].slice(-MAX_PER_ENDPOINT), context.now);
+          const dialledNumber = facts.classification.e164 ?? facts.dialled;
+          numbersDialled.set(facts.endpoint, [...(numbersDialled.get(facts.endpoint, context.now) ?? []).filter((entry) => entry.at > context.now - burstWindowMs), { at: context.now, number: dialledNumber }].slice(-MAX_PER_ENDPOINT), context.now);
+          if (weightOf(risk.risk) > 0) {
+            const previous = attempts.get(facts.endpoint, context.now) ?? [];
+            attempts.set(facts.endpoint, [...previous.filter((at) => at > context.now - velocityWindowMs), context.now].slice(-MAX_PER_ENDPOINT), context.now);
+          }
           counted.set(call.linkedid, { endpoint: facts.endpoint, risk: risk.risk, number: facts.classification.e164 ?? facts.dialled }, context.now);
 
           const score = signals.reduce((sum, signal) => sum + signal.points, 0);

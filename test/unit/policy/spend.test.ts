@@ -211,6 +211,7 @@ function quietContext(now: number, committed: CostEntry[] = []): EvalContext {
     facts: (call) => engine.factsOf(call),
     classify: (number) => classifier.classify(number),
     liveCost: () => ({ micros: 0, microsPerSecond: 0, stepMicros: 0 }),
+    condemned: () => [],
     committed,
     changes: [],
   };
