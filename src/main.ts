@@ -15,6 +15,8 @@ import { Locker } from './act/locks.js';
 import { DailyDigest, localDay } from './act/mail/digest.js';
 import { mailerOptionsFromConfig } from './act/mail/index.js';
 import { Mailer, type MailerOptions } from './act/mail/mailer.js';
+import { PreDialGate } from './agi/gate.js';
+import { AgiServer } from './agi/server.js';
 import { AriClient } from './ari/client.js';
 import type { SecurityEvent } from './calls/events.js';
 import { CallTable, TrunkRegistry, type CallChange } from './calls/table.js';
@@ -57,6 +59,9 @@ export interface Agent {
   readonly store: Store;
   readonly actor: Actor;
   readonly mailer: Mailer | undefined;
+  /** The pre-dial gate, when agi.listen is set. */
+  readonly gate: PreDialGate | undefined;
+  readonly agiServer: AgiServer | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -161,6 +166,12 @@ export function createAgent(deps: AgentDeps): Agent {
   const actor = new Actor({ store, decider, hangups, locker, firewall, recipients: config.alerts.to, mask, timezone: config.timezone, agent: agentName, clock, logger, ...(mailQueue ? { mailer: mailQueue } : {}) });
   pipeline.onResult((result) => actor.handle(result));
 
+  // The pre-dial gate: the same tracker, engine and decider answer Asterisk before it dials.
+  const gate = config.agi.listen
+    ? new PreDialGate({ table, decider, ingest: (message, at) => tracker.ingest(message, at), clock, timeoutMs: config.agi.timeoutMs, failClosedContexts: config.agi.failClosedContexts, logger })
+    : undefined;
+  const agiServer = gate ? new AgiServer({ ...listenAddress(config.agi.listen), handler: gate.handle, logger }) : undefined;
+
   // Continuity across restarts.
   engine.restoreCosts(store.costsSince(clock.now() - HISTORY_MS));
   decider.restore(store.incidentsSince(clock.now() - 30 * 60_000).map(incidentFromStore));
@@ -202,6 +213,8 @@ export function createAgent(deps: AgentDeps): Agent {
     store,
     actor,
     mailer,
+    gate,
+    agiServer,
     async start() {
       logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode, timezone: config.timezone, db: config.db.file, hangupVia: via }, 'Tollgate starting');
       tracker.attach(client);
@@ -215,6 +228,8 @@ export function createAgent(deps: AgentDeps): Agent {
       mailer?.start();
       digest?.start();
       client.start();
+      // A gate that cannot listen is an error the admin must see: the dialplan would fail open.
+      await agiServer?.start();
       if (config.http.port > 0) {
         status = new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, logger });
         // The status page is a convenience: a busy port must not keep the guard from running.
@@ -226,6 +241,7 @@ export function createAgent(deps: AgentDeps): Agent {
     },
     async stop() {
       await status?.stop();
+      await agiServer?.stop();
       clearInterval(ticker);
       clearInterval(purger);
       policies.close();
@@ -241,6 +257,12 @@ export function createAgent(deps: AgentDeps): Agent {
     },
   };
   return agent;
+}
+
+/** `127.0.0.1:4573`, `[::1]:4573` → host and port. */
+function listenAddress(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) };
 }
 
 /** Logs findings and decisions: what was seen, and what was (or in simulate mode would be) done. */

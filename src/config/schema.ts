@@ -95,6 +95,23 @@ export const configSchema = z.object({
       neverBlock: z.array(z.string()).default([]),
     })
     .prefault({}),
+  /**
+   * The pre-dial gate (FastAGI): outbound routes ask `AGI(agi://127.0.0.1:4573/tollgate)` before
+   * Dial() and refuse the call when TOLLGATE_VERDICT is `deny`. Off unless `listen` is set.
+   */
+  agi: z
+    .object({
+      /** `127.0.0.1:4573` (loopback: Asterisk runs on this host); empty: no gate. */
+      listen: z
+        .string()
+        .regex(/^$|^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:4573 (or [::1]:4573)')
+        .default(''),
+      /** The gate never holds a call longer: no verdict by then and the dialplan goes on (fail-open). */
+      timeoutMs: z.number().int().min(10).max(10_000).default(200),
+      /** Contexts (`*` wildcards) where no verdict in time means deny (fail-closed). */
+      failClosedContexts: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   /** Trunk endpoint names (PJSIP endpoints / SIP peers) — calls through them cost money. Others are learnt from dial strings. */
   trunks: z.array(z.string().min(1)).default([]),
   db: z.object({ file: z.string().default('tollgate.db'), retentionDays: z.number().int().min(1).default(90) }).default({ file: 'tollgate.db', retentionDays: 90 }),

@@ -102,6 +102,18 @@ export class Decider {
   }
 
   /**
+   * Whether a hang-up of this call was decided (by any policy), enforced or simulated: what the
+   * pre-dial gate answers with. The incident says which policy and why.
+   */
+  hangupOf(linkedid: string, now: number): { mode: PolicyMode; incident: Incident | undefined } | undefined {
+    for (const mode of ['enforce', 'simulate'] as const) {
+      const incidentId = this.hangups.get(`${mode}:${linkedid}`, now);
+      if (incidentId !== undefined) return { mode, incident: this.byId.get(incidentId, Number.NEGATIVE_INFINITY) };
+    }
+    return undefined;
+  }
+
+  /**
    * Takes back incidents that were open when the agent stopped (from the store): what was decided
    * in them stays decided, so a restart sends no second mail and takes no second action.
    */

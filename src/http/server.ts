@@ -117,5 +117,33 @@ export class StatusServer {
     amiTotal('tollgate_findings_total', 'Findings made by the policies', () => agent.engine.stats.findings);
     amiTotal('tollgate_policy_errors_total', 'Policy evaluations that threw', () => agent.engine.stats.policyErrors);
     amiTotal('tollgate_emergency_exempted_total', 'Findings dropped because the call reaches an emergency number', () => agent.engine.stats.emergencyExempted);
+    const gate = agent.gate;
+    if (gate) {
+      new Counter({
+        name: 'tollgate_gate_decisions_total',
+        help: 'Pre-dial gate verdicts given to Asterisk',
+        labelNames: ['verdict'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc({ verdict: 'allow' }, gate.stats.allow);
+          this.inc({ verdict: 'deny' }, gate.stats.deny);
+        },
+      });
+      amiTotal('tollgate_gate_timeouts_total', 'Pre-dial gate sessions with no verdict in time (the dialplan went on, or denied in fail-closed contexts)', () => gate.stats.timeouts);
+      amiTotal('tollgate_gate_errors_total', 'Pre-dial gate sessions that failed', () => gate.stats.errors);
+      new Gauge({
+        name: 'tollgate_gate_latency_ms',
+        help: 'Pre-dial gate decision latency over the latest decisions, milliseconds',
+        labelNames: ['quantile'],
+        registers: [registry],
+        collect() {
+          const latency = gate.latency();
+          this.set({ quantile: '0.5' }, latency.p50);
+          this.set({ quantile: '0.99' }, latency.p99);
+          this.set({ quantile: '1' }, latency.max);
+        },
+      });
+    }
   }
 }

@@ -1,0 +1,178 @@
+/**
+ * The pre-dial gate: Asterisk asks, through FastAGI, before it dials the carrier; the answer is
+ * the same engine's and the same decider's as on the live AMI path — a verdict is a decision like
+ * any other (incident, mail, audit row), never a parallel rule set.
+ *
+ *   same => n,AGI(agi://127.0.0.1:4573/tollgate)
+ *   same => n,GotoIf($["${TOLLGATE_VERDICT}" = "deny"]?denied)
+ *   same => n,Dial(PJSIP/${EXTEN}@carrier)
+ *   same => n(denied),Hangup(21)
+ *
+ * How: when the live path already knows the call (AMI's Newchannel came first, as it usually
+ * does), the call was judged then; otherwise the gate feeds the call to the live path itself from
+ * the AGI environment (an AMI Newchannel made of agi_channel, agi_uniqueid, CHANNEL(linkedid),
+ * agi_extension …), which judges it at once. Either way the verdict is whether a hang-up of the call
+ * was decided. The live path never judges it twice: policies judge a call once, by its Linkedid.
+ *
+ * Fail-open: no verdict within `timeoutMs` (or any error) → the session is closed with no verdict
+ * and the dialplan goes on; contexts listed in `failClosedContexts` get `deny` instead.
+ */
+import { AmiMessage } from '../ami/message.js';
+import type { CallTable } from '../calls/table.js';
+import type { Clock } from '../clock.js';
+import type { Decider } from '../decide/decider.js';
+import { silentLogger, type Logger } from '../log.js';
+import { globMatcher } from '../policy/match.js';
+import { AgiHangupError, type AgiSession } from './server.js';
+
+export type GateVerdict = 'allow' | 'deny';
+
+export interface GateOptions {
+  table: CallTable;
+  decider: Pick<Decider, 'hangupOf'>;
+  /** Feeds an AMI event through the live path (the tracker), synchronously. */
+  ingest: (message: AmiMessage, at: number) => void;
+  clock: Clock;
+  /** @default 200 */
+  timeoutMs?: number;
+  /** Contexts (wildcards) where no verdict in time means deny. */
+  failClosedContexts?: readonly string[];
+  logger?: Logger;
+}
+
+export interface GateStats {
+  allow: number;
+  deny: number;
+  /** Denials a simulated policy (or the dry run) would have made: answered allow. */
+  simulatedDeny: number;
+  /** Sessions closed without a verdict in time (fail-open) or answered deny for it (fail-closed). */
+  timeouts: number;
+  errors: number;
+  /** The channel hung up before the verdict was given. */
+  hungUp: number;
+}
+
+/** Latencies kept for percentiles (the last ones; a fixed-size ring). */
+const LATENCY_SAMPLES = 2048;
+const REASON_LIMIT = 200;
+
+export class PreDialGate {
+  readonly stats: GateStats = { allow: 0, deny: 0, simulatedDeny: 0, timeouts: 0, errors: 0, hungUp: 0 };
+  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
+  private latencyCount = 0;
+  private readonly timeoutMs: number;
+  private readonly failClosed: (context: string) => boolean;
+  private readonly log: Logger;
+
+  constructor(private readonly options: GateOptions) {
+    this.timeoutMs = options.timeoutMs ?? 200;
+    const contexts = options.failClosedContexts ?? [];
+    this.failClosed = contexts.length > 0 ? globMatcher(contexts) : () => false;
+    this.log = (options.logger ?? silentLogger).child({ part: 'gate' });
+  }
+
+  /** The AGI session handler. */
+  readonly handle = async (session: AgiSession): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const environment = session.environment;
+    const context = environment.agi_context ?? '';
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.timeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([this.judge(session), timedOut]);
+      if (outcome === 'timeout') {
+        this.stats.timeouts++;
+        this.log.warn({ channel: environment.agi_channel, context, timeoutMs: this.timeoutMs, failClosed: this.failClosed(context) }, 'no verdict in time');
+        if (this.failClosed(context)) await this.answer(session, 'deny', `no verdict within ${this.timeoutMs} ms (fail-closed context ${context})`);
+        return;
+      }
+      await this.answer(session, outcome.verdict, outcome.reason);
+      if (outcome.verdict === 'deny') this.stats.deny++;
+      else this.stats.allow++;
+      if (outcome.simulated) this.stats.simulatedDeny++;
+    } catch (error) {
+      if (error instanceof AgiHangupError) {
+        this.stats.hungUp++;
+        return;
+      }
+      this.stats.errors++;
+      this.log.warn({ channel: environment.agi_channel, err: error instanceof Error ? error.message : String(error) }, 'gate failed; the dialplan goes on');
+      if (this.failClosed(context) && !session.hungUp) await this.answer(session, 'deny', 'the gate failed (fail-closed context)').catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+      this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = Number(process.hrtime.bigint() - started) / 1e6;
+    }
+  };
+
+  /** p50, p99 and max of the latest decisions, in milliseconds. */
+  latency(): { p50: number; p99: number; max: number; samples: number } {
+    const samples = Math.min(this.latencyCount, LATENCY_SAMPLES);
+    if (samples === 0) return { p50: 0, p99: 0, max: 0, samples };
+    const sorted = Array.from(this.latencies.subarray(0, samples)).sort((a, b) => a - b);
+    const at = (quantile: number) => sorted[Math.min(samples - 1, Math.floor(quantile * samples))]!;
+    return { p50: at(0.5), p99: at(0.99), max: sorted[samples - 1]!, samples };
+  }
+
+  private async judge(session: AgiSession): Promise<{ verdict: GateVerdict; reason: string; simulated: boolean }> {
+    const environment = session.environment;
+    const uniqueid = environment.agi_uniqueid ?? '';
+    if (!uniqueid || !environment.agi_channel) throw new Error('the AGI environment has no agi_uniqueid or agi_channel');
+    const { table } = this.options;
+    let call = table.callOfChannel(uniqueid);
+    if (!call) {
+      const linkedid = (await session.getVariable('CHANNEL(linkedid)')) || uniqueid;
+      // AMI may have delivered the channel while we asked.
+      call = table.callOfChannel(uniqueid);
+      if (!call) {
+        this.options.ingest(newchannelFrom(environment, linkedid), this.options.clock.now());
+        call = table.callOfChannel(uniqueid);
+      }
+    }
+    if (!call) throw new Error(`the call of ${environment.agi_channel} could not be followed`);
+    const decided = this.options.decider.hangupOf(call.linkedid, this.options.clock.now());
+    if (!decided) return { verdict: 'allow', reason: 'no policy objects', simulated: false };
+    const incident = decided.incident;
+    const why = incident ? `${incident.policy}: ${incident.latest.call?.linkedid === call.linkedid ? incident.latest.message : incident.first.message}` : 'a policy condemned this call';
+    if (decided.mode === 'simulate') return { verdict: 'allow', reason: `SIMULATED, would deny — ${why}`, simulated: true };
+    return { verdict: 'deny', reason: why, simulated: false };
+  }
+
+  /**
+   * Both variables in one write (Asterisk reads commands in order), bounded in time: after a
+   * timeout a reply may still be owed for an earlier command, and Asterisk may not answer at all.
+   */
+  private async answer(session: AgiSession, verdict: GateVerdict, reason: string): Promise<void> {
+    const sets = Promise.all([session.setVariable('TOLLGATE_VERDICT', verdict), session.setVariable('TOLLGATE_REASON', reason.replace(/["\\]/g, "'").slice(0, REASON_LIMIT))]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.timeoutMs);
+    });
+    try {
+      await Promise.race([sets, deadline]);
+    } finally {
+      clearTimeout(timer);
+      sets.catch(() => undefined);
+    }
+  }
+}
+
+/** The Newchannel Asterisk sent (or is about to send) for the channel, rebuilt from the AGI environment. */
+export function newchannelFrom(environment: Readonly<Record<string, string>>, linkedid: string): AmiMessage {
+  const known = (value: string | undefined) => (value && value !== 'unknown' ? value : '');
+  return AmiMessage.from({
+    Event: 'Newchannel',
+    Channel: environment.agi_channel ?? '',
+    ChannelState: '4',
+    ChannelStateDesc: 'Ring',
+    CallerIDNum: known(environment.agi_callerid),
+    CallerIDName: known(environment.agi_calleridname),
+    AccountCode: environment.agi_accountcode ?? '',
+    Context: environment.agi_context ?? '',
+    Exten: environment.agi_extension ?? '',
+    Priority: environment.agi_priority ?? '1',
+    Uniqueid: environment.agi_uniqueid ?? '',
+    Linkedid: linkedid,
+  });
+}
