@@ -2,6 +2,7 @@
 /** `tollgate` command line: one file per command under src/commands/, registered here. */
 import { Command } from 'commander';
 import { registerAddressCommands } from './commands/addresses.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerClassifyCommand } from './commands/classify.js';
 import { registerCorpusCommand } from './commands/corpus.js';
@@ -16,7 +17,7 @@ const program = new Command()
   .description('Real-time toll-fraud guard for Asterisk PBXs')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerAddressCommands, registerClassifyCommand, registerDeriveCommand, registerCorpusCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerAddressCommands, registerClassifyCommand, registerDeriveCommand, registerCorpusCommand, registerAuditCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
