@@ -27,7 +27,7 @@
 #   sid-asterisk/   a copy of sid/ with `apt-get install --no-install-recommends asterisk`
 #                   (asterisk, asterisk-modules: chan_pjsip, res_ari, func_db, cdr_manager, …) and an
 #                   empty /srv/tollgate mount point; the project's configuration is NOT in it
-# Host packages: debootstrap, sip-tester (sipp 3.6.1, bookworm), iproute2 (ss).
+# Host packages: debootstrap, sip-tester (sipp 3.6.1, bookworm), iproute2 (ss), libfaketime.
 # A cold setup (debootstrap + asterisk) took 2 to 3.5 minutes here (the mirror's speed varies), plus
 # about 20 s for the host packages when missing; a warm one takes a second.
 # apt inside sid is run with Acquire::Check-Valid-Until=false: this machine's clock is ahead of the
@@ -74,6 +74,8 @@ setup() {
   command -v sipp >/dev/null || need+=(sip-tester)
   command -v ss >/dev/null || need+=(iproute2)
   command -v unshare >/dev/null || need+=(util-linux)
+  # libfaketime: the agent tried at office hours and at night whatever the hour (test/live/live.ts faketime()).
+  ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || need+=(libfaketime)
   if [ ${#need[@]} -gt 0 ]; then
     log "apt-get install ${need[*]} (host)"
     apt-get update -qq

@@ -88,10 +88,14 @@ export class PreDialGate {
         if (this.failClosed(context)) await this.answer(session, 'deny', `no verdict within ${this.timeoutMs} ms (fail-closed context ${context})`);
         return;
       }
-      await this.answer(session, outcome.verdict, outcome.reason);
+      // Logged before it is written: the channel may be hung up (by the AMI path) meanwhile.
+      const fields = { verdict: outcome.verdict, channel: environment.agi_channel, uniqueid: environment.agi_uniqueid, context, reason: outcome.reason };
+      if (outcome.verdict === 'deny' || outcome.simulated) this.log.info(fields, `gate: ${outcome.verdict}`);
+      else this.log.debug(fields, `gate: ${outcome.verdict}`);
       if (outcome.verdict === 'deny') this.stats.deny++;
       else this.stats.allow++;
       if (outcome.simulated) this.stats.simulatedDeny++;
+      await this.answer(session, outcome.verdict, outcome.reason);
     } catch (error) {
       if (error instanceof AgiHangupError) {
         this.stats.hungUp++;

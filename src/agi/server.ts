@@ -90,7 +90,10 @@ export class AgiServer {
     let environment: AgiEnvironment | undefined;
     let hungUp = false;
     let closed = false;
-    const failAll = (error: Error): void => {
+    let corked = false;
+    const failAll = (why: string): void => {
+      if (pending.length === 0) return;
+      const error = new AgiHangupError(why);
       for (const waiter of pending.splice(0)) waiter.reject(error);
     };
 
@@ -107,6 +110,15 @@ export class AgiServer {
         if (hungUp) return Promise.reject(new AgiHangupError('HANGUP'));
         return new Promise<AgiReply>((resolve, reject) => {
           pending.push({ resolve, reject });
+          // Commands sent in one turn (the verdict's two SET VARIABLEs) leave in one segment.
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(() => {
+              corked = false;
+              socket.uncork();
+            });
+          }
           socket.write(formatCommand(command, ...args));
         });
       },
@@ -144,7 +156,7 @@ export class AgiServer {
     socket.on('close', () => {
       closed = true;
       this.sockets.delete(socket);
-      failAll(new AgiHangupError('connection closed'));
+      failAll('connection closed');
     });
   }
 

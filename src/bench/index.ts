@@ -5,6 +5,7 @@
 import { benchClassify } from './classify.js';
 import { benchCodec } from './codec.js';
 import { benchEngine } from './engine.js';
+import { benchGate } from './gate.js';
 import { memoryRows, printSection } from './report.js';
 
 interface BenchSection {
@@ -16,6 +17,7 @@ const sections: BenchSection[] = [
   { title: 'AMI codec', run: benchCodec },
   { title: 'destination classification', run: benchClassify },
   { title: 'policy engine', run: benchEngine },
+  { title: 'pre-dial gate', run: benchGate },
 ];
 
 async function main(): Promise<void> {

@@ -113,11 +113,12 @@ export class PhoneCall {
   readonly done: Promise<CallOutcome>;
   private readonly child: ChildProcess;
 
-  constructor(readonly number: string, readonly extension: string, options: { holdMs?: number; password?: string } = {}) {
+  constructor(readonly number: string, readonly extension: string, options: CallOptions = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-live-call-'));
     const logfile = join(dir, 'call.log');
     const password = options.password ?? PASSWORDS[extension] ?? '';
-    this.child = spawn(join(SIPP_DIR, 'call.sh'), [number, extension, password, String(options.holdMs ?? 3000), logfile], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = { ...process.env, ...(options.localIp ? { LOCAL_IP: options.localIp } : {}) };
+    this.child = spawn(join(SIPP_DIR, 'call.sh'), [number, extension, password, String(options.holdMs ?? 3000), logfile], { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.done = new Promise((resolve) => {
@@ -139,8 +140,15 @@ export class PhoneCall {
   }
 }
 
+export interface CallOptions {
+  holdMs?: number;
+  password?: string;
+  /** The phone's own address (another loopback address, e.g. 127.0.1.1: a phone somewhere new). */
+  localIp?: string;
+}
+
 /** Places a call and waits for its end. */
-export function call(number: string, extension: string, options: { holdMs?: number; password?: string } = {}): Promise<CallOutcome> {
+export function call(number: string, extension: string, options: CallOptions = {}): Promise<CallOutcome> {
   return new PhoneCall(number, extension, options).done;
 }
 
@@ -167,8 +175,9 @@ export interface LogRecord {
 }
 
 /** TOLLGATE_* settings of the live tier: Asterisk on loopback, the shipped policies, a state file. */
-export function agentEnvironment(db: string, httpPort: number): NodeJS.ProcessEnv {
+export function agentEnvironment(db: string, httpPort: number, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   return {
+    ...extra,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
     TOLLGATE_AMI_HOST: '127.0.0.1',
@@ -184,6 +193,16 @@ export function agentEnvironment(db: string, httpPort: number): NodeJS.ProcessEn
     TOLLGATE_TIMEZONE: 'UTC',
     TOLLGATE_LOG_LEVEL: 'debug',
   };
+}
+
+/**
+ * The agent's clock moved to `at` (and running from there), with Debian's libfaketime: the live
+ * tier's way to try the agent at office hours or at night, whatever the hour CI runs.
+ */
+export function faketime(at: string): Record<string, string> {
+  const library = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/faketime/libfaketime.so.1'].find((path) => existsSync(path));
+  if (!library) throw new Error('libfaketime is missing: scripts/live-env.sh setup installs Debian\'s faketime package');
+  return { LD_PRELOAD: library, FAKETIME: `@${at}`, FAKETIME_DONT_FAKE_MONOTONIC: '1', TZ: 'UTC' };
 }
 
 /** A state directory for one agent (kept after the run for a look at the database). */
@@ -210,13 +229,20 @@ export class AgentProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
 
-  private constructor(readonly db: string, readonly httpPort: number) {
+  private constructor(
+    readonly db: string,
+    readonly httpPort: number,
+    private readonly extraEnv: Readonly<Record<string, string>>,
+  ) {
     this.events.setMaxListeners(0);
   }
 
-  /** Starts the agent and waits until it is logged in, has mirrored its locks and reconciled its call table. */
-  static async start(db: string): Promise<AgentProcess> {
-    const agent = new AgentProcess(db, await freePort());
+  /**
+   * Starts the agent and waits until it is logged in, has mirrored its locks and reconciled its
+   * call table. `env` adds settings (e.g. TOLLGATE_AGI_LISTEN) or a shifted clock (faketime()).
+   */
+  static async start(db: string, env: Readonly<Record<string, string>> = {}): Promise<AgentProcess> {
+    const agent = new AgentProcess(db, await freePort(), env);
     agent.spawn();
     try {
       await agent.waitFor((record) => record.msg === 'connected to Asterisk AMI', 'the agent logged in to AMI');
@@ -231,7 +257,7 @@ export class AgentProcess {
   }
 
   private spawn(): void {
-    const child = spawn(process.execPath, [packagePath('dist', 'cli.js'), 'run'], { env: agentEnvironment(this.db, this.httpPort), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [packagePath('dist', 'cli.js'), 'run'], { env: agentEnvironment(this.db, this.httpPort, this.extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     // pino writes to stderr (the first line may come on stdout): read both, line by line.
     const reader = (): ((chunk: Buffer) => void) => {

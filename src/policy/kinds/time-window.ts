@@ -144,7 +144,19 @@ export class WeeklySchedule {
     this.yearlyHolidays = new Set(holidays.filter((day) => day.length === 5));
   }
 
+  /** The verdict of the last minute asked about: calls come in bursts, and a zoned date costs ~50 µs. */
+  private lastMinute: { minute: number; verdict: ScheduleVerdict } | undefined;
+
   check(ms: number): ScheduleVerdict {
+    // Zone offsets are whole minutes: one verdict per UTC minute is the verdict of that local minute.
+    const minute = Math.floor(ms / 60_000);
+    if (this.lastMinute?.minute === minute) return this.lastMinute.verdict;
+    const verdict = this.checkUncached(ms);
+    this.lastMinute = { minute, verdict };
+    return verdict;
+  }
+
+  private checkUncached(ms: number): ScheduleVerdict {
     const local = DateTime.fromMillis(ms, { zone: this.zone });
     if (this.isHoliday(local)) return { open: false, reason: 'holiday', local };
     const minute = local.hour * 60 + local.minute;

@@ -1,0 +1,123 @@
+/**
+ * Pre-dial gate latency: 1 000 FastAGI sessions a second over loopback, from a client thread that
+ * speaks AGI as Asterisk does (environment block, GET VARIABLE answered, SET VARIABLE answered),
+ * against the gate backed by the live path's own tracker, engine (every shipped policy) and
+ * decider. A third of the calls are fraud (premium numbers abroad, refused), the rest ordinary.
+ * Latency is what Asterisk waits: from the environment sent to the connection closed.
+ */
+import { Worker } from 'node:worker_threads';
+import { PreDialGate } from '../agi/gate.js';
+import { AgiServer } from '../agi/server.js';
+import { AmiMessage } from '../ami/message.js';
+import { CallTable, TrunkRegistry } from '../calls/table.js';
+import { CallTracker } from '../calls/tracker.js';
+import { systemClock } from '../clock.js';
+import { Decider } from '../decide/decider.js';
+import { createClassifier, loadRiskLists } from '../numbers/index.js';
+import { packagePath } from '../paths.js';
+import { PolicyEngine } from '../policy/engine.js';
+import { loadPoliciesOrThrow } from '../policy/loader.js';
+import { Pipeline } from '../pipeline.js';
+import { loadRateTable } from '../rates/index.js';
+import { percentile, printSection } from './report.js';
+
+const RATE_PER_SECOND = 1000;
+const SECONDS = 4;
+
+/** The client: Asterisk's side of each session, in its own thread (its own event loop). */
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { connect } = require('node:net');
+const { port, rate, seconds } = workerData;
+const numbers = ['12125550123', '011442079460123', '00449098790123', '0114930123456', '011882161234567', '18005550199'];
+const latencies = [];
+const verdicts = { allow: 0, deny: 0, none: 0 };
+let started = 0, finished = 0;
+const total = rate * seconds;
+function session(index) {
+  const uniqueid = '1796205600.' + (100000 + index);
+  const endpoint = String(1000 + (index % 900));
+  const number = numbers[index % numbers.length];
+  const env = ['agi_network: yes', 'agi_network_script: tollgate', 'agi_channel: PJSIP/' + endpoint + '-' + index.toString(16).padStart(8, '0'),
+    'agi_type: PJSIP', 'agi_uniqueid: ' + uniqueid, 'agi_callerid: ' + endpoint, 'agi_calleridname: Bench', 'agi_context: from-internal',
+    'agi_extension: ' + number, 'agi_priority: 2', 'agi_accountcode: '].join('\\n') + '\\n\\n';
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  let t0 = 0, buffer = '', verdict = 'none';
+  socket.on('connect', () => { t0 = performance.now(); socket.write(env); });
+  socket.on('data', (chunk) => {
+    buffer += chunk.toString();
+    let nl;
+    while ((nl = buffer.indexOf('\\n')) >= 0) {
+      const line = buffer.slice(0, nl); buffer = buffer.slice(nl + 1);
+      if (line.startsWith('GET VARIABLE')) socket.write('200 result=1 (' + uniqueid + ')\\n');
+      else if (line.startsWith('SET VARIABLE')) {
+        const m = /^SET VARIABLE TOLLGATE_VERDICT (\\S+)/.exec(line);
+        if (m) verdict = m[1];
+        socket.write('200 result=1\\n');
+      }
+    }
+  });
+  socket.on('end', () => socket.end());
+  socket.on('close', () => {
+    latencies.push(performance.now() - t0);
+    verdicts[verdict] = (verdicts[verdict] || 0) + 1;
+    if (++finished === total) parentPort.postMessage({ latencies, verdicts, ms: performance.now() - begin });
+  });
+  socket.on('error', () => {});
+}
+const begin = performance.now();
+const timer = setInterval(() => {
+  const due = Math.min(total, Math.floor(((performance.now() - begin) / 1000) * rate));
+  while (started < due) session(started++);
+  if (started >= total) clearInterval(timer);
+}, 1);
+`;
+
+export async function benchGate(): Promise<void> {
+  const classifier = createClassifier({ numbering: { homeCountry: 'US', internationalPrefixes: ['011', '00'], internalPatterns: ['_1XXX'] }, riskLists: loadRiskLists(packagePath('policies', 'lists')) });
+  const table = new CallTable({ trunks: new TrunkRegistry(['carrier']) });
+  const tracker = new CallTracker({ table, clock: systemClock });
+  const engine = new PolicyEngine({ policies: loadPoliciesOrThrow(packagePath('policies')), classifier, rates: loadRateTable(packagePath('config', 'rates.example.csv')), clock: systemClock, environment: { timezone: 'UTC' } });
+  const decider = new Decider({ mode: 'enforce' });
+  const pipeline = new Pipeline({ tracker, engine, decider, clock: systemClock });
+  const gate = new PreDialGate({ table, decider, ingest: (message, at) => tracker.ingest(message, at), clock: systemClock, timeoutMs: 200 });
+  // Each call ends once the gate has answered (as a refused or a short call would): the table stays the size of a real PBX's.
+  const server = new AgiServer({
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: 10_000,
+    handler: async (session) => {
+      await gate.handle(session);
+      const { agi_channel: channel = '', agi_uniqueid: uniqueid = '' } = session.environment;
+      const call = table.callOfChannel(uniqueid);
+      tracker.ingest(AmiMessage.from({ Event: 'Hangup', Channel: channel, Uniqueid: uniqueid, Linkedid: call?.linkedid ?? uniqueid, Cause: '16', 'Cause-txt': 'Normal Clearing', ChannelState: '6', Exten: '', Context: '' }), Date.now());
+    },
+  });
+  await server.start();
+  try {
+    const result = await new Promise<{ latencies: number[]; verdicts: Record<string, number>; ms: number }>((resolve, reject) => {
+      const worker = new Worker(CLIENT, { eval: true, workerData: { port: server.port, rate: RATE_PER_SECOND, seconds: SECONDS } });
+      worker.once('message', (message) => {
+        void worker.terminate();
+        resolve(message as { latencies: number[]; verdicts: Record<string, number>; ms: number });
+      });
+      worker.once('error', reject);
+    });
+    const internal = gate.latency();
+    printSection(`pre-dial gate over loopback (${RATE_PER_SECOND} sessions/s for ${SECONDS} s, every shipped policy)`, [
+      { name: 'sessions', value: result.latencies.length },
+      { name: 'achieved rate', value: (result.latencies.length * 1000) / result.ms, unit: 'sessions/s' },
+      { name: 'verdicts', value: `allow ${result.verdicts.allow ?? 0}, deny ${result.verdicts.deny ?? 0}, none ${result.verdicts.none ?? 0}` },
+      { name: 'latency seen by Asterisk p50', value: percentile(result.latencies, 50), unit: 'ms' },
+      { name: 'latency seen by Asterisk p99', value: percentile(result.latencies, 99), unit: 'ms' },
+      { name: 'latency seen by Asterisk max', value: percentile(result.latencies, 100), unit: 'ms' },
+      { name: 'gate decision p50 (last 2048)', value: internal.p50, unit: 'ms' },
+      { name: 'gate decision p99 (last 2048)', value: internal.p99, unit: 'ms' },
+      { name: 'timeouts', value: gate.stats.timeouts },
+    ]);
+  } finally {
+    pipeline.close();
+    await server.stop();
+  }
+}
