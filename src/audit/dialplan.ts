@@ -67,6 +67,7 @@ export class Dialplan {
   readonly file: ConfFile | undefined;
   private readonly trunkEndpoints: Set<string>;
   private readonly trunkDialCache = new Map<Priority, TrunkDial | undefined>();
+  private readonly edgeCache = new Map<Priority, { edges: Edge[]; dynamic: boolean }>();
 
   constructor(config: AsteriskConfig, endpointList: readonly Endpoint[]) {
     this.file = config.files.get('extensions.conf');
@@ -137,7 +138,12 @@ export class Dialplan {
   trunkDial(priority: Priority): TrunkDial | undefined {
     if (this.trunkDialCache.has(priority)) return this.trunkDialCache.get(priority);
     let found: TrunkDial | undefined;
-    if (/^dial$/i.test(priority.app) && priority.args[0]) {
+    const app = priority.app.toLowerCase();
+    const first = (priority.args[0] ?? '').trim().toLowerCase();
+    if ((app === 'macro' && /^dialout-(trunk|enum|dundi)$/.test(first)) || (app === 'gosub' && /^sub-dialout-(trunk|enum|dundi)$/.test(first))) {
+      // FreePBX outbound routes dial their trunks through these (the trunk is a run-time variable there)
+      found = { priority, destination: `${priority.app}(${priority.argText}) (FreePBX outbound route)` };
+    } else if (app === 'dial' && priority.args[0]) {
       for (const destination of splitTop(this.expand(priority.args[0]), '&')) {
         if (this.isTrunkDestination(destination.trim())) {
           found = { priority, destination: destination.trim() };
@@ -164,6 +170,15 @@ export class Dialplan {
 
   /** The jumps a priority makes (Goto, Gosub, Macro, Local channels, DISA, IVR prompts). */
   edges(priority: Priority): { edges: Edge[]; dynamic: boolean } {
+    let cached = this.edgeCache.get(priority);
+    if (!cached) {
+      cached = this.computeEdges(priority);
+      this.edgeCache.set(priority, cached);
+    }
+    return cached;
+  }
+
+  private computeEdges(priority: Priority): { edges: Edge[]; dynamic: boolean } {
     const edges: Edge[] = [];
     let dynamic = false;
     const self = priority.context;
@@ -214,58 +229,89 @@ export class Dialplan {
     return { edges, dynamic };
   }
 
-  /** Extensions of a context (and its includes) that `exten` selects: '*' = all, else those matching. */
-  select(contextName: string, exten: string): { context: Context; exten: string; via?: { text: string; at: ConfLocation } }[] {
-    const out: { context: Context; exten: string; via?: { text: string; at: ConfLocation } }[] = [];
-    const seen = new Set<string>();
-    const walk = (name: string, via?: { text: string; at: ConfLocation }): void => {
-      const context = this.context(name);
-      if (!context || seen.has(context.name)) return;
-      seen.add(context.name);
-      for (const extension of context.extensions.keys()) {
-        if (exten === '*' || extensionMatches(extension, exten) || extension === exten) out.push({ context, exten: extension, ...(via ? { via } : {}) });
-      }
-      for (const include of context.includes) walk(include.name, via ?? { text: `include => ${include.name}`, at: include.at });
-    };
-    walk(contextName);
-    return out;
+  /** Everything a caller who lands in `context` (any extension, or `exten`) can reach. */
+  reach(contextName: string, exten = '*', options: { stopAtTrunk?: boolean } = {}): Reach {
+    return this.walk([{ context: contextName, exten, source: 0 }], options.stopAtTrunk ?? false).reach;
   }
 
-  /** Everything a caller who lands in `context` (any extension, or `exten`) can reach. */
-  reach(contextName: string, exten = '*'): Reach {
+  /**
+   * One walk from several starting contexts at once (every extension of each): which extensions
+   * are reachable, and from which start (the index into `starts`) each was reached first.
+   */
+  reachFrom(starts: readonly string[]): { reach: Reach; sourceOf: Map<string, number> } {
+    return this.walk(starts.map((context, source) => ({ context, exten: '*', source })), false);
+  }
+
+  private walk(starts: { context: string; exten: string; source: number }[], stopAtTrunk: boolean): { reach: Reach; sourceOf: Map<string, number> } {
+    interface Node {
+      context: string;
+      exten: string;
+      source: number;
+      parent: number;
+      step?: ReachStep;
+    }
     const result: Reach = { extensions: [], contexts: new Set(), trunkDials: [], dynamic: [] };
+    const sourceOf = new Map<string, number>();
+    const nodes: Node[] = [];
     const seenStates = new Set<string>();
-    const seenExtensions = new Set<string>();
-    const queue: { context: string; exten: string; path: ReachStep[] }[] = [{ context: contextName, exten, path: [] }];
-    while (queue.length > 0) {
-      const state = queue.shift()!;
-      const key = `${state.context.toLowerCase()}\u0000${state.exten}`;
-      if (seenStates.has(key)) continue;
+    const push = (node: Node): void => {
+      const lower = node.context.toLowerCase();
+      if (seenStates.has(`${lower}\u0000*`)) return;
+      const key = `${lower}\u0000${node.exten}`;
+      if (seenStates.has(key)) return;
       seenStates.add(key);
-      for (const selected of this.select(state.context, state.exten)) {
-        const extensionKey = `${selected.context.name}\u0000${selected.exten}`;
-        if (seenExtensions.has(extensionKey)) continue;
-        seenExtensions.add(extensionKey);
-        result.contexts.add(selected.context.name);
-        result.extensions.push({ context: selected.context, exten: selected.exten });
-        const base = selected.via ? [...state.path, { text: selected.via.text, at: selected.via.at }] : state.path;
-        for (const priority of selected.context.extensions.get(selected.exten) ?? []) {
+      nodes.push(node);
+    };
+    for (const start of starts) push({ ...start, parent: -1 });
+    const pathOf = (index: number, last: ReachStep): ReachStep[] => {
+      const steps: ReachStep[] = [last];
+      for (let at = index; at >= 0; at = nodes[at]!.parent) if (nodes[at]!.step) steps.push(nodes[at]!.step!);
+      return steps.reverse();
+    };
+    for (let index = 0; index < nodes.length; index++) {
+      const node = nodes[index]!;
+      const context = this.context(node.context);
+      if (!context) continue;
+      result.contexts.add(context.name);
+      for (const [extension, priorities] of context.extensions) {
+        if (node.exten !== '*' && extension !== node.exten && !extensionMatches(extension, node.exten)) continue;
+        const extensionKey = `${context.name}\u0000${extension}`;
+        if (sourceOf.has(extensionKey)) continue;
+        sourceOf.set(extensionKey, node.source);
+        result.extensions.push({ context, exten: extension });
+        for (const priority of priorities) {
           const dial = this.trunkDial(priority);
-          if (dial) result.trunkDials.push({ dial, path: [...base, { text: `${selected.context.name},${selected.exten}: ${priority.raw}`, at: priority.at }] });
+          if (dial) {
+            result.trunkDials.push({ dial, path: pathOf(index, { text: `${context.name},${extension}: ${priority.raw}`, at: priority.at }) });
+            if (stopAtTrunk) return { reach: result, sourceOf };
+          }
           const { edges, dynamic } = this.edges(priority);
           if (dynamic) result.dynamic.push(priority);
-          for (const edge of edges) queue.push({ context: edge.context, exten: edge.exten, path: [...base, { text: `${selected.context.name},${selected.exten}: ${edge.via}`, at: edge.at }] });
+          for (const edge of edges) push({ context: edge.context, exten: edge.exten, source: node.source, parent: index, step: { text: `${context.name},${extension}: ${edge.via}`, at: edge.at } });
         }
       }
+      for (const include of context.includes) push({ context: include.name, exten: node.exten, source: node.source, parent: index, step: { text: `include => ${include.name}`, at: include.at } });
     }
-    return result;
+    return { reach: result, sourceOf };
   }
 }
 
 /** Asterisk extension pattern match (`_X.`, `_NXXNXXXXXX`, `_[1-5]XX`, `_00!`); literal names compare exactly. */
+const patternCache = new Map<string, RegExp | null>();
+
 export function extensionMatches(pattern: string, literal: string): boolean {
   const name = pattern.split('/')[0]!;
   if (!name.startsWith('_')) return name.toLowerCase() === literal.toLowerCase();
+  let regex = patternCache.get(name);
+  if (regex === undefined) {
+    regex = patternRegExp(name);
+    if (patternCache.size > 10_000) patternCache.clear();
+    patternCache.set(name, regex);
+  }
+  return regex !== null && regex.test(literal);
+}
+
+function patternRegExp(name: string): RegExp | null {
   let source = '';
   const body = name.slice(1);
   for (let index = 0; index < body.length; index++) {
@@ -286,9 +332,9 @@ export function extensionMatches(pattern: string, literal: string): boolean {
     } else source += char.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
   }
   try {
-    return new RegExp(`^${source}$`, 'i').test(literal);
+    return new RegExp(`^${source}$`, 'i');
   } catch {
-    return false;
+    return null;
   }
 }
 

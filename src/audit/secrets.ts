@@ -3,6 +3,9 @@ import { COMMON_PASSWORDS } from './data/common-passwords.js';
 
 export const MIN_SECRET_LENGTH = 12;
 
+/** Words of the list long enough that finding one inside a secret is no coincidence (e.g. "password"). */
+const LONG_WORDS = [...COMMON_PASSWORDS].filter((word) => word.length >= 8 && /^[a-z]+$/.test(word));
+
 /** Reasons `secret` is weak given the names an attacker knows (user name, extension, section); empty when none. */
 export function secretWeaknesses(secret: string, names: readonly string[]): string[] {
   const reasons: string[] = [];
@@ -17,6 +20,10 @@ export function secretWeaknesses(secret: string, names: readonly string[]): stri
   if (/^\d+$/.test(secret)) reasons.push('digits only');
   if (secret.length < MIN_SECRET_LENGTH) reasons.push(`shorter than ${MIN_SECRET_LENGTH} characters (${secret.length})`);
   if (COMMON_PASSWORDS.has(lower)) reasons.push('in a common-password list (John the Ripper password.lst)');
+  else {
+    const word = LONG_WORDS.find((candidate) => lower.includes(candidate));
+    if (word) reasons.push(`built on the common password "${word}"`);
+  }
   return reasons;
 }
 

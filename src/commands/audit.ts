@@ -57,9 +57,15 @@ async function readOverAmi(options: AuditOptions, errors: string[]): Promise<Ast
   const { config } = configFromOptions(options.config ? { config: options.config } : {});
   if (!config.ami.secret) throw new Error('--ami needs the AMI connection of the Tollgate configuration (ami.secret or TOLLGATE_AMI_SECRET)');
   const client = new AmiClient({ host: config.ami.host, port: config.ami.port, username: config.ami.username, secret: config.ami.secret, tls: config.ami.tls, events: 'off', pingIntervalMs: 0, connectTimeoutMs: 3000, loginRetryMs: 60_000 });
+  // the first failure ends the attempt (an audit does not wait for reconnects)
+  const failed = new Promise<never>((_, reject) => {
+    client.once('disconnected', ({ reason }) => reject(new Error(`AMI at ${config.ami.host}:${config.ami.port}: ${reason}`)));
+    client.once('loginFailed', (error) => reject(new Error(`AMI login as "${config.ami.username}" failed: ${error.message}`)));
+  });
+  failed.catch(() => undefined);
   client.start();
   try {
-    await client.waitForConnected(5000);
+    await Promise.race([client.waitForConnected(5000), failed]);
     const { files, skipped } = await readConfOverAmi(client, AUDITED_FILES);
     for (const skip of skipped) errors.push(`tollgate audit: ${skip.name} not read over AMI: ${skip.reason}`);
     if (files.size === 0) throw new Error(`no configuration file could be read over AMI from ${config.ami.host}:${config.ami.port} (does the AMI user have read=config?)`);

@@ -1,3 +1,4 @@
+import { formatLocation } from '../conf/index.js';
 import { isWidePattern } from '../dialplan.js';
 import { finding, type AuditFinding, type Check } from './types.js';
 
@@ -11,17 +12,14 @@ export const TG203: Check = {
   fix: 'In contexts reachable from outside, match only your own DIDs/extensions exactly (e.g. `exten => 4930123456,1,…`), and move catch-all outbound patterns to contexts only authenticated phones use.',
   run(context) {
     const out: AuditFinding[] = [];
-    const reported = new Set<string>();
-    for (const entry of context.entries) {
-      for (const { context: ctx, exten } of context.reach(entry.context).extensions) {
-        const key = `${ctx.name}\u0000${exten}`;
-        if (reported.has(key) || !isWidePattern(exten)) continue;
-        const first = context.reach(ctx.name, exten).trunkDials[0];
-        if (!first) continue;
-        reported.add(key);
-        const start = ctx.extensions.get(exten)![0]!;
-        out.push(finding(TG203, start.at, `exten ${exten} in [${ctx.name}] matches any number, is reachable from ${entry.label} (context "${entry.context}") and dials a trunk: ${first.dial.destination} (${first.dial.priority.at.file}:${first.dial.priority.at.line})`));
-      }
+    const { reach, entryOf } = context.reachableFromEntries();
+    for (const { context: ctx, exten } of reach.extensions) {
+      if (!isWidePattern(exten)) continue;
+      const first = context.dialplan.reach(ctx.name, exten, { stopAtTrunk: true }).trunkDials[0];
+      if (!first) continue;
+      const entry = entryOf(ctx.name, exten)!;
+      const start = ctx.extensions.get(exten)![0]!;
+      out.push(finding(TG203, start.at, `exten ${exten} in [${ctx.name}] matches any number, is reachable from ${entry.label} (context "${entry.context}") and dials a trunk: ${first.dial.destination} (${formatLocation(first.dial.priority.at)})`));
     }
     return out;
   },

@@ -50,6 +50,8 @@ export class AuditContext {
   readonly dialplan: Dialplan;
   readonly entries: Entry[];
   private readonly reaches = new Map<string, Reach>();
+  private readonly firstTrunk = new Map<string, Reach['trunkDials'][number] | undefined>();
+  private fromEntries: { reach: Reach; sourceOf: Map<string, number> } | undefined;
 
   constructor(readonly config: AsteriskConfig) {
     this.endpoints = endpoints(config);
@@ -64,6 +66,13 @@ export class AuditContext {
     if (guest) this.entries.push({ label: 'chan_sip guests (allowguest)', context: guest.context, at: guest.contextAt });
   }
 
+  /** Every extension reachable from any entry, with the entry that reaches it first (one walk, cached). */
+  reachableFromEntries(): { reach: Reach; entryOf: (context: string, exten: string) => Entry | undefined } {
+    this.fromEntries ??= this.dialplan.reachFrom(this.entries.map((entry) => entry.context));
+    const { reach, sourceOf } = this.fromEntries;
+    return { reach, entryOf: (context, exten) => this.entries[sourceOf.get(`${context}\u0000${exten}`) ?? -1] };
+  }
+
   /** What a caller landing in `context` can reach (cached). */
   reach(context: string, exten = '*'): Reach {
     const key = `${context.toLowerCase()}\u0000${exten}`;
@@ -76,8 +85,15 @@ export class AuditContext {
   }
 
   /** The first trunk Dial() reachable from `context`, with the path to it, as one line. */
-  breakout(context: string): string | undefined {
-    const first = this.reach(context).trunkDials[0];
+  breakout(context: string, exten = '*'): string | undefined {
+    const key = `${context.toLowerCase()}\u0000${exten}`;
+    let first = this.firstTrunk.get(key);
+    if (!this.firstTrunk.has(key)) {
+      // one walk from all entries at once settles the usual case: no entry reaches any trunk
+      const fromEntry = exten === '*' && this.entries.some((entry) => entry.context.toLowerCase() === context.toLowerCase());
+      first = fromEntry && this.reachableFromEntries().reach.trunkDials.length === 0 ? undefined : this.dialplan.reach(context, exten, { stopAtTrunk: true }).trunkDials[0];
+      this.firstTrunk.set(key, first);
+    }
     if (!first) return undefined;
     return [context, ...first.path.map((step) => `${step.text} (${formatLocation({ ...step.at, file: path.basename(step.at.file) })})`)].join(' → ');
   }

@@ -83,3 +83,32 @@ exten => 9,1,Dial(IAX2/user:pass@host/\${EXTEN})
     expect(plan.reach('phones', '9').trunkDials).toHaveLength(1);
   });
 });
+
+describe('Dialplan on other shapes', () => {
+  it('counts a FreePBX outbound route (Macro(dialout-trunk) / Gosub(sub-dialout-trunk)) as a trunk dial', () => {
+    const plan = dialplan(`
+[outrt-1]
+exten => _00.,1,Macro(user-callerid,LIMIT,EXTERNAL,)
+exten => _00.,n,Macro(dialout-trunk,1,\${EXTEN},,off)
+exten => _011.,1,Gosub(sub-dialout-trunk,s,1(2,\${EXTEN},,off))
+`);
+    expect(plan.reach('outrt-1').trunkDials.map((dial) => dial.dial.priority.at.line)).toEqual([4, 5]);
+  });
+
+  it('stays fast on a large, densely connected dialplan', () => {
+    const lines = ['[globals]', 'TRUNK = DAHDI/g1'];
+    for (let context = 0; context < 1500; context++) {
+      lines.push(`[ctx${context}]`, `include => ctx${(context * 7 + 1) % 1500}`, `include => ctx${(context * 13 + 5) % 1500}`);
+      for (let exten = 0; exten < 20; exten++) {
+        lines.push(`exten => ${1000 + exten},1,Goto(ctx${(context * 31 + exten) % 1500},${1000 + ((exten * 3) % 20)},1)`, ` same => n,Dial(PJSIP/${1000 + exten},20)`);
+      }
+      if (context === 1499) lines.push('exten => _00X.,1,Dial(${TRUNK}/${EXTEN})');
+    }
+    const plan = dialplan(lines.join('\n'));
+    const started = Date.now();
+    const reach = plan.reach('ctx0');
+    expect(reach.trunkDials).toHaveLength(1);
+    expect(reach.extensions.length).toBeGreaterThan(20_000);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
