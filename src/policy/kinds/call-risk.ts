@@ -217,8 +217,8 @@ export const callRiskKind = defineKind({
       for (const cost of spent.get(endpoint, context.now)?.values() ?? []) if (cost.at > context.now - spendWindowMs) micros += cost.micros;
       // What the endpoint's calls in scope that are still up have cost so far.
       for (const call of context.table.liveCalls()) {
-        const facts = context.facts(call);
-        if (facts.endpoint === endpoint && facts.classification?.scope === 'international') micros += context.liveCost(call).micros;
+        if (call.sourceEndpoint !== endpoint || call.answeredAt === undefined) continue;
+        if (context.facts(call).classification?.scope === 'international') micros += context.liveCost(call).micros;
       }
       return micros;
     };
