@@ -20,3 +20,12 @@ export function prefixLength(value: string): number | undefined {
   if (net.isIPv4(mask)) return mask.split('.').reduce((bits, octet) => bits + (Number(octet) >>> 0).toString(2).replace(/0/g, '').length, 0);
   return undefined;
 }
+
+/** 127.0.0.0/8 or ::1 (with or without a port). */
+export function isLoopback(value: string): boolean {
+  let host = value.trim();
+  const bracket = /^\[([^\]]*)\](?::\d+)?$/.exec(host);
+  if (bracket) host = bracket[1]!;
+  else if (/^[\d.]+:\d+$/.test(host)) host = host.split(':')[0]!;
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}

@@ -1,6 +1,6 @@
 import { get, isTrue } from '../conf/index.js';
 import { isAnyAddress } from '../net.js';
-import { finding, type Check } from './types.js';
+import { finding, type AuditFinding, type Check } from './types.js';
 
 /** AMI listening on every interface. */
 export const TG401: Check = {
@@ -14,8 +14,13 @@ export const TG401: Check = {
     const file = context.config.files.get('manager.conf');
     const general = file?.sections.find((section) => section.name.toLowerCase() === 'general');
     if (!general || !isTrue(get(general, 'enabled')?.value)) return [];
+    const out: AuditFinding[] = [];
     const bind = get(general, 'bindaddr');
-    if (bind && !isAnyAddress(bind.value)) return [];
-    return [finding(TG401, bind?.at ?? general.at, bind ? `AMI bindaddr=${bind.value}: every interface` : 'AMI is enabled with no bindaddr: it listens on 0.0.0.0 (every interface)')];
+    if (!bind || isAnyAddress(bind.value)) out.push(finding(TG401, bind?.at ?? general.at, bind ? `AMI bindaddr=${bind.value}: every interface` : 'AMI is enabled with no bindaddr: it listens on 0.0.0.0 (every interface)'));
+    const tlsBind = get(general, 'tlsbindaddr');
+    if (isTrue(get(general, 'tlsenable')?.value) && tlsBind && isAnyAddress(tlsBind.value)) {
+      out.push(finding(TG401, tlsBind.at, `AMI over TLS on every interface (tlsbindaddr=${tlsBind.value}): encrypted, but every host may still try the secrets`, { severity: 'medium' }));
+    }
+    return out;
   },
 };

@@ -16,7 +16,7 @@ export const TG501: Check = {
     const sipGeneral = sectionsNamed(context.config.files.get('sip.conf'), 'general')[0];
     for (const endpoint of context.endpoints) {
       if (!endpoint.authenticated || endpoint.trunk || endpoint.tech === 'IAX2') continue;
-      const limit = endpoint.tech === 'PJSIP' ? get(endpoint.section, 'device_state_busy_at') : (get(endpoint.section, 'call-limit') ?? (sipGeneral ? get(sipGeneral, 'call-limit') : undefined));
+      const limit = endpoint.tech === 'PJSIP' ? (get(endpoint.section, 'device_state_busy_at') ?? get(endpoint.section, 'endpoint/device_state_busy_at')) : (get(endpoint.section, 'call-limit') ?? (sipGeneral ? get(sipGeneral, 'call-limit') : undefined));
       if (limit && Number(limit.value) > 0) continue;
       const reach = context.reach(endpoint.context);
       const grouped = reach.extensions.some(({ context: ctx, exten }) => (ctx.extensions.get(exten) ?? []).some((priority) => GROUP_LIMIT.test(priority.raw)));

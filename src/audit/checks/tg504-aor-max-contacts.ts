@@ -10,13 +10,15 @@ export const TG504: Check = {
   why: 'With max_contacts above 1, a stolen password registers the thief\'s device next to the real phone (remove_existing only evicts the oldest once the limit is reached): nothing stops working, so nobody notices while calls are placed from it.',
   fix: 'Set `max_contacts=1` with `remove_existing=yes` on phone AORs: a second registration then replaces the phone\'s, and its owner notices.',
   run(context) {
-    const file = context.config.files.get('pjsip.conf');
-    if (!file) return [];
     // one finding per max_contacts line (a template line covers every AOR that inherits it)
     const byLine = new Map<string, { at: AuditFinding['at']; value: string; aors: string[] }>();
-    for (const section of file.sections) {
-      if (section.isTemplate || get(section, 'type')?.value.toLowerCase() !== 'aor') continue;
-      const max = get(section, 'max_contacts');
+    const sections = [
+      ...(context.config.files.get('pjsip.conf')?.sections ?? []).filter((section) => get(section, 'type')?.value.toLowerCase() === 'aor').map((section) => ({ section, key: 'max_contacts' })),
+      ...(context.config.files.get('pjsip_wizard.conf')?.sections ?? []).filter((section) => get(section, 'type')?.value.toLowerCase() === 'wizard').map((section) => ({ section, key: 'aor/max_contacts' })),
+    ];
+    for (const { section, key: option } of sections) {
+      if (section.isTemplate) continue;
+      const max = get(section, option);
       if (!max || !(Number(max.value) > 1)) continue;
       const key = `${max.at.file}:${max.at.amiCategory ?? ''}:${max.at.line}`;
       const entry = byLine.get(key) ?? { at: max.at, value: max.value, aors: [] };

@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHECKS, SEVERITIES } from '../../../src/audit/index.js';
+import { parseConfText } from '../../../src/audit/conf/index.js';
+import { CHECKS, SEVERITIES, runAudit } from '../../../src/audit/index.js';
 import { FIXTURES, audit, expectLocationsExist, summary } from './helpers.js';
 
 const DIR = path.join(FIXTURES, 'checks');
@@ -54,6 +55,16 @@ describe('audit checks on their crafted fixtures', () => {
     expect(fs.readdirSync(DIR).sort()).toEqual(CHECKS.map((check) => check.id).sort());
     expect(Object.keys(FIRES).sort()).toEqual(CHECKS.map((check) => check.id).sort());
     for (const check of CHECKS) expect(fs.readdirSync(path.join(DIR, check.id)).sort()).toEqual(['fires', 'quiet']);
+  });
+
+  it('grades by what is reachable: the AMI ACL matters less while AMI listens on loopback only', () => {
+    const fires = audit(path.join(DIR, 'TG402', 'fires'));
+    expect(fires.findings.map((finding) => finding.severity)).toEqual(['high']);
+    const loopback = parseConfText('[general]\nenabled = yes\nbindaddr = 127.0.0.1\n\n[monitor]\nsecret = Vq7#xN2pL9wZ4rT8\nwrite = call\n', '/x/manager.conf');
+    const graded = runAudit({ origin: 'test', source: 'files', files: new Map([['manager.conf', loopback]]), unanalysed: [] });
+    expect(graded.findings.map((finding) => [finding.id, finding.severity, finding.at.line])).toEqual([['TG402', 'low', 5]]);
+    const unauthenticated = audit(path.join(DIR, 'TG101', 'fires'));
+    expect(unauthenticated.findings.map((finding) => finding.severity)).toEqual(['medium']); // its context reaches no trunk
   });
 
   it('docs/audit.md lists every check', () => {
