@@ -9,7 +9,7 @@ import { AuditContext, SEVERITIES, severityRank, type AuditFinding, type Check, 
 
 export { CHECKS } from './checks/registry.js';
 export { SEVERITIES, severityRank, type AuditFinding, type Check, type Severity } from './checks/types.js';
-export { loadEtc, EtcError, AUDITED_FILES, readConfOverAmi, type AsteriskConfig } from './conf/index.js';
+export { loadEtc, EtcError, AUDITED_FILES, readConfOverAmi, dropInactive, type AsteriskConfig } from './conf/index.js';
 
 export interface AuditResult {
   findings: AuditFinding[];
@@ -18,6 +18,8 @@ export interface AuditResult {
   /** Jumps to contexts only known at run time (`Goto(${ctx},…)`), which the graph could not follow. */
   dynamicJumps: number;
   filesRead: string[];
+  /** Files present but not audited: their module is not loaded. */
+  inactive: { file: string; reason: string }[];
 }
 
 export function runAudit(config: AsteriskConfig, checks: readonly Check[] = CHECKS): AuditResult {
@@ -28,7 +30,7 @@ export function runAudit(config: AsteriskConfig, checks: readonly Check[] = CHEC
   let dynamicJumps = 0;
   for (const priority of context.dialplan.priorities()) if (context.dialplan.edges(priority).dynamic) dynamicJumps++;
   const filesRead = [...config.files.values()].flatMap((file) => file.files);
-  return { findings, issues, dynamicJumps, filesRead };
+  return { findings, issues, dynamicJumps, filesRead, inactive: config.inactive ?? [] };
 }
 
 /** True when a finding is at or above `threshold`. */
@@ -40,6 +42,7 @@ export function formatText(result: AuditResult, origin: string): string[] {
   const lines: string[] = [];
   lines.push(`tollgate audit: ${origin} — ${result.filesRead.length} file(s) read`);
   for (const issue of result.issues) lines.push(`${issue.level === 'error' ? 'ERROR' : 'warning'}: ${formatLocation(issue.at)}: ${issue.message}`);
+  for (const skipped of result.inactive) lines.push(`not audited: ${skipped.file}: ${skipped.reason}`);
   if (result.findings.length === 0) lines.push('', 'No findings.');
   for (const severity of SEVERITIES) {
     const group = result.findings.filter((finding) => finding.severity === severity);
@@ -63,6 +66,7 @@ export function formatText(result: AuditResult, origin: string): string[] {
 
 export function formatJsonLines(result: AuditResult): string[] {
   return [
+    ...result.inactive.map((skipped) => JSON.stringify({ type: 'skipped', file: skipped.file, reason: skipped.reason })),
     ...result.issues.map((issue) => JSON.stringify({ type: 'issue', level: issue.level, file: issue.at.file, line: issue.at.line, ...(issue.at.amiCategory !== undefined ? { amiCategory: issue.at.amiCategory } : {}), message: issue.message })),
     ...result.findings.map((finding) =>
       JSON.stringify({ type: 'finding', id: finding.id, severity: finding.severity, file: finding.at.file, line: finding.at.line, ...(finding.at.amiCategory !== undefined ? { amiCategory: finding.at.amiCategory, location: 'GetConfig category/line index' } : {}), title: finding.title, message: finding.message, why: finding.why, fix: finding.fix }),

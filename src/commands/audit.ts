@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { AmiClient } from '../ami/client.js';
-import { AUDITED_FILES, EtcError, SEVERITIES, atOrAbove, formatJsonLines, formatText, loadEtc, readConfOverAmi, runAudit, type AsteriskConfig, type Severity } from '../audit/index.js';
+import { AUDITED_FILES, EtcError, dropInactive, SEVERITIES, atOrAbove, formatJsonLines, formatText, loadEtc, readConfOverAmi, runAudit, type AsteriskConfig, type Severity } from '../audit/index.js';
 import { configFromOptions } from './common.js';
 
 interface AuditOptions {
@@ -66,10 +66,11 @@ async function readOverAmi(options: AuditOptions, errors: string[]): Promise<Ast
   client.start();
   try {
     await Promise.race([client.waitForConnected(5000), failed]);
-    const { files, skipped } = await readConfOverAmi(client, AUDITED_FILES);
+    const { files, skipped } = await readConfOverAmi(client, [...AUDITED_FILES, 'modules.conf']);
     for (const skip of skipped) errors.push(`tollgate audit: ${skip.name} not read over AMI: ${skip.reason}`);
     if (files.size === 0) throw new Error(`no configuration file could be read over AMI from ${config.ami.host}:${config.ami.port} (does the AMI user have read=config?)`);
-    return { origin: `running configuration over AMI (${config.ami.host}:${config.ami.port}); locations are GetConfig category/line indexes, not file lines`, source: 'ami', files, unanalysed: [] };
+    const origin = `running configuration over AMI (${config.ami.host}:${config.ami.port}); locations are GetConfig category/line indexes, not file lines`;
+    return dropInactive({ origin, source: 'ami', files, unanalysed: [] }, files.get('modules.conf'));
   } finally {
     await client.stop();
   }

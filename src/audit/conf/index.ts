@@ -1,12 +1,14 @@
 /** Reads the configuration files the audit looks at, from a directory or over AMI. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { MODULE_OF, moduleState } from './modules.js';
 import { readConfFile } from './parse.js';
-import type { ConfFile } from './types.js';
+import { formatLocation, type ConfFile } from './types.js';
 
 export * from './types.js';
 export { readConfFile, parseConfText, expandInclude } from './parse.js';
 export { confFromGetConfig, readConfOverAmi, type GetConfigClient } from './ami.js';
+export { MODULE_OF, moduleState, type ModuleState } from './modules.js';
 
 /** The files `tollgate audit` reads, in report order. */
 export const AUDITED_FILES = ['pjsip.conf', 'pjsip_wizard.conf', 'sip.conf', 'iax.conf', 'extensions.conf', 'manager.conf', 'http.conf', 'ari.conf'] as const;
@@ -20,6 +22,32 @@ export interface AsteriskConfig {
   files: Map<string, ConfFile>;
   /** AEL/Lua dialplan files present with content (path, first line with content). */
   unanalysed: { file: string; line: number }[];
+  /** Files present but not audited because modules.conf does not load their module. */
+  inactive?: { file: string; reason: string }[];
+}
+
+/**
+ * Drops the files whose module modules.conf does not load (package samples left in place),
+ * saying why. `modules` is modules.conf as read (undefined: everything is autoloaded).
+ */
+export function dropInactive(config: AsteriskConfig, modules: ConfFile | undefined): AsteriskConfig {
+  const inactive: { file: string; reason: string }[] = [];
+  for (const [name, file] of [...config.files]) {
+    const module = MODULE_OF[name];
+    if (!module) continue;
+    const state = moduleState(modules, module);
+    if (state.loaded) continue;
+    config.files.delete(name);
+    inactive.push({ file: file.path, reason: `${module} is not loaded (${state.reason}${state.at ? `, ${formatLocation(state.at)}` : ''})` });
+  }
+  config.unanalysed = config.unanalysed.filter((entry) => {
+    const name = entry.file.split('/').pop()!;
+    const state = moduleState(modules, MODULE_OF[name]!);
+    if (!state.loaded) inactive.push({ file: entry.file, reason: `${MODULE_OF[name]} is not loaded (${state.reason}${state.at ? `, ${formatLocation(state.at)}` : ''})` });
+    return state.loaded;
+  });
+  config.inactive = inactive;
+  return config;
 }
 
 export class EtcError extends Error {}
@@ -53,5 +81,8 @@ export function loadEtc(etcDir: string): AsteriskConfig {
     if (index >= 0) unanalysed.push({ file: full, line: index + 1 });
   }
   if (files.size === 0 && unanalysed.length === 0) throw new EtcError(`${etcDir} holds none of ${AUDITED_FILES.join(', ')}: is it Asterisk's configuration directory?`);
-  return { origin: etcDir, source: 'files', files, unanalysed };
+  const modules = readConfFile(etcDir, 'modules.conf');
+  const config = dropInactive({ origin: etcDir, source: 'files', files, unanalysed }, modules);
+  if (modules) config.files.set('modules.conf', modules); // read for what it loads; no check looks into it
+  return config;
 }

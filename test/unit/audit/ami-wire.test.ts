@@ -47,8 +47,8 @@ describe('tollgate audit --ami', () => {
     try {
       Object.assign(process.env, { TOLLGATE_AMI_HOST: '127.0.0.1', TOLLGATE_AMI_PORT: String(port), TOLLGATE_AMI_USERNAME: 'audit', TOLLGATE_AMI_SECRET: 'x' });
       const { code, lines, errors } = await auditForDisplay({ etc: '/nonexistent', ami: true, failOn: 'high' });
-      expect(asked).toEqual(['pjsip.conf', 'pjsip_wizard.conf', 'sip.conf', 'iax.conf', 'extensions.conf', 'manager.conf', 'http.conf', 'ari.conf']);
-      expect(errors).toHaveLength(6);
+      expect(asked).toEqual(['pjsip.conf', 'pjsip_wizard.conf', 'sip.conf', 'iax.conf', 'extensions.conf', 'manager.conf', 'http.conf', 'ari.conf', 'modules.conf']);
+      expect(errors).toHaveLength(7);
       expect(errors[0]).toMatch(/pjsip_wizard\.conf not read over AMI: .*Config file not found/);
       const text = lines.join('\n');
       expect(text).toContain('running configuration over AMI');

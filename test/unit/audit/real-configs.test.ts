@@ -13,7 +13,7 @@ describe('Debian asterisk-config 22.10.1 sample configuration', () => {
   it('reads the files it should, manager.d/*.conf included, without parse problems', () => {
     expect(result.issues).toEqual([]);
     expect(result.filesRead.map((file) => path.relative(dir, file)).sort()).toEqual(
-      ['ari.conf', 'extensions.conf', 'http.conf', 'iax.conf', 'manager.conf', 'manager.d/README.conf', 'pjsip.conf', 'pjsip_wizard.conf'].sort(),
+      ['ari.conf', 'extensions.conf', 'http.conf', 'iax.conf', 'manager.conf', 'manager.d/README.conf', 'modules.conf', 'pjsip.conf', 'pjsip_wizard.conf'].sort(),
     );
   });
 
@@ -41,6 +41,10 @@ describe('Debian asterisk-config 22.10.1 sample configuration', () => {
 
   it('names files and lines that exist', () => {
     expectLocationsExist(result);
+  });
+
+  it('audits every file: modules.conf autoloads (autoload=yes)', () => {
+    expect(result.inactive).toEqual([]);
   });
 
   it('counts the two jumps to run-time contexts it could not follow', () => {
@@ -79,6 +83,10 @@ describe('the demo configuration (docker/asterisk/etc)', () => {
     expect(messages[0]).toMatch(/digits only.*shorter than 12.*common-password list/);
     expect(messages[1]).toMatch(/contains the user name\/extension "1002"/);
     expect(messages.join(' ')).not.toMatch(/1234|1002pass/); // never repeats the secret itself
+  });
+
+  it('leaves nothing out: modules.conf loads every module whose file is there', () => {
+    expect(result.inactive).toEqual([]);
   });
 
   it('sees the lock check in front of the outbound Dial() and no breakout', () => {

@@ -49,3 +49,18 @@ describe('a pjsip_wizard.conf setup', () => {
     expectLocationsExist(result);
   });
 });
+
+describe('samples whose module is not loaded (modules.conf)', () => {
+  const dir = path.join(DIR, 'modules-off');
+  const result = audit(dir);
+
+  it('audits only what Asterisk loads, and says what it left out and why', () => {
+    expect(result.inactive.map((skipped) => `${path.relative(dir, skipped.file)}: ${skipped.reason.replace(dir + path.sep, '')}`)).toEqual([
+      'sip.conf: chan_sip.so is not loaded (autoload=no and no load => chan_sip.so, modules.conf:3)',
+      'iax.conf: chan_iax2.so is not loaded (noload => chan_iax2.so, modules.conf:7)',
+      'extensions.ael: pbx_ael.so is not loaded (autoload=no and no load => pbx_ael.so, modules.conf:3)',
+    ]);
+    // nothing enters [public] any more: the outbound Dial() there still lacks a lock check
+    expect(summary(result, dir)).toEqual(['TG204 extensions.conf:2']);
+  });
+});
