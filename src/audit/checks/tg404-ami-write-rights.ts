@@ -14,8 +14,8 @@ export const TG404: Check = {
   id: 'TG404',
   name: 'ami-write-rights',
   severity: 'high',
-  title: 'AMI user may originate calls or run commands',
-  why: 'write=originate, command or all lets anyone holding the AMI secret place calls to any destination (Originate, `channel originate`); the AMI secret then is as valuable as a trunk password.',
+  title: 'AMI user with write rights beyond need',
+  why: 'write=originate, command or all lets anyone holding the AMI secret place calls to any destination (Originate, `channel originate`), so the AMI secret becomes as valuable as a trunk password; write=system can load and unload modules and restart Asterisk.',
   fix: 'Give each AMI user only the write classes its program uses (Tollgate: write=call,reporting,system); drop all, originate and command unless a program really originates calls, and then restrict that user to 127.0.0.1.',
   run(context) {
     const out: AuditFinding[] = [];
