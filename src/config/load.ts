@@ -63,8 +63,14 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   resolvePaths(config, base);
   if (!config.ami.secret && config.ami.secretFile) {
     const secretFile = config.ami.secretFile;
-    if (!existsSync(secretFile)) throw new ConfigError(`ami.secretFile ${secretFile} does not exist`, file);
-    config.ami.secret = readFileSync(secretFile, 'utf8').trim();
+    try {
+      config.ami.secret = readFileSync(secretFile, 'utf8').trim();
+    } catch (error) {
+      // Say what is wrong: a missing file, one this user may not read, or a directory.
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? `cannot be read by this user (uid ${process.getuid?.() ?? '?'}): check its owner and mode` : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${(error as Error).message})`;
+      throw new ConfigError(`ami.secretFile ${secretFile} ${why}`, file);
+    }
   }
   const loaded: LoadedConfig = { config, fromEnvironment: applied };
   if (file) loaded.file = file;

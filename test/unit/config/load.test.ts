@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { environmentVariables, envName, loadConfig } from '../../../src/config/load.js';
 import { ValidationError } from '../../../src/config/yaml-source.js';
 
@@ -119,5 +119,11 @@ describe('agent configuration', () => {
     const secretFile = tempFile('ami-secret', 'from-a-file\n');
     const { config } = loadConfig({ env: { TOLLGATE_AMI_SECRET_FILE: secretFile } });
     expect(config.ami.secret).toBe('from-a-file');
+  });
+
+  test('a secret file that is missing or a directory says which', () => {
+    expect(() => loadConfig({ env: { TOLLGATE_AMI_SECRET_FILE: '/nonexistent/ami-secret' } })).toThrow(/ami\.secretFile \/nonexistent\/ami-secret does not exist/);
+    const directory = dirname(tempFile('ami-secret-dir', 'x'));
+    expect(() => loadConfig({ env: { TOLLGATE_AMI_SECRET_FILE: directory } })).toThrow(/is a directory, not a file/);
   });
 });
