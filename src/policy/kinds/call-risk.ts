@@ -129,6 +129,21 @@ interface Signal {
   allow?: string;
 }
 
+/**
+ * What would let such a call through next time: a signal's own hint only when that signal alone
+ * makes the difference (without its points the score stays under the threshold that fired) — never
+ * "extend the office hours" for a premium number that is refused at any hour.
+ */
+function waysToAllow(signals: readonly Signal[], score: number, threshold: number, facts: CallFacts, policyId: string): string[] {
+  const decisive = signals.filter((signal) => signal.allow !== undefined && score - signal.points < threshold).map((signal) => signal.allow!);
+  if (decisive.length > 0) return decisive;
+  const critical = facts.classification?.risk === 'critical';
+  const number = facts.classification?.e164 ?? facts.dialled ?? '';
+  if (critical) return [`${number} is critical risk and refused at any hour: if it is really needed, add an exception for it to policy ${policyId} (exceptions: [{ destination: { prefixes: ["${number}"] }, reason: … }])`];
+  // Several signals add up: each hint helps only with the others gone; name them all.
+  return signals.flatMap((signal) => (signal.allow ? [signal.allow] : []));
+}
+
 interface RiskyCall {
   at: number;
   number: string;
@@ -358,7 +373,7 @@ export const callRiskKind = defineKind({
                 score,
                 threshold: threshold.score,
                 signals: added.map((signal) => `${signal.name} +${signal.points}: ${signal.text}`),
-                toAllow: added.flatMap((signal) => (signal.allow ? [signal.allow] : [])),
+                toAllow: waysToAllow(added, score, threshold.score, facts, policy.id),
                 classificationReasons: [...facts.classification.reasons],
               },
             }),

@@ -16,9 +16,9 @@ const classifier = createClassifier({ numbering: { homeCountry: 'US', internatio
 const rates = loadRateTable(packagePath('config', 'rates.example.csv'));
 
 /** The real Cuba call, from `endpoint` to `number`, on Wednesday 2026-12-02 at 10:00 UTC (office hours). */
-function call(number: string, endpoint = '1001'): string {
+function call(number: string, endpoint = '1001', start = '2026-12-02T10:00:00Z'): string {
   return deriveTranscript(
-    { steps: [{ from: 'intl-call-cuba.timestamped.ami', replace: { '011535551234': number, '1001': endpoint }, start: '2026-12-02T10:00:00Z', dropEvents: ['VarSet', 'Newexten', 'DeviceStateChange'] }] },
+    { steps: [{ from: 'intl-call-cuba.timestamped.ami', replace: { '011535551234': number, '1001': endpoint }, start, dropEvents: ['VarSet', 'Newexten', 'DeviceStateChange'] }] },
     dirname(fixturePath('ami', 'intl-call-cuba.timestamped.ami')),
   );
 }
@@ -64,6 +64,16 @@ describe('call-risk', () => {
     expect(finding!.evidence.signals).toEqual(['destination +4: JM fixed line, high risk']);
     expect(finding!.evidence.toAllow).toEqual(['if this office calls JM on purpose, add it to `allowed` in policy risk (for everyone, or only for some endpoints)']);
     expect(finding!.message).toBe('1001 → 01118769271234 (JM, fixed line, high risk): risk score 4 (≥ 4: alert+hangup) — JM fixed line, high risk (+4)');
+  });
+
+  test('how to allow names only what makes the difference: never the office hours for a number refused at any hour', () => {
+    const [premiumAtNight] = findings(call('011449098790123', '1001', '2026-12-02T23:00:00Z'));
+    expect(premiumAtNight!.evidence.score).toBe(8);
+    expect(premiumAtNight!.evidence.toAllow).toEqual(['+449098790123 is critical risk and refused at any hour: if it is really needed, add an exception for it to policy risk (exceptions: [{ destination: { prefixes: ["+449098790123"] }, reason: … }])']);
+    const [jamaicaAtNight] = findings(call('01118769271234', '1001', '2026-12-02T23:00:00Z'));
+    expect(jamaicaAtNight!.evidence.toAllow).toEqual(['if this office calls JM on purpose, add it to `allowed` in policy risk (for everyone, or only for some endpoints)']);
+    const [londonAtNight] = findings(call('011442079460123', '1001', '2026-12-02T23:00:00Z'));
+    expect(londonAtNight!.evidence.toAllow).toEqual(['if people call abroad at this hour, add a window to `officeHours` in policy risk']);
   });
 
   test('policy file mistakes are reported with their key', () => {
