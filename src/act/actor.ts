@@ -146,6 +146,10 @@ export class Actor {
 
   private simulated(decision: Decision): ActionOutcome {
     const target = decision.target;
+    // Without a hook nothing would be blocked even in earnest: say so rather than "would block".
+    if (decision.action === 'firewall' && !this.options.firewall.configured) {
+      return { decision, result: 'skipped', detail: 'SIMULATED, and no firewall hook is configured (firewall.command): nothing would be blocked' };
+    }
     const what =
       decision.action === 'hangup'
         ? `hang up ${target.channels?.join(' and ') ?? 'the call'}`

@@ -153,7 +153,8 @@ function doneSummary(input: IncidentMailInput, security: boolean): string {
     // The subject already names the caller's endpoint; another one locked is named.
     const who = action === 'lock' && target.endpoint && target.endpoint !== named ? `${target.endpoint} ` : '';
     const verb = action === 'hangup' ? 'hung up' : action === 'lock' ? 'locked' : security ? 'blocked at the firewall' : `blocked ${target.ip ?? ''}`.trimEnd();
-    if (simulated) phrases.push(`${who}would be ${verb}`);
+    if (action === 'firewall' && outcome.result === 'skipped' && /no firewall hook/.test(outcome.detail ?? '')) phrases.push('not blocked (no firewall hook)');
+    else if (simulated) phrases.push(`${who}would be ${verb}`);
     else if (outcome.result === 'failed') phrases.push(`${ACTION_LABEL[action]} FAILED`);
     // A hang-up is skipped when the call had already ended; a firewall when no hook is set up (or the address is spared).
     else if (outcome.result === 'skipped') phrases.push(action === 'hangup' ? 'call already ended' : action === 'firewall' ? 'not blocked (no firewall hook)' : `${ACTION_LABEL[action]} skipped`);

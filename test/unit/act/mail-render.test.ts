@@ -166,6 +166,12 @@ describe('incident mail: subject', () => {
     expect(locked.subject).toBe('[Tollgate][HIGH] password guessed on 1001 from 203.0.113.9 — locked');
   });
 
+  test('simulate mode with no firewall hook: the subject does not promise a block that could not happen', () => {
+    const finding = securityFinding({ mode: 'simulate' });
+    const mail = renderIncidentMail(input({ finding, mode: 'simulate', incident: incidentOf(finding), outcomes: [outcome(finding, 'firewall', 'skipped', 'SIMULATED, and no firewall hook is configured (firewall.command): nothing would be blocked')] }));
+    expect(mail.subject).toBe('[Tollgate][HIGH][SIMULATED] brute force from 203.0.113.9 — not blocked (no firewall hook)');
+  });
+
   test('failures, nothing but an alert, several actions', () => {
     const finding = callFinding();
     expect(renderIncidentMail(input({ outcomes: [outcome(finding, 'hangup', 'failed', 'Hangup of PJSIP/1001-00000006 not confirmed within 3 s')] })).subject).toBe('[Tollgate][CRITICAL] 1001 → +53 5551234 hang-up FAILED');
