@@ -18,7 +18,6 @@ import { Mailer, type MailerOptions } from './act/mail/mailer.js';
 import { PreDialGate } from './agi/gate.js';
 import { AgiServer } from './agi/server.js';
 import { AriClient } from './ari/client.js';
-import type { SecurityEvent } from './calls/events.js';
 import { CallTable, TrunkRegistry, type CallChange } from './calls/table.js';
 import { CallTracker } from './calls/tracker.js';
 import { systemClock, type Clock } from './clock.js';
@@ -34,6 +33,7 @@ import type { Finding } from './policy/types.js';
 import { Pipeline } from './pipeline.js';
 import { StatusServer } from './http/server.js';
 import { numberMasker } from './privacy.js';
+import { SecurityLog } from './report/security-log.js';
 import { AddressMemory } from './profile/addresses.js';
 import { rateTableFromConfig } from './rates/index.js';
 import { Store } from './store/store.js';
@@ -100,8 +100,10 @@ export function createAgent(deps: AgentDeps): Agent {
   const table = new CallTable({ trunks: new TrunkRegistry(config.trunks) });
   const tracker = new CallTracker({ table, clock, logger, reconcileIntervalMs: config.ami.reconcileIntervalMs });
   const describe = callLogger(logger.child({ part: 'calls' }), mask);
+  // Security events: each at debug; at info a line per attacking source per minute, never per event.
+  const securityLog = new SecurityLog({ log: logger.child({ part: 'security' }), clock });
   tracker.on('event', (event, changes) => {
-    if (event.type === 'security') describe.security(event);
+    if (event.type === 'security') securityLog.record(event);
     describe.changes(changes);
   });
   tracker.on('reconciled', (_summary, changes) => describe.changes(changes));
@@ -194,6 +196,7 @@ export function createAgent(deps: AgentDeps): Agent {
   }
 
   let ticker: NodeJS.Timeout | undefined;
+  let securityTicker: NodeJS.Timeout | undefined;
   let purger: NodeJS.Timeout | undefined;
   const purge = (): void => {
     const before = clock.now() - config.db.retentionDays * DAY_MS;
@@ -222,6 +225,8 @@ export function createAgent(deps: AgentDeps): Agent {
       // Budgets accrue and durations grow between events: evaluate once a second while calls are up.
       ticker = setInterval(() => pipeline.tick(), 1000);
       ticker.unref();
+      securityTicker = setInterval(() => securityLog.tick(), 5000);
+      securityTicker.unref();
       purge();
       purger = setInterval(purge, DAY_MS);
       purger.unref();
@@ -243,6 +248,8 @@ export function createAgent(deps: AgentDeps): Agent {
       await status?.stop();
       await agiServer?.stop();
       clearInterval(ticker);
+      clearInterval(securityTicker);
+      securityLog.flush();
       clearInterval(purger);
       policies.close();
       pipeline.close();
@@ -278,7 +285,7 @@ function verdictLogger(log: Logger, mask: (number: string | undefined) => string
   };
 }
 
-/** Logs call table changes and security events in words an admin can read. */
+/** Logs call table changes in words an admin can read (security events: report/security-log.ts). */
 function callLogger(log: Logger, mask: (number: string | undefined) => string) {
   return {
     changes(changes: CallChange[]): void {
@@ -292,12 +299,6 @@ function callLogger(log: Logger, mask: (number: string | undefined) => string) {
           log.info({ ...base, talkSeconds: Number(call.answeredSeconds(change.at).toFixed(1)), cause: call.cause?.cause, causeText: call.cause?.causeText, closedByReconcile: call.closedByReconcile || undefined }, 'call ended');
         }
       }
-    },
-    security(event: SecurityEvent): void {
-      if (event.kind === 'ChallengeSent') return;
-      const fields = { kind: event.kind, service: event.service, account: event.accountId, ip: event.remote?.ip, port: event.remote?.port };
-      if (event.severity === 'Error') log.warn(fields, 'security event');
-      else log.info(fields, 'security event');
     },
   };
 }

@@ -1,0 +1,60 @@
+import { ManualClock } from '../../../src/clock.js';
+import type { SecurityEvent } from '../../../src/calls/events.js';
+import { MemoryLogger } from '../../../src/log.js';
+import { SecurityLog } from '../../../src/report/security-log.js';
+import { feedCapture } from '../../helpers/feed.js';
+
+function failure(ip: string, account: string, at: number, kind: SecurityEvent['kind'] = 'ChallengeResponseFailed'): SecurityEvent {
+  return { type: 'security', at, kind, severity: 'Error', service: 'PJSIP', accountId: account, remote: { family: 'IPV4', transport: 'UDP', ip, port: 5060 }, details: {} };
+}
+
+const atInfo = (logger: MemoryLogger) => logger.entries.filter((entry) => entry.level !== 'debug');
+
+describe('security events in the log', () => {
+  test('a flood from one address: a line when it starts, one a minute while it goes on, one when it stops — every event at debug only', () => {
+    const clock = new ManualClock(1_000_000);
+    const logger = new MemoryLogger();
+    const log = new SecurityLog({ log: logger, clock });
+    for (let index = 0; index < 5000; index++) {
+      clock.advanceBy(20); // 50 a second for 100 s
+      log.record(failure('203.0.113.9', `${1000 + (index % 50)}`, clock.now(), index % 3 === 0 ? 'InvalidAccountID' : 'ChallengeResponseFailed'));
+      if (index % 250 === 0) log.tick();
+    }
+    clock.advanceBy(61_000);
+    log.tick();
+    clock.advanceBy(61_000);
+    log.tick();
+    expect(logger.entries.filter((entry) => entry.level === 'debug')).toHaveLength(5000);
+    const lines = atInfo(logger).map((entry) => entry.msg);
+    expect(lines[0]).toBe('security: 203.0.113.9 started failing to authenticate (PJSIP InvalidAccountID, account 1000)');
+    expect(lines.filter((line) => /failures in the last \d+ s/.test(line!))).toHaveLength(2);
+    expect(lines.at(-1)).toBe('security: 203.0.113.9 stopped (5000 failures in all)');
+    expect(lines.length).toBeLessThanOrEqual(5);
+    expect(atInfo(logger)[1]!.obj).toMatchObject({ ip: '203.0.113.9', counts: { InvalidAccountID: expect.any(Number), ChallengeResponseFailed: expect.any(Number) } });
+    expect((atInfo(logger)[1]!.obj as { accounts: string[] }).accounts).toHaveLength(10);
+  });
+
+  test('many distinct addresses: the addresses followed are bounded, evictions counted, at most two lines per address', () => {
+    const clock = new ManualClock(0);
+    const logger = new MemoryLogger();
+    const log = new SecurityLog({ log: logger, clock, maxSources: 1000 });
+    for (let index = 0; index < 20_000; index++) log.record(failure(`198.18.${index >> 8}.${index & 255}`, '1001', clock.now()));
+    expect(log.stats).toMatchObject({ events: 20_000, sources: 20_000, evicted: 19_000 });
+    expect(log.followed).toBe(1000);
+    // A start line each, and a summary for each address dropped to make room.
+    expect(atInfo(logger)).toHaveLength(20_000 + 19_000);
+  });
+
+  test('the real scan capture: successes and challenges are not failures; one source, one start line', () => {
+    const fed = feedCapture('register-bruteforce.ami');
+    const clock = new ManualClock(0);
+    const logger = new MemoryLogger();
+    const log = new SecurityLog({ log: logger, clock });
+    for (const event of fed.security) log.record(event);
+    log.flush();
+    const lines = atInfo(logger).map((entry) => entry.msg);
+    expect(lines[0]).toMatch(/^security: 127\.0\.0\.1 started failing to authenticate \(PJSIP ChallengeResponseFailed, account 1001\)$/);
+    expect(lines[1]).toMatch(/^security: 127\.0\.0\.1: 78 failures in the last \d+ s \(ChallengeResponseFailed ×42, InvalidAccountID ×36; accounts 1001, 9999\)$/);
+    expect(lines[2]).toBe('security: 127.0.0.1 stopped (78 failures in all)');
+  });
+});
