@@ -50,6 +50,9 @@ export class Actor {
   /** Hang-ups by call: a policy whose own hang-up was folded into another's still reports the call's fate. */
   private readonly hangupsByCall = new ExpiringMap<string, Promise<ActionOutcome>>(3_600_000, 10_000);
   private warnedNoRecipients = false;
+  /** Security counters for the digest, added up in memory and written once a second in one transaction. */
+  private readonly securityCounts = new Map<string, { day: string; kind: string; address: string; count: number }>();
+  private securityFlush: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ActorOptions) {
     this.log = (options.logger ?? silentLogger).child({ part: 'act' });
@@ -77,6 +80,21 @@ export class Actor {
   /** Resolves when everything started so far has settled (tests, shutdown). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.flushSecurityCounts();
+  }
+
+  /** Writes the security counters gathered since the last write (a flood costs one transaction a second, not one per event). */
+  flushSecurityCounts(): void {
+    clearTimeout(this.securityFlush);
+    this.securityFlush = undefined;
+    if (this.securityCounts.size === 0) return;
+    const rows = [...this.securityCounts.values()];
+    this.securityCounts.clear();
+    try {
+      this.options.store.countSecurityEvents(rows);
+    } catch (error) {
+      this.log.error({ err: error instanceof Error ? error.message : String(error), rows: rows.length }, 'could not write security counters');
+    }
   }
 
   private async carryOut(finding: Finding, decisions: Decision[], decidedNs: bigint): Promise<void> {
@@ -180,14 +198,25 @@ export class Actor {
     const { store } = this.options;
     for (const entry of result.committed) store.recordCost(entry);
     const event = result.event;
-    if (event?.type === 'security' && SECURITY_FAILURE_KINDS.has(event.kind)) {
-      store.countSecurityEvent(localDay(event.at, this.options.timezone), event.kind, event.remote?.ip ?? 'unknown');
-    }
+    if (event?.type === 'security' && SECURITY_FAILURE_KINDS.has(event.kind)) this.countSecurity(localDay(event.at, this.options.timezone), event.kind, event.remote?.ip ?? 'unknown');
     for (const change of result.changes) this.checkpoint(change);
     const incidents = new Set(result.decisions.map((decision) => decision.incident));
     for (const id of incidents) {
       const incident = this.options.decider.incidentById(id);
       if (incident) store.saveIncident(snapshotIncident(incident));
+    }
+  }
+
+  private countSecurity(day: string, kind: string, address: string): void {
+    const key = `${day}|${kind}|${address}`;
+    const row = this.securityCounts.get(key);
+    if (row) row.count++;
+    else this.securityCounts.set(key, { day, kind, address, count: 1 });
+    // A scan from many addresses must not grow this without bound: write early when it is large.
+    if (this.securityCounts.size >= 10_000) this.flushSecurityCounts();
+    else if (!this.securityFlush) {
+      this.securityFlush = setTimeout(() => this.flushSecurityCounts(), 1000);
+      this.securityFlush.unref();
     }
   }
 

@@ -278,6 +278,13 @@ export class Store implements LockView, TrustView {
     this.statements.countSecurity.run({ day, kind, address, count });
   }
 
+  /** Many counters in one transaction (the actor gathers them for a second). */
+  countSecurityEvents(rows: readonly { day: string; kind: string; address: string; count: number }[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.statements.countSecurity.run(row);
+    })();
+  }
+
   securityCounts(day: string): { kind: string; address: string; count: number }[] {
     return this.statements.securityOfDay.all({ day }) as { kind: string; address: string; count: number }[];
   }

@@ -207,6 +207,10 @@ describe('the agent against recorded fraud', () => {
     await sim.waitForAction((action) => action.name === 'Hangup');
     await agent.actor.settled();
     expect(agent.store.lockOf('1001', Date.now())).toMatchObject({ endpoint: '1001', policy: 'account-compromise' });
+    // The scan's failures reached the digest's counters (gathered, then written in one transaction).
+    const days = [Date.now(), Date.now() - 86_400_000].map((ms) => new Date(ms).toISOString().slice(0, 10)); // the lab's timezone is UTC; a run across midnight counts both days
+    const counted = days.flatMap((day) => agent.store.securityCounts(day)).filter((row) => row.address === '203.0.113.9');
+    expect(counted.reduce((sum, row) => sum + row.count, 0)).toBeGreaterThanOrEqual(20);
     expect(sim.astdb.get('tollgate/lock', '1001')).toMatch(/account-compromise$/);
     const subjects = (await smtp.waitFor(2)).map((message) => message.subject);
     // The address that guessed it goes to the firewall hook (none is configured in this test).

@@ -115,6 +115,15 @@ describe('store (a real SQLite file)', () => {
     store.countSecurityEvent('2026-11-21', 'ChallengeResponseFailed', '203.0.113.9', 2);
     store.countSecurityEvent('2026-11-21', 'ChallengeResponseFailed', '203.0.113.9');
     expect(store.securityCounts('2026-11-21')).toEqual([{ kind: 'ChallengeResponseFailed', address: '203.0.113.9', count: 3 }]);
+    // A second's worth of counters in one transaction, added to what is there.
+    store.countSecurityEvents([
+      { day: '2026-11-21', kind: 'ChallengeResponseFailed', address: '203.0.113.9', count: 40 },
+      { day: '2026-11-21', kind: 'InvalidAccountID', address: '198.51.100.7', count: 5 },
+    ]);
+    expect(store.securityCounts('2026-11-21')).toEqual([
+      { kind: 'ChallengeResponseFailed', address: '203.0.113.9', count: 43 },
+      { kind: 'InvalidAccountID', address: '198.51.100.7', count: 5 },
+    ]);
     store.close();
   });
 
