@@ -5,6 +5,7 @@
 import { benchClassify } from './classify.js';
 import { benchCodec } from './codec.js';
 import { benchEngine } from './engine.js';
+import { benchFlood } from './flood.js';
 import { benchGate } from './gate.js';
 import { memoryRows, printSection } from './report.js';
 
@@ -18,6 +19,7 @@ const sections: BenchSection[] = [
   { title: 'destination classification', run: benchClassify },
   { title: 'policy engine', run: benchEngine },
   { title: 'pre-dial gate', run: benchGate },
+  { title: 'agent flood', run: benchFlood },
 ];
 
 async function main(): Promise<void> {

@@ -124,7 +124,7 @@ export class AddressMemory {
         if (!endpoint || endpoint === '<unknown>') return;
         this.learn(endpoint, ip, now, 'auth');
         this.lastAuth.set(endpoint, { address: ip, at: now });
-        if (this.lastAuth.size > MAX_ENDPOINTS) this.lastAuth.delete(this.lastAuth.keys().next().value!);
+        if (this.lastAuth.size > MAX_ENDPOINTS) dropOldest(this.lastAuth, MAX_ENDPOINTS / 10);
       } else if (FAILURE_KINDS.has(event.kind)) {
         this.countFailure(ip, now);
       }
@@ -140,7 +140,7 @@ export class AddressMemory {
     const auth = this.lastAuth.get(endpoint);
     if (!auth || createdAt - auth.at > AUTH_BEFORE_CALL_MS || auth.at - createdAt > 1000) return;
     this.callSources.set(linkedid, { endpoint, address: auth.address });
-    if (this.callSources.size > MAX_CALLS) this.callSources.delete(this.callSources.keys().next().value!);
+    if (this.callSources.size > MAX_CALLS) dropOldest(this.callSources, MAX_CALLS / 10);
   }
 
   /** The address a call came from (its endpoint's authentication just before it), if known. */
@@ -245,7 +245,7 @@ export class AddressMemory {
     if (!networks) {
       networks = new Map();
       this.byEndpoint.set(endpoint, networks);
-      if (this.byEndpoint.size > MAX_ENDPOINTS) this.byEndpoint.delete(this.byEndpoint.keys().next().value!);
+      if (this.byEndpoint.size > MAX_ENDPOINTS) dropOldest(this.byEndpoint, MAX_ENDPOINTS / 10);
     }
     return networks;
   }
@@ -266,11 +266,20 @@ export class AddressMemory {
       this.failures.delete(address);
       this.failures.set(address, { count: 1, last: now });
     }
-    if (this.failures.size > MAX_FAILING_SOURCES) this.failures.delete(this.failures.keys().next().value!);
+    if (this.failures.size > MAX_FAILING_SOURCES) dropOldest(this.failures, MAX_FAILING_SOURCES / 10);
   }
 
   private failuresOf(address: string, now: number): number {
     const entry = this.failures.get(address);
     return entry && now - entry.last < FAILURE_MEMORY_MS ? entry.count : 0;
+  }
+}
+
+/** Deletes the `count` first (oldest) entries in one walk: one at a time under a flood would be O(n) each. */
+function dropOldest(map: Map<unknown, unknown>, count: number): void {
+  let left = Math.max(1, Math.floor(count));
+  for (const key of map.keys()) {
+    map.delete(key);
+    if (--left === 0) break;
   }
 }

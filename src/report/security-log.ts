@@ -3,8 +3,9 @@
  * second and Asterisk reports each two or three times. Each event is logged at debug only; at info
  * and above the log holds, per source address, a line when it starts failing, one summary a minute
  * while it goes on (counts by kind, accounts tried), and a line when it has been quiet for a minute.
- * Bounded: at most `maxSources` addresses followed at once (the least recent is summarised and
- * dropped first; counted in `stats.evicted`).
+ * A scan from many addresses: the first 20 new ones of a minute are named, the rest counted in one
+ * line. Bounded: at most `maxSources` addresses followed at once (the least recent tenth leaves the
+ * view when full; counted in `stats.evicted` and in that line).
  */
 import type { SecurityEvent } from '../calls/events.js';
 import { SECURITY_FAILURE_KINDS } from '../calls/events.js';
@@ -12,6 +13,8 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 
 const ACCOUNT_SAMPLE = 10;
+/** New attacking addresses named one by one per period; more are counted in one line. */
+const NAMED_PER_PERIOD = 20;
 
 interface SourceActivity {
   ip: string;
@@ -38,6 +41,10 @@ export interface SecurityLogOptions {
 export class SecurityLog {
   readonly stats = { events: 0, sources: 0, evicted: 0, lines: 0 };
   private readonly sources = new Map<string, SourceActivity>();
+  /** Addresses that left the view to make room, and their failures not yet written, since the last tick. */
+  private readonly dropped = { sources: 0, events: 0 };
+  /** Addresses that started failing in this period beyond the ones named one by one. */
+  private unnamed = { sources: 0, periodStart: 0, named: 0 };
   private readonly periodMs: number;
   private readonly maxSources: number;
 
@@ -65,7 +72,12 @@ export class SecurityLog {
     } else {
       source = { ip, firstAt: now, lastAt: now, windowStart: now, total: 0, counts: new Map(), services: new Set(), accounts: new Set(), windowEvents: 0 };
       this.stats.sources++;
-      this.line('warn', { ip, kind: event.kind, service: event.service, account: event.accountId }, `security: ${ip} started failing to authenticate (${event.service} ${event.kind}, account ${event.accountId || '-'})`);
+      // A scan from many addresses must not turn into a line per address: the first few of a period are named, the rest counted.
+      if (now - this.unnamed.periodStart >= this.periodMs) this.unnamed = { sources: 0, periodStart: now, named: 0 };
+      if (this.unnamed.named < NAMED_PER_PERIOD) {
+        this.unnamed.named++;
+        this.line('warn', { ip, kind: event.kind, service: event.service, account: event.accountId }, `security: ${ip} started failing to authenticate (${event.service} ${event.kind}, account ${event.accountId || '-'})`);
+      } else this.unnamed.sources++;
       if (this.sources.size >= this.maxSources) this.evictOldest();
     }
     this.sources.set(ip, source);
@@ -81,6 +93,9 @@ export class SecurityLog {
   /** Summaries of the minute that ended, and sources that went quiet. Call every few seconds. */
   tick(): void {
     const now = this.options.clock.now();
+    if (this.unnamed.sources > 0 || this.dropped.sources > 0) {
+      if (now - this.unnamed.periodStart >= this.periodMs || this.dropped.sources > 0) this.manySources(now);
+    }
     for (const source of [...this.sources.values()]) {
       if (now - source.windowStart < this.periodMs) continue;
       if (source.windowEvents > 0) this.summarise(source, now);
@@ -91,10 +106,25 @@ export class SecurityLog {
   /** Everything still counted, written out (the agent stops). */
   flush(): void {
     const now = this.options.clock.now();
+    if (this.unnamed.sources > 0 || this.dropped.sources > 0) this.manySources(now);
     for (const source of [...this.sources.values()]) {
       if (source.windowEvents > 0) this.summarise(source, now);
       this.stopped(source);
     }
+  }
+
+  /** One line for a scan from many addresses: how many more started, how many left the view. */
+  private manySources(now: number): void {
+    const started = this.unnamed.sources;
+    const { sources: dropped, events } = this.dropped;
+    this.line(
+      'warn',
+      { newAddresses: started, droppedFromView: dropped, droppedEvents: events, followed: this.sources.size },
+      `security: failures from many addresses: ${started} more started failing in the last ${Math.round((now - this.unnamed.periodStart) / 1000)} s${dropped > 0 ? `; ${dropped} quieter ones (${events} failures) dropped from this log's view to stay within ${this.maxSources} addresses` : ''}`,
+    );
+    this.unnamed = { sources: 0, periodStart: now, named: 0 };
+    this.dropped.sources = 0;
+    this.dropped.events = 0;
   }
 
   private summarise(source: SourceActivity, now: number): void {
@@ -115,12 +145,16 @@ export class SecurityLog {
     this.line('info', { ip: source.ip, total: source.total, firstAt: new Date(source.firstAt).toISOString(), lastAt: new Date(source.lastAt).toISOString() }, `security: ${source.ip} stopped (${source.total} failures in all)`);
   }
 
+  /** A tenth of the addresses, the least recent, leave the log's view at once; their counts go into one line at the next tick. */
   private evictOldest(): void {
-    const oldest = this.sources.values().next().value;
-    if (!oldest) return;
-    this.stats.evicted++;
-    if (oldest.windowEvents > 0) this.summarise(oldest, this.options.clock.now());
-    this.sources.delete(oldest.ip);
+    let left = Math.max(1, Math.floor(this.maxSources / 10));
+    for (const source of this.sources.values()) {
+      this.sources.delete(source.ip);
+      this.stats.evicted++;
+      this.dropped.sources++;
+      this.dropped.events += source.windowEvents;
+      if (--left === 0) break;
+    }
   }
 
   private line(level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
