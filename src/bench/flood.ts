@@ -111,6 +111,7 @@ export async function benchFlood(): Promise<void> {
     await agent.actor.settled();
     printSection(`the whole agent over TCP: a SIP scan, ${EVENTS.toLocaleString('en-US')} failures from as many IPv6 addresses`, [
       { name: 'events through the agent', value: EVENTS / seconds, unit: 'events/s' },
+      { name: 'AMI client queue, high water', value: agent.client.stats.queueHighWater, unit: 'messages (read, not yet judged)' },
       { name: 'dropped by the AMI client', value: agent.client.stats.droppedEvents },
       { name: 'findings', value: agent.engine.stats.findings },
       { name: 'log lines written', value: lines },
