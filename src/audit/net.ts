@@ -10,7 +10,7 @@ export function isAnyAddress(value: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '0:0:0:0:0:0:0:0';
 }
 
-/** Prefix length of `permit`/`deny` values: `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1/128`, a bare address. */
+/** Prefix length of `permit`/`deny` values: `198.51.100.0/24`, `198.51.100.0/255.255.255.0`, `::1/128`, a bare address. */
 export function prefixLength(value: string): number | undefined {
   const [address, mask] = value.trim().split('/');
   const family = net.isIP(address ?? '');
