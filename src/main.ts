@@ -117,8 +117,11 @@ export function createAgent(deps: AgentDeps): Agent {
   const engineLog = logger.child({ part: 'policy' });
   const policies = new PolicySource({ dir: config.policies.dir, logger, onReload: (set) => engine.setPolicies(set) });
   // Where each endpoint logs in from: learning starts at the first start of the agent on this database.
-  const memorySince = Number(store.meta('addresses.since')) || clock.now();
-  store.setMeta('addresses.since', String(memorySince));
+  let memorySince = Number(store.meta('addresses.since'));
+  if (!memorySince) {
+    memorySince = clock.now();
+    store.setMeta('addresses.since', String(memorySince));
+  }
   const addresses = new AddressMemory({ since: memorySince, trust: store });
   addresses.restore(store.addresses(), memorySince);
   const engine = new PolicyEngine({

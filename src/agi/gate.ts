@@ -76,12 +76,8 @@ export class PreDialGate {
     const started = process.hrtime.bigint();
     const environment = session.environment;
     const context = environment.agi_context ?? '';
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.timeoutMs);
-    });
     try {
-      const outcome = await Promise.race([this.judge(session), timedOut]);
+      const outcome = await withDeadline(this.judge(session), this.timeoutMs);
       if (outcome === 'timeout') {
         this.stats.timeouts++;
         this.log.warn({ channel: environment.agi_channel, context, timeoutMs: this.timeoutMs, failClosed: this.failClosed(context) }, 'no verdict in time');
@@ -105,7 +101,6 @@ export class PreDialGate {
       this.log.warn({ channel: environment.agi_channel, err: error instanceof Error ? error.message : String(error) }, 'gate failed; the dialplan goes on');
       if (this.failClosed(context) && !session.hungUp) await this.answer(session, 'deny', 'the gate failed (fail-closed context)').catch(() => undefined);
     } finally {
-      clearTimeout(timer);
       this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = Number(process.hrtime.bigint() - started) / 1e6;
     }
   };
@@ -148,17 +143,20 @@ export class PreDialGate {
    * timeout a reply may still be owed for an earlier command, and Asterisk may not answer at all.
    */
   private async answer(session: AgiSession, verdict: GateVerdict, reason: string): Promise<void> {
-    const sets = Promise.all([session.setVariable('TOLLGATE_VERDICT', verdict), session.setVariable('TOLLGATE_REASON', reason.replace(/["\\]/g, "'").slice(0, REASON_LIMIT))]);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.timeoutMs);
-    });
-    try {
-      await Promise.race([sets, deadline]);
-    } finally {
-      clearTimeout(timer);
-      sets.catch(() => undefined);
-    }
+    await withDeadline(Promise.all([session.setVariable('TOLLGATE_VERDICT', verdict), session.setVariable('TOLLGATE_REASON', reason.replace(/["\\]/g, "'").slice(0, REASON_LIMIT))]), this.timeoutMs);
+  }
+}
+
+/** The work's result, or 'timeout' once `ms` have passed (a late rejection of the work is then ignored). */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -13,6 +13,11 @@ export interface Credential {
   secret: ConfValue;
 }
 
+/** A secret with the user name it goes with: the configured one where it is set, else the section's name. */
+function credential(username: ConfValue | undefined, sectionName: string, secret: ConfValue): Credential {
+  return { username: username?.value ?? sectionName, ...(username ? { usernameAt: username.at } : {}), secret };
+}
+
 export interface Endpoint {
   tech: 'PJSIP' | 'SIP' | 'IAX2';
   name: string;
@@ -60,7 +65,7 @@ function pjsipEndpoints(file: ConfFile | undefined): Endpoint[] {
       const md5 = get(auth, 'md5_cred');
       if (password?.value || md5?.value) authenticated = true;
       const username = get(auth, 'username');
-      if (password?.value) credentials.push({ username: username?.value ?? auth.name, ...(username ? { usernameAt: username.at } : {}), secret: password });
+      if (password?.value) credentials.push(credential(username, auth.name, password));
     }
     const myAors = names(get(section, 'aors')).flatMap((aorName) => aors.filter((aor) => aor.name === aorName));
     const staticContact = myAors.some((aor) => getAll(aor, 'contact').length > 0);
@@ -90,7 +95,7 @@ function wizardEndpoints(file: ConfFile | undefined): Endpoint[] {
     const remoteHosts = get(section, 'remote_hosts');
     const context = get(section, 'endpoint/context') ?? get(section, 'context');
     const authenticated = acceptsAuth && Boolean(password?.value || get(section, 'inbound_auth/md5_cred')?.value);
-    const credentials: Credential[] = acceptsAuth && password?.value ? [{ username: username?.value ?? section.name, ...(username ? { usernameAt: username.at } : {}), secret: password }] : [];
+    const credentials: Credential[] = acceptsAuth && password?.value ? [credential(username, section.name, password)] : [];
     const endpoint: Endpoint = {
       tech: 'PJSIP',
       name: section.name,
@@ -137,7 +142,7 @@ function sipPeers(file: ConfFile | undefined): Endpoint[] {
       contextAt: context?.at ?? section.at,
       authenticated,
       trunk: !isDynamic(host),
-      credentials: secret?.value ? [{ username: username?.value ?? section.name, ...(username ? { usernameAt: username.at } : {}), secret }] : [],
+      credentials: secret?.value ? [credential(username, section.name, secret)] : [],
       identifies: insecure ? [insecure] : [],
     };
     if (!authenticated) endpoint.openBecause = insecureInvite ? `insecure=${insecure!.value}: INVITEs from its host are taken without a password` : 'it has no secret: calls claiming to be it are taken without a password';
@@ -168,7 +173,7 @@ function iaxUsers(file: ConfFile | undefined): Endpoint[] {
       contextAt: context?.at ?? section.at,
       authenticated,
       trunk: !isDynamic(get(section, 'host')),
-      credentials: secret?.value ? [{ username: username?.value ?? section.name, ...(username ? { usernameAt: username.at } : {}), secret }] : [],
+      credentials: secret?.value ? [credential(username, section.name, secret)] : [],
       identifies: [],
     };
     if (!authenticated) endpoint.openBecause = section.name.toLowerCase() === 'guest' ? 'it is the IAX2 guest user: any caller that names no user lands on it' : 'it has no secret: calls naming it are taken without a password';

@@ -9,6 +9,7 @@
  * engine and the logs. After every (re)connect `reconcile()` compares it with CoreShowChannels:
  * calls that started while we were away are added (flagged), calls that ended are closed.
  */
+import { dropOldest } from '../bounded.js';
 import { parseDialString } from '../numbers/dialstring.js';
 import type { CallEvent, CdrRecord, ChannelSnapshot, DomainEvent } from './events.js';
 
@@ -241,7 +242,7 @@ export class EndpointRegistry {
   learn(name: string): void {
     if (!name || this.names.has(name)) return;
     this.names.add(name);
-    if (this.names.size > this.limit) this.names.delete(this.names.values().next().value!);
+    if (this.names.size > this.limit) dropOldest(this.names, 1);
   }
 
   isEndpoint(name: string): boolean {

@@ -13,6 +13,7 @@
  * provider renumbers it inside the same network is not "somewhere new".
  */
 import type { DomainEvent } from '../calls/events.js';
+import { dropOldest } from '../bounded.js';
 import { formatCidr, formatIp, normaliseIp, parseCidr, parseIp } from '../net/cidr.js';
 
 /** Services whose accounts are endpoints (AMI logins are people and programs, not phones). */
@@ -272,14 +273,5 @@ export class AddressMemory {
   private failuresOf(address: string, now: number): number {
     const entry = this.failures.get(address);
     return entry && now - entry.last < FAILURE_MEMORY_MS ? entry.count : 0;
-  }
-}
-
-/** Deletes the `count` first (oldest) entries in one walk: one at a time under a flood would be O(n) each. */
-function dropOldest(map: Map<unknown, unknown>, count: number): void {
-  let left = Math.max(1, Math.floor(count));
-  for (const key of map.keys()) {
-    map.delete(key);
-    if (--left === 0) break;
   }
 }

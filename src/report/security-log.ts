@@ -11,6 +11,7 @@ import type { SecurityEvent } from '../calls/events.js';
 import { SECURITY_FAILURE_KINDS } from '../calls/events.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { dropOldest } from '../bounded.js';
 
 const ACCOUNT_SAMPLE = 10;
 /** New attacking addresses named one by one per period; more are counted in one line. */
@@ -147,14 +148,11 @@ export class SecurityLog {
 
   /** A tenth of the addresses, the least recent, leave the log's view at once; their counts go into one line at the next tick. */
   private evictOldest(): void {
-    let left = Math.max(1, Math.floor(this.maxSources / 10));
-    for (const source of this.sources.values()) {
-      this.sources.delete(source.ip);
+    dropOldest(this.sources, this.maxSources / 10, (ip) => {
       this.stats.evicted++;
       this.dropped.sources++;
-      this.dropped.events += source.windowEvents;
-      if (--left === 0) break;
-    }
+      this.dropped.events += this.sources.get(ip)?.windowEvents ?? 0;
+    });
   }
 
   private line(level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {

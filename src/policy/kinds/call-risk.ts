@@ -357,7 +357,7 @@ export const callRiskKind = defineKind({
             const previous = attempts.get(facts.endpoint, context.now) ?? [];
             attempts.set(facts.endpoint, [...previous.filter((at) => at > context.now - velocityWindowMs), context.now].slice(-MAX_PER_ENDPOINT), context.now);
           }
-          counted.set(call.linkedid, { endpoint: facts.endpoint, risk: risk.risk, number: facts.classification.e164 ?? facts.dialled }, context.now);
+          counted.set(call.linkedid, { endpoint: facts.endpoint, risk: risk.risk, number: dialledNumber }, context.now);
 
           const score = signals.reduce((sum, signal) => sum + signal.points, 0);
           const threshold = thresholds.find((candidate) => score >= candidate.score);
