@@ -17,7 +17,6 @@ export class AmiMessage {
   readonly output: string | undefined;
   /** Lines inside the message that were not `Key: Value`; kept so nothing is silently lost. */
   readonly unparsedLines: string[] | undefined;
-  private lowerKeys: string[] | undefined;
 
   constructor(fields: AmiField[], output?: string, unparsedLines?: string[]) {
     this.fields = fields;
@@ -33,6 +32,12 @@ export class AmiMessage {
       else fields.push([key, String(value)]);
     }
     return new AmiMessage(fields);
+  }
+
+  /** The event name, or undefined for responses and actions. */
+  get event(): string | undefined {
+    const first = this.fields[0];
+    return first !== undefined && sameIgnoringCase(first[0], 'Event') ? first[1] : undefined;
   }
 
   /** A message is classified by its FIRST line: `Event:` or `Response:` (some events also carry `Response:`). */
@@ -65,10 +70,8 @@ export class AmiMessage {
 
   /** Every value for a repeated key, in wire order. */
   getAll(key: string): string[] {
-    const lower = key.toLowerCase();
-    const keys = this.keysLowerCased();
     const values: string[] = [];
-    for (let i = 0; i < keys.length; i++) if (keys[i] === lower) values.push(this.fields[i]![1]);
+    for (const [name, value] of this.fields) if (sameIgnoringCase(name, key)) values.push(value);
     return values;
   }
 
@@ -93,14 +96,21 @@ export class AmiMessage {
     // Exact-case hit first: Asterisk always spells keys the same way, so this is the hot path.
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) if (fields[i]![0] === key) return i;
-    const lower = key.toLowerCase();
-    const keys = this.keysLowerCased();
-    for (let i = 0; i < keys.length; i++) if (keys[i] === lower) return i;
+    // A miss (most events have no ActionID) compares only keys of the same length, without allocating.
+    for (let i = 0; i < fields.length; i++) if (sameIgnoringCase(fields[i]![0], key)) return i;
     return -1;
   }
+}
 
-  private keysLowerCased(): string[] {
-    if (this.lowerKeys === undefined) this.lowerKeys = this.fields.map(([key]) => key.toLowerCase());
-    return this.lowerKeys;
+/** ASCII case-insensitive equality (AMI keys are ASCII). */
+function sameIgnoringCase(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const lower = x | 0x20;
+    if (lower !== (y | 0x20) || lower < 0x61 || lower > 0x7a) return false;
   }
+  return true;
 }

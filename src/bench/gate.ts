@@ -1,12 +1,12 @@
 /**
- * Pre-dial gate latency: 1 000 FastAGI sessions a second over loopback, from a client thread that
+ * Pre-dial gate latency: 1 000 FastAGI sessions a second over loopback, from a client process that
  * speaks AGI as Asterisk does (environment block, GET VARIABLE answered, SET VARIABLE answered),
  * against the gate backed by the live path's own tracker, engine (every shipped policy) and
  * decider. A third of the calls are fraud (premium numbers abroad, refused), the rest ordinary.
  * Latency is what Asterisk waits: from the environment sent to the connection closed, measured
  * after a warm-up (the JIT and the engine's caches).
  */
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { PreDialGate } from '../agi/gate.js';
 import { AgiServer } from '../agi/server.js';
 import { AmiMessage } from '../ami/message.js';
@@ -26,11 +26,10 @@ const RATE_PER_SECOND = 1000;
 const SECONDS = 5;
 const WARMUP_SECONDS = 2;
 
-/** The client: Asterisk's side of each session, in its own thread (its own event loop). */
+/** The client: Asterisk's side of each session, in its own process (as Asterisk is). */
 const CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
 const { connect } = require('node:net');
-const { port, rate, seconds, warmupSeconds } = workerData;
+const { port, rate, seconds, warmupSeconds } = JSON.parse(process.argv[1]);
 const numbers = ['12125550123', '011442079460123', '00449098790123', '0114930123456', '011882161234567', '18005550199'];
 const latencies = [];
 const verdicts = { allow: 0, deny: 0, none: 0 };
@@ -69,7 +68,7 @@ function session(index) {
       verdicts[verdict] = (verdicts[verdict] || 0) + 1;
       if (index === warmup) measuredFrom = t0;
     }
-    if (++finished === total) parentPort.postMessage({ latencies, verdicts, ms: performance.now() - measuredFrom });
+    if (++finished === total) process.send({ latencies, verdicts, ms: performance.now() - measuredFrom }, () => process.exit(0));
   });
   socket.on('error', () => {});
 }
@@ -105,12 +104,11 @@ export async function benchGate(): Promise<void> {
   await server.start();
   try {
     const result = await new Promise<{ latencies: number[]; verdicts: Record<string, number>; ms: number }>((resolve, reject) => {
-      const worker = new Worker(CLIENT, { eval: true, workerData: { port: server.port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS } });
-      worker.once('message', (message) => {
-        void worker.terminate();
-        resolve(message as { latencies: number[]; verdicts: Record<string, number>; ms: number });
-      });
-      worker.once('error', reject);
+      const settings = JSON.stringify({ port: server.port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
+      const client = spawn(process.execPath, ['-e', CLIENT, settings], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      client.once('message', (message) => resolve(message as { latencies: number[]; verdicts: Record<string, number>; ms: number }));
+      client.once('error', reject);
+      client.once('exit', (code) => reject(new Error(`the AGI client exited (${code}) before it reported`)));
     });
     const internal = gate.latency();
     printSection(`pre-dial gate over loopback (${RATE_PER_SECOND} sessions/s for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, every shipped policy)`, [

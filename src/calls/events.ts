@@ -92,7 +92,10 @@ export const SECURITY_FAILURE_KINDS: ReadonlySet<SecurityEventKind> = new Set<Se
 export interface SecurityAddress {
   family: string;
   transport: string;
+  /** Canonical text (normaliseIp: one spelling per address), or the text as sent when it is no address. */
   ip: string;
+  /** The address part did not parse: `ip` is what Asterisk sent. */
+  invalid?: true;
   port?: number;
 }
 

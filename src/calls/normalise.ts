@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import type { AmiMessage } from '../ami/message.js';
+import { normaliseIp } from '../net/cidr.js';
 import { parseChannelName } from '../numbers/dialstring.js';
 import {
   SECURITY_EVENT_KINDS,
@@ -397,8 +398,10 @@ export function parseSecurityAddress(text: string | undefined): SecurityAddress 
   // IPv6 addresses have colons, never slashes; the port is the last part when numeric.
   const last = parts[parts.length - 1]!;
   const hasPort = parts.length >= 4 && /^\d+$/.test(last);
-  const ip = parts.slice(2, hasPort ? -1 : undefined).join('/');
-  const address: SecurityAddress = { family, transport, ip };
+  const sent = parts.slice(2, hasPort ? -1 : undefined).join('/');
+  // Canonical once here: every policy, the address memory and the log then compare plain strings.
+  const ip = normaliseIp(sent);
+  const address: SecurityAddress = ip !== undefined ? { family, transport, ip } : { family, transport, ip: sent, invalid: true };
   if (hasPort) address.port = Number(last);
   return address;
 }

@@ -9,6 +9,7 @@ import type { AmiActionResult } from '../ami/client.js';
 import type { Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { DomainEvent } from './events.js';
+import { EventLanes, type EventLanesOptions } from './lanes.js';
 import { Normaliser, channelSnapshot } from './normalise.js';
 import { CallTable, type CallChange, type ChannelListing } from './table.js';
 
@@ -45,11 +46,15 @@ export interface CallTrackerOptions {
   reconcileIntervalMs?: number;
   /** @default 15000 */
   reconcileTimeoutMs?: number;
+  /** The security lane of live events (calls first): its bound and what to do when it sheds. */
+  lanes?: Pick<EventLanesOptions, 'maxWaiting' | 'sliceMs' | 'onShed'>;
 }
 
 export class CallTracker extends EventEmitter<CallTrackerEvents> {
   readonly table: CallTable;
   readonly normaliser: Normaliser;
+  /** Live events: calls at once, security failures in their own bounded lane. */
+  readonly lanes: EventLanes;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly reconcileIntervalMs: number;
@@ -59,7 +64,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   private reconciling: Promise<ReconcileSummary | undefined> | undefined;
   private reconcileAgain = false;
   private readonly onMessage = (message: AmiMessage): void => {
-    this.ingest(message, this.clock.now());
+    this.lanes.push(message, this.clock.now());
   };
   private readonly onConnected = (): void => {
     void this.reconcile('connected');
@@ -76,6 +81,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     this.normaliser = options.normaliser ?? new Normaliser();
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 300_000;
     this.reconcileTimeoutMs = options.reconcileTimeoutMs ?? 15_000;
+    this.lanes = new EventLanes({ ...options.lanes, deliver: (message, at) => this.ingest(message, at) });
   }
 
   /** Follows a live AMI connection. */
@@ -93,6 +99,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
 
   detach(): void {
     clearInterval(this.timer);
+    this.lanes.flush();
     const source = this.source;
     if (!source) return;
     source.off('event', this.onMessage);

@@ -93,7 +93,7 @@ export class Decider {
 
   /** Open incidents (most recently active last). */
   openIncidents(now: number): Incident[] {
-    return [...this.incidents.values(now)].map(([, incident]) => incident);
+    return [...this.incidents.values(now)].map(([, incident]) => incident).sort((a, b) => a.lastAt - b.lastAt);
   }
 
   /** An incident by id, while it is open (or just closed). */

@@ -4,9 +4,17 @@
  * without bound. Time always comes from the caller (the engine's clock), never from Date.now().
  */
 
-/** Map whose entries expire `ttlMs` after their last write; the oldest go first when full. */
+/**
+ * Map whose entries expire `ttlMs` after their last write; when full, the stalest go first.
+ *
+ * A write to a present key updates it in place (no reinsertion: a flood of updates costs no Map
+ * churn and no garbage). Eviction walks from the oldest insertion and gives an entry written since
+ * it was inserted a second chance at the back (the CLOCK approximation of least-recently-written).
+ */
 export class ExpiringMap<K, V> {
-  private readonly entries = new Map<K, { value: V; expires: number }>();
+  private readonly entries = new Map<K, { value: V; expires: number; rewritten: boolean }>();
+  /** Entries dropped to make room (not expired ones). */
+  evicted = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -15,7 +23,7 @@ export class ExpiringMap<K, V> {
 
   get(key: K, now: number): V | undefined {
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
+    if (entry === undefined) return undefined;
     if (entry.expires <= now) {
       this.entries.delete(key);
       return undefined;
@@ -24,9 +32,15 @@ export class ExpiringMap<K, V> {
   }
 
   set(key: K, value: V, now: number, ttlMs = this.ttlMs): void {
-    this.entries.delete(key);
-    this.entries.set(key, { value, expires: now + ttlMs });
-    this.evict(now);
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      entry.value = value;
+      entry.expires = now + ttlMs;
+      entry.rewritten = true;
+      return;
+    }
+    this.entries.set(key, { value, expires: now + ttlMs, rewritten: false });
+    if (this.entries.size > this.maxSize) this.evict(now);
   }
 
   has(key: K, now: number): boolean {
@@ -41,19 +55,32 @@ export class ExpiringMap<K, V> {
     return this.entries.size;
   }
 
+  /** Live entries, oldest insertion first. */
   *values(now: number): IterableIterator<[K, V]> {
     for (const [key, entry] of this.entries) if (entry.expires > now) yield [key, entry.value];
   }
 
   private evict(now: number): void {
-    if (this.entries.size <= this.maxSize) return;
     // Large maps make room for a tenth at once: walking a Map from its start after many deletions
     // skips their holes, so one entry at a time under a flood of new keys costs O(n) per insert.
     const target = this.maxSize >= 1000 ? this.maxSize - Math.floor(this.maxSize / 10) : this.maxSize;
+    let budget = this.entries.size;
     for (const [key, entry] of this.entries) {
+      if (this.entries.size <= target || budget-- <= 0) break;
+      this.entries.delete(key);
+      if (entry.expires <= now) continue;
+      if (entry.rewritten) {
+        entry.rewritten = false;
+        this.entries.set(key, entry);
+      } else {
+        this.evicted++;
+      }
+    }
+    // Every entry had its second chance: the stalest go now.
+    for (const key of this.entries.keys()) {
       if (this.entries.size <= target) break;
-      // Insertion order is last-write order: the first entries are the stalest.
-      if (entry.expires <= now || this.entries.size > target) this.entries.delete(key);
+      this.entries.delete(key);
+      this.evicted++;
     }
   }
 }

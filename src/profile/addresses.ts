@@ -118,7 +118,7 @@ export class AddressMemory {
     this.startedAt ??= now;
     if (event.type === 'security') {
       if (!ENDPOINT_SERVICES.has(event.service.toUpperCase())) return;
-      const ip = event.remote ? normaliseIp(event.remote.ip) : undefined;
+      const ip = event.remote && !event.remote.invalid ? event.remote.ip : undefined;
       if (!ip) return;
       if (event.kind === 'SuccessfulAuth') {
         const endpoint = event.accountId.trim();

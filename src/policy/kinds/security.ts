@@ -41,7 +41,7 @@ import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePol
 import { actionsField, durationField } from '../schema.js';
 import { ExpiringMap, ExpiringSet, LeakyBuckets } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
-import { AddressList, normaliseIp, parseCidr } from '../../net/cidr.js';
+import { AddressList, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
 
 export const SECURITY_SERVICES = ['PJSIP', 'SIP', 'IAX2', 'AMI'] as const;
@@ -382,7 +382,7 @@ export const securityKind = defineKind({
         const input = context.input;
         if (input.type === 'event' && input.event.type === 'security') {
           const event = input.event;
-          const ip = event.remote ? normaliseIp(event.remote.ip) : undefined;
+          const ip = event.remote && !event.remote.invalid ? event.remote.ip : undefined;
           const judged = ip !== undefined && (!services || services.has(event.service.toUpperCase())) && !trusted.match(ip);
           if (judged) {
             const account = accountOf(event);

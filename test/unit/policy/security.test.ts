@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { SecurityEvent, SecurityEventKind } from '../../../src/calls/events.js';
 import { eventTime } from '../../../src/ami/time.js';
-import { Normaliser } from '../../../src/calls/normalise.js';
+import { Normaliser, parseSecurityAddress } from '../../../src/calls/normalise.js';
 import { createClassifier, loadRiskLists } from '../../../src/numbers/index.js';
 import { packagePath } from '../../../src/paths.js';
 import { cidrContains, formatIp, normaliseIp, parseCidr, parseIp, AddressList } from '../../../src/net/cidr.js';
@@ -40,7 +40,8 @@ function securityEvent(kind: SecurityEventKind, options: { ip?: string; port?: n
     severity: kind === 'SuccessfulAuth' || kind === 'ChallengeSent' ? 'Informational' : 'Error',
     service: options.service ?? 'PJSIP',
     accountId: options.account ?? '1001',
-    remote: { family: 'IPV4', transport: 'UDP', ip: options.ip ?? '203.0.113.9', port: options.port ?? 5060 },
+    // As the normaliser reads RemoteAddress: the address in its canonical spelling.
+    remote: parseSecurityAddress(`IPV4/UDP/${options.ip ?? '203.0.113.9'}/${options.port ?? 5060}`)!,
     details: {},
   };
   event.sessionId = options.session ?? `scan-${++sessionSequence}`;

@@ -1,0 +1,166 @@
+/**
+ * Calls first. A SIP scan makes Asterisk report thousands of refused attempts a second; a call's
+ * DialBegin must not wait behind them. Events arrive in two lanes: security events (failures,
+ * challenges, refusals) wait in a bounded queue drained in short slices between socket reads;
+ * everything else (calls, SuccessfulAuth, registrations) is delivered at once.
+ *
+ * Order still holds where detection needs it: before a SuccessfulAuth (a guessed password is
+ * "failures from this address, then a success") the failures still waiting from the same address
+ * are delivered first (security events keep their order among themselves). When the queue is full
+ * the oldest lose their detail: they are counted (by kind) and reported; call events never are.
+ */
+import type { AmiMessage } from '../ami/message.js';
+import { SECURITY_EVENT_KINDS } from './events.js';
+
+export interface EventLanesOptions {
+  /** Delivers one event to the live path, with the time it arrived. */
+  deliver: (message: AmiMessage, at: number) => void;
+  /** Failures waiting at most; beyond, the oldest are shed. @default 50000 */
+  maxWaiting?: number;
+  /** How long one slice of waiting failures may run before socket reads get their turn. @default 2 */
+  sliceMs?: number;
+  /** Called once per slice in which failures were shed (for the log and the alert). */
+  onShed?: (shed: number, byKind: ReadonlyMap<string, number>) => void;
+}
+
+export interface EventLanesStats {
+  /** Failures that waited in the security lane. */
+  deferred: number;
+  /** Failures dropped before judgement because the lane was full. */
+  shed: number;
+  shedByKind: Map<string, number>;
+  /** The most failures waiting at once. */
+  highWater: number;
+  /** When a failure was last shed (epoch ms), 0 if never. */
+  lastShedAt: number;
+}
+
+/** Every security event but the success: a success is what a guessed password is judged on, with the call after it. */
+const DEFERRABLE: ReadonlySet<string> = new Set(SECURITY_EVENT_KINDS.filter((kind) => kind !== 'SuccessfulAuth'));
+
+export class EventLanes {
+  readonly stats: EventLanesStats = { deferred: 0, shed: 0, shedByKind: new Map(), highWater: 0, lastShedAt: 0 };
+  private waiting: { message: AmiMessage; at: number; source: string }[] = [];
+  private head = 0;
+  /** Failures waiting per source address (so a SuccessfulAuth knows whether to pull any forward). */
+  private readonly waitingBySource = new Map<string, number>();
+  private scheduled = false;
+  private readonly maxWaiting: number;
+  private readonly sliceMs: number;
+
+  constructor(private readonly options: EventLanesOptions) {
+    this.maxWaiting = options.maxWaiting ?? 50_000;
+    this.sliceMs = options.sliceMs ?? 2;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length - this.head;
+  }
+
+  push(message: AmiMessage, at: number): void {
+    const name = message.event;
+    if (name !== undefined && DEFERRABLE.has(name)) {
+      const source = sourceOf(message);
+      this.waiting.push({ message, at, source });
+      this.waitingBySource.set(source, (this.waitingBySource.get(source) ?? 0) + 1);
+      this.stats.deferred++;
+      const count = this.waitingCount;
+      if (count > this.stats.highWater) this.stats.highWater = count;
+      if (count > this.maxWaiting) this.shed(count - this.maxWaiting, at);
+      this.schedule();
+      return;
+    }
+    if (name === 'SuccessfulAuth' && this.waitingCount > 0) this.deliverWaitingFrom(sourceOf(message));
+    this.options.deliver(message, at);
+  }
+
+  /** Delivers everything waiting now (stop, replay, tests). */
+  flush(): void {
+    while (this.head < this.waiting.length) this.deliverNext();
+    this.compact();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    const deadline = performance.now() + this.sliceMs;
+    let count = 0;
+    while (this.head < this.waiting.length) {
+      this.deliverNext();
+      if (++count % 32 === 0 && performance.now() >= deadline) break;
+    }
+    this.compact();
+    if (this.head < this.waiting.length) this.schedule();
+  };
+
+  private deliverNext(): void {
+    const entry = this.waiting[this.head]!;
+    this.waiting[this.head++] = undefined as never;
+    if (entry === undefined) return;
+    this.forget(entry.source);
+    this.options.deliver(entry.message, entry.at);
+  }
+
+  /** A success from `source` is judged after the failures before it from the same address. */
+  private deliverWaitingFrom(source: string): void {
+    let left = this.waitingBySource.get(source) ?? 0;
+    for (let i = this.head; left > 0 && i < this.waiting.length; i++) {
+      const entry = this.waiting[i];
+      if (entry === undefined || entry.source !== source) continue;
+      this.waiting[i] = undefined as never;
+      left--;
+      this.forget(source);
+      this.options.deliver(entry.message, entry.at);
+    }
+  }
+
+  private shed(count: number, at: number): void {
+    const byKind = new Map<string, number>();
+    let dropped = 0;
+    while (dropped < count && this.head < this.waiting.length) {
+      const entry = this.waiting[this.head];
+      this.waiting[this.head++] = undefined as never;
+      if (entry === undefined) continue;
+      this.forget(entry.source);
+      const kind = entry.message.event ?? '?';
+      byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+      this.stats.shedByKind.set(kind, (this.stats.shedByKind.get(kind) ?? 0) + 1);
+      dropped++;
+    }
+    this.stats.shed += dropped;
+    this.stats.lastShedAt = at;
+    this.compact();
+    this.options.onShed?.(dropped, byKind);
+  }
+
+  private forget(source: string): void {
+    const left = (this.waitingBySource.get(source) ?? 1) - 1;
+    if (left > 0) this.waitingBySource.set(source, left);
+    else this.waitingBySource.delete(source);
+  }
+
+  private compact(): void {
+    if (this.head >= this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** The address part of `RemoteAddress` (`IPV4/UDP/203.0.113.9/5060` → `203.0.113.9`), as sent. */
+function sourceOf(message: AmiMessage): string {
+  const remote = message.get('RemoteAddress') ?? '';
+  const first = remote.indexOf('/');
+  const second = first < 0 ? -1 : remote.indexOf('/', first + 1);
+  if (second < 0) return remote;
+  const last = remote.lastIndexOf('/');
+  return last > second ? remote.slice(second + 1, last) : remote.slice(second + 1);
+}
