@@ -1,77 +1,56 @@
 /**
- * The whole agent under a SIP scan, end to end over TCP: an AMI server on loopback (its own thread)
- * sends security failures from distinct source addresses as fast as the agent reads them; the agent
- * (createAgent: codec, client, normaliser, policies, decisions, store, log) processes them.
- * Figures: events/s through the agent, RSS at the end, lines the log received.
+ * The whole agent end to end over TCP (createAgent: codec, client, normaliser, policies, decisions,
+ * store, log at info), fed by the load generator (ami-load.ts) in its own process:
+ * - a SIP scan: 1 000 000 failures, each from its own IPv6 address, as fast as the agent reads them
+ *   (events/s, CPU per event, log lines, RSS after);
+ * - busy call traffic: full recorded event sets of outbound calls, one in 50 refused;
+ * - calls first: fraud calls during a paced scan, from their DialBegin written to the agent's
+ *   Hangup action read (what the carrier would see).
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { createAgent } from '../main.js';
+import { createAgent, type Agent } from '../main.js';
 import { packagePath } from '../paths.js';
-import { printSection } from './report.js';
+import type { LoadReport, LoadSettings } from './ami-load.js';
+import { percentile, printSection, type BenchRow } from './report.js';
 
-const EVENTS = 200_000;
+// Smaller runs for development: BENCH_SCAN_ADDRESSES=100000 BENCH_CALLS=500 npm run bench agent.
+const SCAN_ADDRESSES = Number(process.env.BENCH_SCAN_ADDRESSES) || 1_000_000;
+const CALLS = Number(process.env.BENCH_CALLS) || 5_000;
+const MIXED_FLOOD_RATE = 40_000;
+const MIXED_CALLS = 200;
 
-/** The AMI server: banner, answers every action, then the flood once the agent has logged in. */
-const SERVER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const net = require('node:net');
-const { count } = workerData;
-let flooded = false;
-function event(index) {
-  const ip = '2001:db8:' + (index >>> 16).toString(16) + ':' + (index & 0xffff).toString(16) + '::1';
-  return 'Event: ChallengeResponseFailed\\r\\nPrivilege: security,all\\r\\nSeverity: Error\\r\\nService: PJSIP\\r\\nEventVersion: 1\\r\\nAccountID: ' + (1000 + (index % 500)) +
-    '\\r\\nSessionID: scan-' + index + '\\r\\nLocalAddress: IPV4/UDP/127.0.0.1/5060\\r\\nRemoteAddress: IPV6/UDP/' + ip + '/5060\\r\\nChallenge: 1a2b3c4d\\r\\nResponse: 5e6f\\r\\nExpectedResponse: \\r\\n\\r\\n';
+interface Run {
+  agent: Agent;
+  lines: () => number;
+  peakRss: () => number;
+  cpuMs: () => number;
+  report: <T extends LoadReport['type']>(type: T) => Promise<Extract<LoadReport, { type: T }>>;
 }
-function flood(socket) {
-  let index = 0;
-  const started = Date.now();
-  const pump = () => {
-    while (index < count) {
-      let chunk = '';
-      for (let n = 0; n < 200 && index < count; n++) chunk += event(index++);
-      if (!socket.write(chunk)) return socket.once('drain', pump);
-    }
-    parentPort.postMessage({ type: 'sent', ms: Date.now() - started });
-  };
-  pump();
-}
-const server = net.createServer((socket) => {
-  socket.write('Asterisk Call Manager/11.0.0\\r\\n');
-  let buffer = '';
-  socket.on('data', (data) => {
-    buffer += data.toString();
-    let end;
-    while ((end = buffer.indexOf('\\r\\n\\r\\n')) >= 0) {
-      const block = buffer.slice(0, end); buffer = buffer.slice(end + 4);
-      const fields = Object.fromEntries(block.split('\\r\\n').map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-      const id = fields.actionid || '';
-      const action = (fields.action || '').toLowerCase();
-      if (action === 'login') {
-        socket.write('Response: Success\\r\\nActionID: ' + id + '\\r\\nMessage: Authentication accepted\\r\\n\\r\\n');
-        if (!flooded) { flooded = true; setTimeout(() => flood(socket), 300); }
-      } else if (action === 'coreshowchannels') {
-        socket.write('Response: Success\\r\\nActionID: ' + id + '\\r\\nEventList: start\\r\\nMessage: Channels will follow\\r\\n\\r\\nEvent: CoreShowChannelsComplete\\r\\nActionID: ' + id + '\\r\\nEventList: Complete\\r\\nListItems: 0\\r\\n\\r\\n');
-      } else if (action === 'ping') {
-        socket.write('Response: Success\\r\\nActionID: ' + id + '\\r\\nPing: Pong\\r\\n\\r\\n');
-      } else {
-        socket.write('Response: Success\\r\\nActionID: ' + id + '\\r\\n\\r\\n');
-      }
-    }
+
+/** Starts the load generator and an agent connected to it; always stops both. */
+async function withAgent(settings: Omit<LoadSettings, 'template'>, body: (run: Run) => Promise<BenchRow[]>, title: string): Promise<void> {
+  const generator = fork(fileURLToPath(new URL('./ami-load.js', import.meta.url)), [JSON.stringify({ ...settings, template: packagePath('test', 'fixtures', 'ami', 'intl-call-cuba.ami') })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const reports: LoadReport[] = [];
+  const waiters: (() => void)[] = [];
+  generator.on('message', (message: LoadReport) => {
+    reports.push(message);
+    for (const wake of waiters.splice(0)) wake();
   });
-  socket.on('error', () => {});
-});
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ type: 'port', port: server.address().port }));
-`;
-
-export async function benchFlood(): Promise<void> {
-  const worker = new Worker(SERVER, { eval: true, workerData: { count: EVENTS } });
-  const port = await new Promise<number>((resolve) => worker.on('message', (message: { type: string; port?: number }) => message.type === 'port' && resolve(message.port!)));
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-flood-'));
+  const report = async <T extends LoadReport['type']>(type: T): Promise<Extract<LoadReport, { type: T }>> => {
+    for (;;) {
+      const found = reports.find((message) => message.type === type);
+      if (found) return found as Extract<LoadReport, { type: T }>;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  const { port } = await report('port');
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-agent-'));
   const { config } = loadConfig({
     env: {
       TOLLGATE_AMI_PORT: String(port),
@@ -84,43 +63,115 @@ export async function benchFlood(): Promise<void> {
       TOLLGATE_TIMEZONE: 'UTC',
     },
   });
+  config.trunks = ['carrier'];
   // The log at info, as in production, into a counting sink: its cost is part of the path.
   let lines = 0;
   const sink = { write: (chunk: string) => ((lines += chunk.split('\n').length - 1), true) } as unknown as NodeJS.WritableStream;
   const agent = createAgent({ config, logger: createLogger('info', sink) });
-  const started = process.hrtime.bigint();
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const cpuStart = process.cpuUsage();
   try {
     await agent.start();
     await agent.client.waitForConnected(10_000);
-    let firstAt: bigint | undefined;
-    await new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`the agent processed ${agent.tracker.normaliser.stats.normalised} of ${EVENTS} events in 120 s`)), 120_000);
-      const poll = setInterval(() => {
-        const done = agent.tracker.normaliser.stats.normalised;
-        if (firstAt === undefined && done > 0) firstAt = process.hrtime.bigint();
-        if (done >= EVENTS) {
-          clearInterval(poll);
-          clearTimeout(deadline);
-          resolve();
-        }
-      }, 5);
+    const rows = await body({
+      agent,
+      lines: () => lines,
+      peakRss: () => peakRss,
+      cpuMs: () => {
+        const used = process.cpuUsage(cpuStart);
+        return (used.user + used.system) / 1000;
+      },
+      report,
     });
-    const seconds = Number(process.hrtime.bigint() - (firstAt ?? started)) / 1e9;
-    await agent.actor.settled();
-    printSection(`the whole agent over TCP: a SIP scan, ${EVENTS.toLocaleString('en-US')} failures from as many IPv6 addresses`, [
-      { name: 'events through the agent', value: EVENTS / seconds, unit: 'events/s' },
-      { name: 'AMI client queue, high water', value: agent.client.stats.queueHighWater, unit: 'messages (read, not yet judged)' },
-      { name: 'dropped by the AMI client', value: agent.client.stats.droppedEvents },
-      { name: 'findings', value: agent.engine.stats.findings },
-      { name: 'log lines written', value: lines },
-      { name: 'peak rss', value: peakRss / 1048576, unit: 'MiB' },
-    ]);
+    printSection(title, rows);
   } finally {
     clearInterval(sampler);
     await agent.stop();
-    await worker.terminate();
+    generator.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Waits until the agent has normalised `count` events (its clock starts at the first). */
+async function throughput(agent: Agent, count: number): Promise<number> {
+  let firstAt: bigint | undefined;
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`the agent did not process ${count} events in 300 s`)), 300_000);
+    const poll = setInterval(() => {
+      const seen = agent.tracker.normaliser.stats;
+      const done = seen.normalised + seen.ignored + seen.unknown + seen.malformed + agent.tracker.lanes.stats.shed;
+      if (firstAt === undefined && done > 0) firstAt = process.hrtime.bigint();
+      if (done >= count) {
+        clearInterval(poll);
+        clearTimeout(deadline);
+        resolve();
+      }
+    }, 5);
+  });
+  return count / (Number(process.hrtime.bigint() - (firstAt ?? started)) / 1e9);
+}
+
+function rss(): number {
+  return process.memoryUsage().rss / 1048576;
+}
+
+export async function benchFlood(): Promise<void> {
+  await withAgent(
+    { scenario: 'security', count: SCAN_ADDRESSES },
+    async ({ agent, lines, peakRss, cpuMs }) => {
+      const rate = await throughput(agent, SCAN_ADDRESSES);
+      const cpu = cpuMs();
+      await agent.actor.settled();
+      return [
+        { name: 'events through the agent', value: rate, unit: 'events/s' },
+        { name: 'CPU per event (agent process)', value: (cpu * 1000) / SCAN_ADDRESSES, unit: 'µs' },
+        { name: 'security lane high water', value: agent.tracker.lanes.stats.highWater, unit: 'events waiting' },
+        { name: 'shed (detail dropped, counted)', value: agent.tracker.lanes.stats.shed },
+        { name: 'dropped by the AMI client', value: agent.client.stats.droppedEvents },
+        { name: 'findings', value: agent.engine.stats.findings },
+        { name: 'log lines written', value: lines() },
+        { name: 'rss after the scan', value: rss(), unit: 'MiB' },
+        { name: 'peak rss', value: peakRss() / 1048576, unit: 'MiB' },
+      ];
+    },
+    `the whole agent over TCP: a SIP scan from ${SCAN_ADDRESSES.toLocaleString('en-US')} distinct IPv6 addresses`,
+  );
+
+  await withAgent(
+    { scenario: 'calls', count: CALLS, fraudEvery: 50 },
+    async ({ agent, lines, cpuMs, report }) => {
+      const { events } = await report('sent');
+      const rate = await throughput(agent, events);
+      const cpu = cpuMs();
+      await agent.actor.settled();
+      return [
+        { name: 'events through the agent', value: rate, unit: 'events/s' },
+        { name: 'calls', value: `${CALLS.toLocaleString('en-US')} (${events.toLocaleString('en-US')} events; one in 50 refused)` },
+        { name: 'CPU per event (agent process)', value: (cpu * 1000) / events, unit: 'µs' },
+        { name: 'findings', value: agent.engine.stats.findings },
+        { name: 'log lines written', value: lines() },
+        { name: 'rss', value: rss(), unit: 'MiB' },
+      ];
+    },
+    `the whole agent over TCP: busy call traffic (recorded call event sets)`,
+  );
+
+  await withAgent(
+    { scenario: 'mixed', count: Number.MAX_SAFE_INTEGER, floodRate: MIXED_FLOOD_RATE, calls: MIXED_CALLS, callEveryMs: 20 },
+    async ({ agent, report }) => {
+      const { latencies, unanswered, floodSent } = await report('latencies');
+      return [
+        { name: 'fraud calls hung up', value: `${latencies.length} of ${MIXED_CALLS} (${unanswered} not)` },
+        { name: 'scan events sent meanwhile', value: floodSent },
+        { name: 'DialBegin → Hangup action p50', value: percentile(latencies, 50), unit: 'ms' },
+        { name: 'DialBegin → Hangup action p99', value: percentile(latencies, 99), unit: 'ms' },
+        { name: 'DialBegin → Hangup action max', value: percentile(latencies, 100), unit: 'ms' },
+        { name: 'security lane high water', value: agent.tracker.lanes.stats.highWater, unit: 'events waiting' },
+        { name: 'shed', value: agent.tracker.lanes.stats.shed },
+      ];
+    },
+    `calls first: ${MIXED_CALLS} fraud calls during a scan of ${MIXED_FLOOD_RATE.toLocaleString('en-US')} failures/s`,
+  );
 }

@@ -9,13 +9,12 @@
  * are delivered first (security events keep their order among themselves). When the queue is full
  * the oldest lose their detail: they are counted (by kind) and reported; call events never are.
  */
-import type { AmiMessage } from '../ami/message.js';
-import { SECURITY_EVENT_KINDS } from './events.js';
+import type { DomainEvent } from './events.js';
 
 export interface EventLanesOptions {
-  /** Delivers one event to the live path, with the time it arrived. */
-  deliver: (message: AmiMessage, at: number) => void;
-  /** Failures waiting at most; beyond, the oldest are shed. @default 50000 */
+  /** Delivers one event to the live path. */
+  deliver: (event: DomainEvent) => void;
+  /** Security events waiting at most (about 200 ms of a scan at full speed); beyond, the oldest are shed. @default 10000 */
   maxWaiting?: number;
   /** How long one slice of waiting failures may run before socket reads get their turn. @default 2 */
   sliceMs?: number;
@@ -35,12 +34,11 @@ export interface EventLanesStats {
   lastShedAt: number;
 }
 
-/** Every security event but the success: a success is what a guessed password is judged on, with the call after it. */
-const DEFERRABLE: ReadonlySet<string> = new Set(SECURITY_EVENT_KINDS.filter((kind) => kind !== 'SuccessfulAuth'));
 
 export class EventLanes {
   readonly stats: EventLanesStats = { deferred: 0, shed: 0, shedByKind: new Map(), highWater: 0, lastShedAt: 0 };
-  private waiting: { message: AmiMessage; at: number; source: string }[] = [];
+  /** Normalised events (a few objects each, not the AMI message's dozens: a scan's backlog stays cheap to keep). */
+  private waiting: { event: DomainEvent; source: string }[] = [];
   private head = 0;
   /** Failures waiting per source address (so a SuccessfulAuth knows whether to pull any forward). */
   private readonly waitingBySource = new Map<string, number>();
@@ -49,7 +47,7 @@ export class EventLanes {
   private readonly sliceMs: number;
 
   constructor(private readonly options: EventLanesOptions) {
-    this.maxWaiting = options.maxWaiting ?? 50_000;
+    this.maxWaiting = options.maxWaiting ?? 10_000;
     this.sliceMs = options.sliceMs ?? 2;
   }
 
@@ -57,21 +55,21 @@ export class EventLanes {
     return this.waiting.length - this.head;
   }
 
-  push(message: AmiMessage, at: number): void {
-    const name = message.event;
-    if (name !== undefined && DEFERRABLE.has(name)) {
-      const source = sourceOf(message);
-      this.waiting.push({ message, at, source });
+  push(event: DomainEvent): void {
+    // Every security event but the success waits: a success is what a guessed password is judged on, with the call after it.
+    if (event.type === 'security' && event.kind !== 'SuccessfulAuth') {
+      const source = event.remote?.ip ?? '';
+      this.waiting.push({ event, source });
       this.waitingBySource.set(source, (this.waitingBySource.get(source) ?? 0) + 1);
       this.stats.deferred++;
       const count = this.waitingCount;
       if (count > this.stats.highWater) this.stats.highWater = count;
-      if (count > this.maxWaiting) this.shed(count - this.maxWaiting, at);
+      if (count > this.maxWaiting) this.shed(count - this.maxWaiting, event.at);
       this.schedule();
       return;
     }
-    if (name === 'SuccessfulAuth' && this.waitingCount > 0) this.deliverWaitingFrom(sourceOf(message));
-    this.options.deliver(message, at);
+    if (event.type === 'security' && this.waitingCount > 0) this.deliverWaitingFrom(event.remote?.ip ?? '');
+    this.options.deliver(event);
   }
 
   /** Delivers everything waiting now (stop, replay, tests). */
@@ -103,7 +101,7 @@ export class EventLanes {
     this.waiting[this.head++] = undefined as never;
     if (entry === undefined) return;
     this.forget(entry.source);
-    this.options.deliver(entry.message, entry.at);
+    this.options.deliver(entry.event);
   }
 
   /** A success from `source` is judged after the failures before it from the same address. */
@@ -115,7 +113,7 @@ export class EventLanes {
       this.waiting[i] = undefined as never;
       left--;
       this.forget(source);
-      this.options.deliver(entry.message, entry.at);
+      this.options.deliver(entry.event);
     }
   }
 
@@ -127,7 +125,7 @@ export class EventLanes {
       this.waiting[this.head++] = undefined as never;
       if (entry === undefined) continue;
       this.forget(entry.source);
-      const kind = entry.message.event ?? '?';
+      const kind = entry.event.type === 'security' ? entry.event.kind : entry.event.type;
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       this.stats.shedByKind.set(kind, (this.stats.shedByKind.get(kind) ?? 0) + 1);
       dropped++;
@@ -153,14 +151,4 @@ export class EventLanes {
       this.head = 0;
     }
   }
-}
-
-/** The address part of `RemoteAddress` (`IPV4/UDP/203.0.113.9/5060` → `203.0.113.9`), as sent. */
-function sourceOf(message: AmiMessage): string {
-  const remote = message.get('RemoteAddress') ?? '';
-  const first = remote.indexOf('/');
-  const second = first < 0 ? -1 : remote.indexOf('/', first + 1);
-  if (second < 0) return remote;
-  const last = remote.lastIndexOf('/');
-  return last > second ? remote.slice(second + 1, last) : remote.slice(second + 1);
 }

@@ -370,11 +370,14 @@ function securityEvent(kind: SecurityEventKind, message: AmiMessage, at: number)
   const eventTv = message.get('EventTV');
   if (eventTv) event.eventTv = eventTv;
   for (const [key, value] of message.fields) {
-    if (!COMMON_SECURITY_FIELDS.has(key.toLowerCase()) && !(key in event.details)) event.details[key] = value;
+    // Asterisk's own spelling first: no lower-casing (a string per field) for the keys every event has.
+    if (COMMON_SECURITY_FIELDS_AS_SENT.has(key) || COMMON_SECURITY_FIELDS.has(key.toLowerCase()) || key in event.details) continue;
+    event.details[key] = value;
   }
   return event;
 }
 
+const COMMON_SECURITY_FIELDS_AS_SENT = new Set(['Event', 'Privilege', 'Timestamp', 'EventTV', 'Severity', 'Service', 'EventVersion', 'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress']);
 const COMMON_SECURITY_FIELDS = new Set([
   'event',
   'privilege',

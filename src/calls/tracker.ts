@@ -64,7 +64,8 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   private reconciling: Promise<ReconcileSummary | undefined> | undefined;
   private reconcileAgain = false;
   private readonly onMessage = (message: AmiMessage): void => {
-    this.lanes.push(message, this.clock.now());
+    const event = this.normaliser.normalise(message, this.clock.now());
+    if (event) this.lanes.push(event);
   };
   private readonly onConnected = (): void => {
     void this.reconcile('connected');
@@ -81,7 +82,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     this.normaliser = options.normaliser ?? new Normaliser();
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 300_000;
     this.reconcileTimeoutMs = options.reconcileTimeoutMs ?? 15_000;
-    this.lanes = new EventLanes({ ...options.lanes, deliver: (message, at) => this.ingest(message, at) });
+    this.lanes = new EventLanes({ ...options.lanes, deliver: (event) => this.apply(event) });
   }
 
   /** Follows a live AMI connection. */
@@ -108,10 +109,13 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     this.source = undefined;
   }
 
-  /** Feeds one AMI event at time `at` (live: now; replay: the event's own time). */
+  /** Feeds one AMI event at time `at` (live: now; replay: the event's own time), judged at once. */
   ingest(message: AmiMessage, at: number): void {
     const event = this.normaliser.normalise(message, at);
-    if (!event) return;
+    if (event) this.apply(event);
+  }
+
+  private apply(event: DomainEvent): void {
     const changes = this.table.apply(event);
     this.emit('event', event, changes);
   }

@@ -75,6 +75,26 @@ export interface DeciderOptions {
   onIncident?: (incident: Incident, finding: Finding) => void;
 }
 
+/** Calls an incident names (the latest); hang-ups it remembers for dedupe (the decider's own map covers the older ones for a day). */
+const MAX_INCIDENT_CALLS = 200;
+const MAX_INCIDENT_HANGUPS = 200;
+
+function hasAlerted(incident: Incident): boolean {
+  for (const key of incident.decided) if (key.startsWith('alert:')) return true;
+  return false;
+}
+
+function forgetOldestHangups(incident: Incident): void {
+  let hangups = 0;
+  for (const key of incident.decided) if (key.startsWith('hangup:')) hangups++;
+  if (hangups <= MAX_INCIDENT_HANGUPS) return;
+  for (const key of incident.decided) {
+    if (!key.startsWith('hangup:')) continue;
+    incident.decided.delete(key);
+    if (--hangups <= MAX_INCIDENT_HANGUPS) return;
+  }
+}
+
 export class Decider {
   private readonly incidents: ExpiringMap<string, Incident>;
   private readonly byId: ExpiringMap<string, Incident>;
@@ -162,7 +182,11 @@ export class Decider {
     incident.latest = finding;
     if (severityRank(finding.severity) > severityRank(incident.severity)) incident.severity = finding.severity;
     if (!incident.levels.includes(finding.level)) incident.levels.push(finding.level);
-    if (finding.call && !incident.calls.includes(finding.call.linkedid)) incident.calls.push(finding.call.linkedid);
+    if (finding.call && !incident.calls.includes(finding.call.linkedid)) {
+      incident.calls.push(finding.call.linkedid);
+      // An incident of a storm of calls is saved at each decision: it keeps the latest calls only.
+      if (incident.calls.length > MAX_INCIDENT_CALLS) incident.calls.splice(0, incident.calls.length - MAX_INCIDENT_CALLS);
+    }
     this.incidents.set(key, incident, finding.at);
     this.byId.set(incident.id, incident, finding.at);
     this.options.onIncident?.(incident, finding);
@@ -208,12 +232,13 @@ export class Decider {
       }
       this.hangups.set(key, incident.id, finding.at);
     }
-    const followUp = action === 'alert' && [...incident.decided].some((key) => key.startsWith('alert:'));
+    const followUp = action === 'alert' && hasAlerted(incident);
     if (action === 'alert' && followUp && !this.escalates(incident, finding)) {
       incident.decided.add(dedupe);
       return undefined;
     }
     incident.decided.add(dedupe);
+    if (action === 'hangup') forgetOldestHangups(incident);
     if (finding.endpoint) target.endpoint ??= finding.endpoint;
     if (finding.ip) target.ip ??= finding.ip;
     return {

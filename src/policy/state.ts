@@ -93,6 +93,14 @@ export class ExpiringSet<K> {
     this.map = new ExpiringMap(ttlMs, maxSize);
   }
 
+  get size(): number {
+    return this.map.size;
+  }
+
+  get evicted(): number {
+    return this.map.evicted;
+  }
+
   /** Adds `key`; true when it was not there yet (the first time). */
   add(key: K, now: number): boolean {
     if (this.map.has(key, now)) return false;
@@ -158,7 +166,8 @@ export class SlidingWindow<K> {
  * `leakPerSecond`; the bucket "overflows" when the level exceeds `capacity`.
  */
 export class LeakyBuckets<K> {
-  private readonly buckets: ExpiringMap<K, { level: number; at: number }>;
+  /** The buckets themselves (size and evictions are reported). */
+  readonly keys: ExpiringMap<K, { level: number; at: number }>;
 
   constructor(
     private readonly capacity: number,
@@ -167,18 +176,18 @@ export class LeakyBuckets<K> {
   ) {
     // A bucket drains completely after capacity / leak seconds: forget it then.
     const drainMs = Math.ceil(((capacity + 1) / Math.max(leakPerSecond, 1e-9)) * 1000);
-    this.buckets = new ExpiringMap(drainMs, maxKeys);
+    this.keys = new ExpiringMap(drainMs, maxKeys);
   }
 
   /** Pours one event in; returns the level after it. */
   add(key: K, now: number, amount = 1): number {
     const level = this.level(key, now) + amount;
-    this.buckets.set(key, { level, at: now }, now);
+    this.keys.set(key, { level, at: now }, now);
     return level;
   }
 
   level(key: K, now: number): number {
-    const bucket = this.buckets.get(key, now);
+    const bucket = this.keys.get(key, now);
     if (!bucket) return 0;
     return Math.max(0, bucket.level - ((now - bucket.at) / 1000) * this.leakPerSecond);
   }
@@ -188,6 +197,6 @@ export class LeakyBuckets<K> {
   }
 
   reset(key: K): void {
-    this.buckets.delete(key);
+    this.keys.delete(key);
   }
 }

@@ -179,4 +179,6 @@ export interface PolicyInstance {
   evaluate(context: EvalContext): Finding[];
   /** Spend history (restart, reload): a cost committed before now. */
   restoreCost?(entry: CostEntry): void;
+  /** What the policy remembers per address or account: entries now, and entries dropped to stay bounded (for /metrics). */
+  memory?(): { entries: number; evicted: number };
 }

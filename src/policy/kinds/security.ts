@@ -103,7 +103,7 @@ type CompromiseRule = z.output<typeof compromiseSchema>;
 
 /** Counts refused attempts once however often Asterisk reports each (see the file comment). */
 export class AttemptCounter {
-  private readonly sessions: ExpiringMap<string, Map<string, number>>;
+  readonly sessions: ExpiringMap<string, Map<string, number>>;
 
   constructor(memoryMs = SESSION_MEMORY_MS, maxSessions = MAX_SESSIONS) {
     this.sessions = new ExpiringMap(memoryMs, maxSessions);
@@ -375,8 +375,19 @@ export const securityKind = defineKind({
       return findings;
     }
 
+    const memories = [activity, attempts.sessions, buckets?.keys, bruteForceFired, accountsBySource, enumerationFired, failureRuns, compromiseFired, compromised, callsFired];
     return {
       id: policy.id,
+      memory() {
+        let entries = 0;
+        let evicted = 0;
+        for (const memory of memories) {
+          if (!memory) continue;
+          entries += memory.size;
+          evicted += memory.evicted;
+        }
+        return { entries, evicted };
+      },
       evaluate(context) {
         const findings: Finding[] = [];
         const input = context.input;

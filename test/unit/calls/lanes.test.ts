@@ -1,23 +1,33 @@
 import { describe, expect, it } from '@jest/globals';
 import { AmiMessage } from '../../../src/ami/message.js';
+import type { DomainEvent } from '../../../src/calls/events.js';
 import { EventLanes } from '../../../src/calls/lanes.js';
+import { Normaliser } from '../../../src/calls/normalise.js';
 
-function failure(ip: string, session: string): AmiMessage {
-  return AmiMessage.from({ Event: 'ChallengeResponseFailed', Service: 'PJSIP', AccountID: '1001', SessionID: session, RemoteAddress: `IPV4/UDP/${ip}/5060` });
+const normaliser = new Normaliser();
+const normalised = (fields: Record<string, string>, at = 0): DomainEvent => normaliser.normalise(AmiMessage.from(fields), at)!;
+
+function failure(ip: string, session: string, at = 0): DomainEvent {
+  return normalised({ Event: 'ChallengeResponseFailed', Service: 'PJSIP', AccountID: '1001', SessionID: session, RemoteAddress: `IPV4/UDP/${ip}/5060` }, at);
 }
 
-function success(ip: string): AmiMessage {
-  return AmiMessage.from({ Event: 'SuccessfulAuth', Service: 'PJSIP', AccountID: '1001', SessionID: 'ok', RemoteAddress: `IPV4/UDP/${ip}/5060` });
+function success(ip: string): DomainEvent {
+  return normalised({ Event: 'SuccessfulAuth', Service: 'PJSIP', AccountID: '1001', SessionID: 'ok', RemoteAddress: `IPV4/UDP/${ip}/5060` });
 }
 
-const dialBegin = AmiMessage.from({ Event: 'DialBegin', Channel: 'PJSIP/1001-00000001', Uniqueid: '1.1', Linkedid: '1.1' });
+const dialBegin = normalised({ Event: 'DialBegin', Channel: 'PJSIP/1001-00000001', Uniqueid: '1.1', Linkedid: '1.1', DestChannel: 'PJSIP/carrier-00000002', DestUniqueid: '1.2', DestLinkedid: '1.1', DialString: '011535551234@carrier' });
+
+function label(event: DomainEvent): string {
+  if (event.type === 'security') return `${event.kind} ${event.sessionId ?? ''}`.trim();
+  return event.type;
+}
 
 function lanes(options: { maxWaiting?: number } = {}) {
   const delivered: string[] = [];
   const shed: number[] = [];
   const lanes = new EventLanes({
     ...options,
-    deliver: (message) => delivered.push(`${message.name} ${message.get('SessionID') ?? message.get('Channel') ?? ''}`.trim()),
+    deliver: (event) => delivered.push(label(event)),
     onShed: (count) => shed.push(count),
   });
   return { lanes, delivered, shed };
@@ -28,21 +38,21 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 describe('EventLanes: calls first', () => {
   it('delivers a call event at once while security failures wait for the next turn', async () => {
     const { lanes: lane, delivered } = lanes();
-    lane.push(failure('203.0.113.1', 'a'), 1);
-    lane.push(failure('203.0.113.2', 'b'), 2);
-    lane.push(dialBegin, 3);
-    expect(delivered).toEqual(['DialBegin PJSIP/1001-00000001']);
+    lane.push(failure('203.0.113.1', 'a', 1));
+    lane.push(failure('203.0.113.2', 'b', 2));
+    lane.push(dialBegin);
+    expect(delivered).toEqual(['dial.begin']);
     await nextTurn();
-    expect(delivered).toEqual(['DialBegin PJSIP/1001-00000001', 'ChallengeResponseFailed a', 'ChallengeResponseFailed b']);
+    expect(delivered).toEqual(['dial.begin', 'ChallengeResponseFailed a', 'ChallengeResponseFailed b']);
     expect(lane.stats.deferred).toBe(2);
   });
 
   it('judges the waiting failures of an address before its SuccessfulAuth (a guessed password), and only those', () => {
     const { lanes: lane, delivered } = lanes();
-    lane.push(failure('203.0.113.1', 'a'), 1);
-    lane.push(failure('198.51.100.7', 'other'), 2);
-    lane.push(failure('203.0.113.1', 'b'), 3);
-    lane.push(success('203.0.113.1'), 4);
+    lane.push(failure('203.0.113.1', 'a', 1));
+    lane.push(failure('198.51.100.7', 'other', 2));
+    lane.push(failure('203.0.113.1', 'b', 3));
+    lane.push(success('203.0.113.1'));
     expect(delivered).toEqual(['ChallengeResponseFailed a', 'ChallengeResponseFailed b', 'SuccessfulAuth ok']);
     lane.flush();
     expect(delivered).toEqual(['ChallengeResponseFailed a', 'ChallengeResponseFailed b', 'SuccessfulAuth ok', 'ChallengeResponseFailed other']);
@@ -50,23 +60,23 @@ describe('EventLanes: calls first', () => {
 
   it('keeps the time each failure arrived', () => {
     const times: number[] = [];
-    const lane = new EventLanes({ deliver: (_message, at) => times.push(at) });
-    lane.push(failure('203.0.113.1', 'a'), 1000);
-    lane.push(failure('203.0.113.1', 'b'), 1005);
+    const lane = new EventLanes({ deliver: (event) => times.push(event.at) });
+    lane.push(failure('203.0.113.1', 'a', 1000));
+    lane.push(failure('203.0.113.1', 'b', 1005));
     lane.flush();
     expect(times).toEqual([1000, 1005]);
   });
 
   it('sheds the oldest failures when the lane is full, counts them by kind and never drops a call event', async () => {
     const { lanes: lane, delivered, shed } = lanes({ maxWaiting: 3 });
-    for (let i = 0; i < 5; i++) lane.push(failure(`203.0.113.${i}`, `s${i}`), i);
-    lane.push(dialBegin, 10);
+    for (let i = 0; i < 5; i++) lane.push(failure(`203.0.113.${i}`, `s${i}`, i));
+    lane.push(dialBegin);
     expect(shed).toEqual([1, 1]);
     expect(lane.stats.shed).toBe(2);
     expect(lane.stats.shedByKind.get('ChallengeResponseFailed')).toBe(2);
     expect(lane.stats.lastShedAt).toBe(4);
     await nextTurn();
-    expect(delivered).toEqual(['DialBegin PJSIP/1001-00000001', 'ChallengeResponseFailed s2', 'ChallengeResponseFailed s3', 'ChallengeResponseFailed s4']);
+    expect(delivered).toEqual(['dial.begin', 'ChallengeResponseFailed s2', 'ChallengeResponseFailed s3', 'ChallengeResponseFailed s4']);
     expect(lane.waitingCount).toBe(0);
   });
 
@@ -78,7 +88,7 @@ describe('EventLanes: calls first', () => {
         delivered++;
       },
     });
-    for (let i = 0; i < 1000; i++) lane.push(failure('203.0.113.9', `s${i}`), i);
+    for (let i = 0; i < 1000; i++) lane.push(failure('203.0.113.9', `s${i}`, i));
     await nextTurn();
     expect(delivered).toBeGreaterThan(0);
     expect(delivered).toBeLessThan(1000);
