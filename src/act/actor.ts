@@ -132,7 +132,7 @@ export class Actor {
     const decidedNs = result.latencyNs;
     const carried = [...byFinding].map(([finding, decisions]) => this.carryOut(finding, decisions, decidedNs));
     // The policies that flagged one call in this result share one mail: written once all have acted.
-    this.track(Promise.all(carried).then((entries) => this.mailResult(entries)));
+    this.track(Promise.all(carried).then((entries) => this.withCallHangups(entries)).then((entries) => this.mailResult(entries)));
   }
 
   /** Resolves when everything started so far has settled (tests, shutdown). */
@@ -169,6 +169,23 @@ export class Actor {
       store.completeDecision(outcome.decision.id, outcome.result, outcome.detail, clock.now(), latencyMs);
     }
     return { finding, decisions, outcomes: mailOutcomes };
+  }
+
+  /**
+   * A call hung up under an earlier result (or another policy) is hung up, whatever the policies
+   * flagging it now ask for: their mail states the call's real outcome.
+   */
+  private async withCallHangups(entries: Carried[]): Promise<Carried[]> {
+    const now = this.options.clock.now();
+    for (const entry of entries) {
+      const linkedid = entry.finding.call?.linkedid;
+      if (!linkedid || entries.some((other) => other.finding.call?.linkedid === linkedid && other.outcomes.some((outcome) => outcome.decision.action === 'hangup'))) continue;
+      const earlier = this.hangupsByCall.get(linkedid, now);
+      if (!earlier) continue;
+      const outcome = await earlier;
+      entry.outcomes = [...entry.outcomes, { ...outcome, detail: `${outcome.detail} (decided under policy ${outcome.decision.policy})` }];
+    }
+    return entries;
   }
 
   /**
