@@ -4,7 +4,11 @@
  * (from the spend ledger), and an estimate of what was avoided: each stopped call at its
  * destination's rate for an hour, the projection the incident mails use.
  *
- *   [Tollgate][CRITICAL][SUMMARY] attack on 1001 from 203.0.113.9: 5 calls stopped, 0 billable seconds, estimated 1 240.00 USD avoided
+ *   [Tollgate][CRITICAL][SUMMARY] attack on 1001 from 203.0.113.9: 5 calls stopped, 0 s of talk, 5.50 USD got through, estimated 1 240.00 USD avoided
+ *
+ * Talk time is what the calls were answered for; the cost that got through is what the carrier
+ * bills for it (its minimum increments and connection fees included), so a fraction of a second
+ * of talk can cost a minute.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { CostEntry } from '../../policy/types.js';
@@ -33,7 +37,7 @@ export interface AttackFigures {
   /** Calls reported but not hung up. */
   notStopped: number;
   failed: number;
-  billableSeconds: number;
+  talkSeconds: number;
   /** Cost that got through, by currency. */
   through: Map<string, number>;
   /** Estimated cost avoided, by currency. */
@@ -45,7 +49,7 @@ export interface AttackFigures {
 /** The figures of an attack, from its calls and the spend ledger. */
 export function attackFigures(thread: MailThread, costs: readonly CostEntry[]): AttackFigures {
   const stoppedOutcome = thread.simulated ? 'would hang up' : 'hung up';
-  const figures: AttackFigures = { calls: thread.calls.length + thread.callsOmitted, stopped: 0, notStopped: 0, failed: 0, billableSeconds: 0, through: new Map(), avoided: new Map(), unpriced: 0 };
+  const figures: AttackFigures = { calls: thread.calls.length + thread.callsOmitted, stopped: 0, notStopped: 0, failed: 0, talkSeconds: 0, through: new Map(), avoided: new Map(), unpriced: 0 };
   for (const call of thread.calls) {
     if (call.outcome === 'hung up' || call.outcome === stoppedOutcome) {
       figures.stopped++;
@@ -58,7 +62,7 @@ export function attackFigures(thread: MailThread, costs: readonly CostEntry[]): 
   const linkedids = new Set(thread.calls.map((call) => call.linkedid));
   for (const entry of costs) {
     if (!linkedids.has(entry.linkedid)) continue;
-    figures.billableSeconds += entry.billableSeconds;
+    figures.talkSeconds += entry.billableSeconds;
     add(figures.through, entry.currency, entry.micros / 1e6);
   }
   return figures;
@@ -71,7 +75,8 @@ export function renderAttackSummary(input: AttackSummaryInput): RenderedMail {
   const title = attackTitle(thread);
   const stopped = `${plural(figures.stopped, 'call')} ${simulated ? 'would have been stopped (simulate)' : 'stopped'}`;
   const avoided = figures.avoided.size > 0 ? money(figures.avoided) : formatMoney(0);
-  const headline = `${stopped}, ${plural(figures.billableSeconds, 'billable second')}, estimated ${avoided} ${simulated ? 'at risk' : 'avoided'}`;
+  const through = figures.through.size > 0 ? money(figures.through) : formatMoney(0);
+  const headline = `${stopped}, ${talk(figures.talkSeconds)} of talk, ${through} got through, estimated ${avoided} ${simulated ? 'at risk' : 'avoided'}`;
   const subject = oneLine(`[Tollgate][${thread.severity.toUpperCase()}][SUMMARY]${simulated ? '[SIMULATED]' : ''} ${title}: ${headline}`);
 
   const blocks: Block[] = [{ type: 'band', tone: thread.severity, text: `${title}: over` }];
@@ -89,8 +94,8 @@ export function renderAttackSummary(input: AttackSummaryInput): RenderedMail {
       ['Calls', `${figures.calls}${thread.callsOmitted > 0 ? ` (${thread.callsOmitted} not listed)` : ''}`],
       [simulated ? 'Would have been stopped' : 'Stopped', String(figures.stopped)],
       ['Not stopped', String(figures.notStopped + figures.failed)],
-      ['Billable time', `${figures.billableSeconds} s`],
-      ['Cost that got through', figures.through.size > 0 ? money(figures.through) : formatMoney(0)],
+      ['Talk time', talk(figures.talkSeconds)],
+      ['Cost that got through', `${through} (as the carrier bills it: minimum increments and connection fees included)`],
       [`Estimated cost ${simulated ? 'at risk' : 'avoided'}`, `${avoided} (each stopped call at its destination's rate for ${AVOIDED_HOURS} hour${figures.unpriced > 0 ? `; ${plural(figures.unpriced, 'call')} without a rate not counted` : ''})`],
       ['Findings', `${thread.findings} from ${plural(thread.policies.length, 'policy')} (${thread.policies.join(', ')})`],
       ['Mails', `${plural(thread.mailed.count, 'mail')} in this thread; ${plural(thread.folded, 'alert')} with the same outcome folded into them`],
@@ -119,7 +124,7 @@ export function renderAttackSummary(input: AttackSummaryInput): RenderedMail {
           [call.country ? formatCountry(call.country) : '', call.numberType && call.numberType !== 'UNKNOWN' ? formatNumberType(call.numberType) : '', call.risk ? `${call.risk} risk` : ''].filter(Boolean).join(', '),
           call.ratePerMinute !== undefined ? `${call.ratePerMinute}/min` : 'no rate',
           call.outcome,
-          line ? `${line.seconds} s, ${formatMoney(line.micros / 1e6, line.currency)}` : '0 s',
+          line ? `${talk(line.seconds)}, ${formatMoney(line.micros / 1e6, line.currency)}` : 'not answered',
           call.policies.join(', '),
         ];
       }),
@@ -181,7 +186,7 @@ function did(thread: MailThread, figures: AttackFigures): string {
   if (figures.calls > 0) {
     const avoided = figures.avoided.size > 0 ? money(figures.avoided) : formatMoney(0);
     const through = figures.through.size > 0 ? money(figures.through) : formatMoney(0);
-    parts.push(`${simulated ? 'would have stopped' : 'stopped'} ${figures.stopped} of ${plural(figures.calls, 'call')} (${plural(figures.billableSeconds, 'billable second')}, ${through} got through; estimated ${avoided} ${simulated ? 'at risk' : 'avoided'})`);
+    parts.push(`${simulated ? 'would have stopped' : 'stopped'} ${figures.stopped} of ${plural(figures.calls, 'call')} (${talk(figures.talkSeconds)} of talk, ${through} got through; estimated ${avoided} ${simulated ? 'at risk' : 'avoided'})`);
   }
   if (thread.locked.length > 0) parts.push(`locked ${listed(thread.locked)}`);
   if (thread.blocked.length > 0) parts.push(`${simulated ? 'would have blocked' : 'blocked'} ${listed(thread.blocked, 'address')} at the firewall`);
@@ -208,6 +213,11 @@ function todo(thread: MailThread, figures: AttackFigures, lockedNow: readonly st
 function destination(call: ThreadCall, mask: (number: string | undefined) => string): string {
   if (!call.destination) return 'unknown';
   return mask(call.destination.startsWith('+') ? (parsePhoneNumberFromString(call.destination)?.formatInternational() ?? call.destination) : call.destination);
+}
+
+/** `0 s`, `0.4 s`, `12 s`, `3 min`: talk time as it was, not rounded up to a billing increment. */
+function talk(seconds: number): string {
+  return seconds < 120 ? `${Number(seconds.toFixed(seconds < 10 ? 1 : 0))} s` : formatDuration(seconds * 1000);
 }
 
 function money(amounts: Map<string, number>): string {

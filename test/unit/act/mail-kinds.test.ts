@@ -178,10 +178,10 @@ describe('what each kind says', () => {
   test('attack summary: calls stopped, billable seconds, the estimate from the rates, what to do', () => {
     const { mail } = byKind('attack-summary');
     // Four calls hung up at 2.00, 2.40, 3.00 and 2.00 USD/min: an hour each is 564 USD.
-    expect(mail.subject).toBe('[Tollgate][CRITICAL][SUMMARY] attack on 1001 from 203.0.113.9: 4 calls stopped, 1 billable second, estimated 564.00 USD avoided');
+    expect(mail.subject).toBe('[Tollgate][CRITICAL][SUMMARY] attack on 1001 from 203.0.113.9: 4 calls stopped, 1 s of talk, 0.03 USD got through, estimated 564.00 USD avoided');
     const lines = actionLines(mail.text);
     expect(lines.happened).toBe('From 2026-11-21 03:04:10 CET to 03:04:19 CET (9 s): 21 failed logins from 1 address, 1001\'s password guessed, 4 calls to Cuba, Somalia and United Kingdom.');
-    expect(lines.did).toBe('Stopped 4 of 4 calls (1 billable second, 0.03 USD got through; estimated 564.00 USD avoided); locked 1001; blocked 203.0.113.9 at the firewall.');
+    expect(lines.did).toBe('Stopped 4 of 4 calls (1 s of talk, 0.03 USD got through; estimated 564.00 USD avoided); locked 1001; blocked 203.0.113.9 at the firewall.');
     expect(lines.todo).toContain('then unlock it (`tollgate unlock 1001`)');
     expect(mail.text).toMatch(/Mails: +3 mails in this thread; 3 alerts with the same outcome folded into them/);
     expect(mail.text).toMatch(/03:04:17 +1001 +\+53 721234567 .* hung up +1 s, 0\.03 USD/);
