@@ -144,6 +144,7 @@ export function renderAttackSummary(input: AttackSummaryInput): RenderedMail {
         thread.blocked.includes(address) ? (simulated ? 'would be blocked' : 'blocked') : thread.notBlocked.includes(address) ? 'not blocked (no firewall hook)' : 'not asked',
       ]),
     });
+    if (thread.attackersOmitted > 0) blocks.push({ type: 'paragraph', text: `… and ${plural(thread.attackersOmitted, 'more address')} (see the daily digest).` });
     blocks.push({ type: 'paragraph', text: 'None of these addresses belongs in `trustedAddresses` or an exception: they failed to log in or set off a security policy.' });
   }
 
@@ -170,7 +171,7 @@ function happened(thread: MailThread, timezone: string): string {
   const span = `${formatTime(thread.firstAt, timezone)} to ${formatTime(thread.lastAt, timezone).slice(11)}`;
   const parts: string[] = [];
   const logins = Object.values(thread.failedLogins).reduce((sum, count) => sum + count, 0);
-  if (thread.attackers.length > 0) parts.push(`${logins > 0 ? `${plural(logins, 'failed login')} from ` : ''}${plural(thread.attackers.length, 'address')}`);
+  if (thread.attackers.length > 0) parts.push(`${logins > 0 ? `${plural(logins, 'failed login')} from ` : ''}${plural(thread.attackers.length + thread.attackersOmitted, 'address')}`);
   for (const entry of thread.compromised) parts.push(`${entry.endpoint}'s password guessed`);
   const calls = thread.calls.length + thread.callsOmitted;
   if (calls > 0) {

@@ -44,8 +44,10 @@ export interface MailThread {
   lastAt: number;
   /** What joins a finding to it: `ip:…`, `endpoint:…`, `scan:<policy>`, `scope:…`. */
   keys: string[];
-  /** Addresses that failed to log in or set off a security finding: never to be trusted. */
+  /** Addresses that failed to log in or set off a security finding: never to be trusted (the first MAX_LISTED). */
   attackers: string[];
+  /** Attacking addresses beyond the list (a scan from thousands of addresses is counted, not listed). */
+  attackersOmitted: number;
   endpoints: string[];
   compromised: CompromisedEndpoint[];
   incidents: string[];
@@ -80,6 +82,10 @@ export interface MailThreadsOptions {
 }
 
 const SECURITY_COMPROMISE = new Set(['compromise', 'call-after-compromise']);
+/** Addresses, endpoints and incidents listed per thread. */
+const MAX_LISTED = 200;
+/** Join keys per thread (a scan from more addresses still joins through `scan:<policy>`). */
+const MAX_KEYS = 500;
 
 export class MailThreads {
   readonly quietMs: number;
@@ -110,6 +116,7 @@ export class MailThreads {
       lastAt: finding.at,
       keys: [],
       attackers: [],
+      attackersOmitted: 0,
       endpoints: [],
       compromised: [],
       incidents: [],
@@ -147,15 +154,16 @@ export class MailThreads {
   note(thread: MailThread, finding: Finding, incident: string, outcomes: readonly ActionOutcome[]): void {
     thread.lastAt = Math.max(thread.lastAt, finding.at);
     thread.findings++;
-    for (const key of keysOf(finding)) addTo(thread.keys, key);
-    addTo(thread.incidents, incident);
+    // Bounded: a thread is saved whole after every change, and a distributed scan must not make it huge.
+    for (const key of keysOf(finding)) addTo(thread.keys, key, MAX_KEYS);
+    addTo(thread.incidents, incident, MAX_LISTED);
     addTo(thread.policies, finding.policy);
     if (severityRank(finding.severity) > severityRank(thread.severity)) thread.severity = finding.severity;
     const endpoint = finding.endpoint ?? finding.call?.endpoint;
-    if (endpoint) addTo(thread.endpoints, endpoint);
-    if (finding.ip && (finding.kind === 'security' || SECURITY_COMPROMISE.has(finding.level))) addTo(thread.attackers, finding.ip);
+    if (endpoint) addTo(thread.endpoints, endpoint, MAX_LISTED);
+    if (finding.ip && (finding.kind === 'security' || SECURITY_COMPROMISE.has(finding.level)) && !addTo(thread.attackers, finding.ip, MAX_LISTED)) thread.attackersOmitted++;
     const attempts = finding.kind === 'security' && finding.ip ? (finding.evidence.attempts ?? finding.evidence.addressAttempts ?? finding.evidence.accountFailures) : undefined;
-    if (typeof attempts === 'number' && finding.ip) thread.failedLogins[finding.ip] = Math.max(thread.failedLogins[finding.ip] ?? 0, attempts);
+    if (typeof attempts === 'number' && finding.ip && thread.attackers.includes(finding.ip)) thread.failedLogins[finding.ip] = Math.max(thread.failedLogins[finding.ip] ?? 0, attempts);
     if (finding.level === 'compromise' && finding.endpoint && !thread.compromised.some((entry) => entry.endpoint === finding.endpoint)) {
       const firstFailure = typeof finding.evidence.firstFailure === 'string' ? Date.parse(finding.evidence.firstFailure) : Number.NaN;
       thread.compromised.push({ endpoint: finding.endpoint, ...(finding.ip ? { ip: finding.ip } : {}), at: finding.at, ...(Number.isFinite(firstFailure) ? { firstFailureAt: firstFailure } : {}) });
@@ -163,8 +171,8 @@ export class MailThreads {
     for (const outcome of outcomes) {
       if (outcome.result === 'simulated' || outcome.decision.mode === 'simulate') thread.simulated = true;
       const target = outcome.decision.target;
-      if (outcome.decision.action === 'lock' && outcome.result === 'done' && target.endpoint) addTo(thread.locked, target.endpoint);
-      if (outcome.decision.action === 'firewall' && target.ip) addTo(outcome.result === 'done' ? thread.blocked : thread.notBlocked, target.ip);
+      if (outcome.decision.action === 'lock' && outcome.result === 'done' && target.endpoint) addTo(thread.locked, target.endpoint, MAX_LISTED);
+      if (outcome.decision.action === 'firewall' && target.ip) addTo(outcome.result === 'done' ? thread.blocked : thread.notBlocked, target.ip, MAX_LISTED);
     }
     if (finding.call) this.noteCall(thread, finding, outcomes);
   }
@@ -270,6 +278,10 @@ function keysOf(finding: Finding): string[] {
   return keys;
 }
 
-function addTo(list: string[], value: string): void {
-  if (!list.includes(value)) list.push(value);
+/** Adds a value once; false when the list is full and the value not in it. */
+function addTo(list: string[], value: string, max = Number.POSITIVE_INFINITY): boolean {
+  if (list.includes(value)) return true;
+  if (list.length >= max) return false;
+  list.push(value);
+  return true;
 }
