@@ -5,7 +5,12 @@
  * before the evidence, evidence reads like prose (no raw keys, one time zone), and no line ever
  * advises trusting an address that attacked.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GALLERY_KINDS, mailGallery, type GalleryMail } from '../../../src/act/mail/gallery.js';
+import { Mailer } from '../../../src/act/mail/mailer.js';
+import { Store } from '../../../src/store/store.js';
 
 const gallery = mailGallery();
 const byKind = (kind: GalleryMail['kind']): GalleryMail => gallery.find((entry) => entry.kind === kind)!;
@@ -192,5 +197,31 @@ describe('what each kind says', () => {
     const lines = actionLines(mail.text);
     expect(lines.did).toBe('5 calls hung up; 1 endpoint locked now; 6 mails sent, 0 waiting in the outbox.');
     expect(lines.todo).toContain("change its secret and check the phones' provisioning before `tollgate unlock`");
+  });
+});
+
+describe('threading headers of a thread\'s mails', () => {
+  test('follow-ups and the summary answer the first mail (In-Reply-To, References); other mails stand alone', () => {
+    const store = new Store(join(mkdtempSync(join(tmpdir(), 'tollgate-thread-headers-')), 'tollgate.db'));
+    const mailer = new Mailer({ store, url: 'smtp://127.0.0.1:2525', from: 'Tollgate <tollgate@example.com>' });
+    const thread = '20261121-020410-sip-brute-force-1a2b';
+    const queue = (kind: GalleryMail['kind'], dedupeKey: string, incident?: string) => {
+      const { mail } = byKind(kind);
+      const { id } = store.enqueueMail({ kind: 'alert', dedupeKey, ...(incident ? { incident } : {}), to: ['noc@example.com'], ...mail }, Date.UTC(2026, 10, 21));
+      return store.mail(id)!;
+    };
+    const first = queue('brute-force', `incident:${thread}:alert`, thread);
+    const rootId = mailer.messageIdOf(first);
+    expect(rootId).toMatch(/^<tollgate\.[^@]+@example\.com>$/);
+    expect(mailer.threadHeaders(first)).toEqual({});
+    for (const [kind, key] of [
+      ['compromise', `incident:${thread}:update:a/1`],
+      ['follow-up', `incident:${thread}:update:b/2`],
+      ['attack-summary', `incident:${thread}:summary`],
+    ] as const) {
+      expect(mailer.threadHeaders(queue(kind, key, thread))).toEqual({ inReplyTo: rootId, references: [rootId] });
+    }
+    expect(mailer.threadHeaders(queue('digest', 'digest:2026-11-21'))).toEqual({});
+    store.close();
   });
 });
