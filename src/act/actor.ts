@@ -94,11 +94,17 @@ export class Actor {
   /** Mails the summary of every attack that has been quiet long enough (once per thread, ever). Never throws. */
   sendDueSummaries(now = this.options.clock.now()): number {
     let sent = 0;
-    for (const thread of this.threads.due(now)) {
+    const due = this.threads.due(now);
+    if (due.length === 0) return 0;
+    const { store } = this.options;
+    // A call of the attack still up (checkpointed) has not billed yet: its summary waits for it to end.
+    const live = new Set(store.checkpoints().map((checkpoint) => checkpoint.linkedid));
+    for (const thread of due) {
+      if (thread.calls.some((call) => live.has(call.linkedid))) continue;
       try {
         if (this.threads.worthSummary(thread) && this.mailTo()) {
-          const { store } = this.options;
-          const costs = store.costsSince(thread.firstAt - 86_400_000);
+          // A dial is billed when it ends, which is after the attack began.
+          const costs = store.costsSince(thread.firstAt);
           const mail = attackSummaryMail({ thread, costs, mask: this.options.mask, timezone: this.options.timezone, agent: this.options.agent, lockedNow: store.locks(now).map((lock) => lock.endpoint) }, this.options.recipients);
           this.options.mailer!.enqueue(mail);
           sent++;
