@@ -114,7 +114,7 @@ const STYLE = {
   band: 'margin:-16px -16px 14px -16px;padding:12px 16px;color:#ffffff;font-size:16px;font-weight:bold',
   bandTag: 'display:inline-block;margin-right:8px;padding:1px 6px;border:1px solid #ffffff;border-radius:3px;font-size:12px;letter-spacing:1px',
   actions: 'border-collapse:collapse;margin:0 0 14px 0;width:100%;background:#f7f7f7',
-  actionLabel: 'padding:6px 12px;vertical-align:top;white-space:nowrap;text-align:left;font-weight:bold;color:#333333',
+  actionLabel: 'padding:6px 12px;vertical-align:top;width:24%;min-width:90px;text-align:left;font-weight:bold;color:#333333',
   actionValue: 'padding:6px 12px 6px 0;vertical-align:top',
   pre: 'margin:0 0 12px 0;padding:8px 10px;background:#f4f4f4;border:1px solid #dddddd;font-family:Consolas,Menlo,monospace;font-size:13px;white-space:pre-wrap',
   code: 'font-family:Consolas,Menlo,monospace;font-size:13px;background:#f4f4f4;padding:0 3px',
@@ -234,6 +234,11 @@ export function formatCountry(code: string): string {
   } catch {
     return code;
   }
+}
+
+/** `Cuba`; the code when the runtime has no name for it. */
+export function formatCountryName(code: string): string {
+  return formatCountry(code).replace(/^\w+ \((.+)\)$/, '$1');
 }
 
 /** `PREMIUM_RATE` → `premium rate`. */

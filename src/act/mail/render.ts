@@ -16,7 +16,7 @@ import type { Incident } from '../../decide/decider.js';
 import { severityRank, type Finding, type FindingCall, type PolicyAction, type Severity } from '../../policy/types.js';
 import type { OutboxMail } from '../../store/store.js';
 import { evidenceRows, localiseTimes } from './evidence.js';
-import { formatCountry, formatDuration, formatMoney, formatNumberType, formatTime, maskText, oneLine, renderHtml, renderText, type Block, type RenderedMail } from './format.js';
+import { formatCountry, formatCountryName, formatDuration, formatMoney, formatNumberType, formatTime, maskText, oneLine, renderHtml, renderText, type Block, type RenderedMail } from './format.js';
 
 export interface IncidentMailInput {
   incident: Incident;
@@ -168,7 +168,7 @@ function happenedLine(input: IncidentMailInput): string {
   const count = 1 + (input.also?.length ?? 0);
   if (call) {
     const destination = displayDestination(call, mask) ?? 'an unknown destination';
-    const what = [call.country ? formatCountry(call.country) : undefined, call.numberType && call.numberType !== 'UNKNOWN' ? formatNumberType(call.numberType) : undefined, call.risk ? `${call.risk} risk` : undefined].filter(Boolean).join(', ');
+    const what = [call.country ? formatCountryName(call.country) : undefined, call.numberType && call.numberType !== 'UNKNOWN' ? formatNumberType(call.numberType) : undefined, call.risk ? `${call.risk} risk` : undefined].filter(Boolean).join(', ');
     const why = finding.level === 'call-after-compromise' && finding.ip ? `, right after its password was guessed from ${finding.ip}` : '';
     return oneLine(`${call.endpoint} called ${destination}${what ? ` (${what})` : ''}${why}; ${count > 1 ? `${count} policies flagged the call` : `policy ${finding.policy} flagged the call`} (${finding.severity}).`);
   }

@@ -13,7 +13,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { CostEntry } from '../../policy/types.js';
 import type { OutboxMail } from '../../store/store.js';
-import { formatCountry, formatDuration, formatMoney, formatNumberType, formatTime, oneLine, renderHtml, renderText, type Block, type RenderedMail } from './format.js';
+import { formatCountry, formatCountryName, formatDuration, formatMoney, formatNumberType, formatTime, oneLine, renderHtml, renderText, type Block, type RenderedMail } from './format.js';
 import { compromiseSteps } from './render.js';
 import type { MailThread, ThreadCall } from './threads.js';
 
@@ -175,7 +175,7 @@ function happened(thread: MailThread, timezone: string): string {
   for (const entry of thread.compromised) parts.push(`${entry.endpoint}'s password guessed`);
   const calls = thread.calls.length + thread.callsOmitted;
   if (calls > 0) {
-    const places = [...new Set(thread.calls.map((call) => (call.country ? formatCountry(call.country).replace(/^\w\w \((.*)\)$/, '$1') : (call.destination ?? '?').slice(0, 4))))];
+    const places = [...new Set(thread.calls.map((call) => (call.country ? formatCountryName(call.country) : (call.destination ?? '?').slice(0, 4))))];
     parts.push(`${plural(calls, 'call')}${places.length > 0 ? ` to ${listed(places)}` : ''}`);
   }
   return `From ${span} (${formatDuration(thread.lastAt - thread.firstAt)}): ${parts.join(', ') || plural(thread.findings, 'finding')}.`;
