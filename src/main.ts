@@ -46,6 +46,8 @@ export interface AgentDeps {
   mailQueue?: MailQueue;
   /** Mailer settings the configuration does not carry (retry pacing). */
   mailer?: Partial<Pick<MailerOptions, 'retryBaseMs' | 'retryMaxMs' | 'random'>>;
+  /** How long an attack must be quiet before its summary mail (tests shorten it). @default 15 min */
+  threadQuietMs?: number;
 }
 
 export interface Agent {
@@ -168,7 +170,7 @@ export function createAgent(deps: AgentDeps): Agent {
       ? new DailyDigest({ store, mailer, to: config.alerts.to, timezone: config.timezone, at: config.alerts.digestAt, clock, logger, mask, agent: agentName })
       : undefined;
   const mailQueue = deps.mailQueue ?? mailer;
-  const actor = new Actor({ store, decider, hangups, locker, firewall, recipients: config.alerts.to, mask, timezone: config.timezone, agent: agentName, clock, logger, ...(mailQueue ? { mailer: mailQueue } : {}) });
+  const actor = new Actor({ store, decider, hangups, locker, firewall, recipients: config.alerts.to, mask, timezone: config.timezone, agent: agentName, clock, logger, ...(mailQueue ? { mailer: mailQueue } : {}), ...(deps.threadQuietMs !== undefined ? { threadQuietMs: deps.threadQuietMs } : {}) });
   pipeline.onResult((result) => actor.handle(result));
 
   // The pre-dial gate: the same tracker, engine and decider answer Asterisk before it dials.
@@ -235,6 +237,7 @@ export function createAgent(deps: AgentDeps): Agent {
       purger.unref();
       mailer?.start();
       digest?.start();
+      actor.start();
       client.start();
       // A gate that cannot listen is an error the admin must see: the dialplan would fail open.
       await agiServer?.start();
@@ -258,6 +261,7 @@ export function createAgent(deps: AgentDeps): Agent {
       pipeline.close();
       tracker.detach();
       await actor.settled();
+      actor.stop();
       digest?.stop();
       await mailer?.stop();
       await client.stop();

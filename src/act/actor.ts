@@ -4,8 +4,10 @@
  * - Every decision is written to the audit trail first, then carried out: hang-ups (sent at once,
  *   confirmed by Asterisk), locks, the firewall hook; in simulate mode nothing is done and the trail
  *   says what would have been.
- * - An alert becomes one mail per incident (and a follow-up when it escalates) once the actions
- *   decided with it have settled, so the mail says what was actually done — and how to undo it.
+ * - Alerts become mails once the actions decided with them have settled, so a mail says what was
+ *   actually done — and how to undo it. The findings of one attack are one thread of mails
+ *   (mail/threads.ts): the policies that flag one call share one mail, a follow-up is sent only
+ *   when something new happens, and a summary when the attack has been quiet for a while.
  * - The spend ledger, live-call checkpoints, incidents and security counters go to the store as
  *   they happen, so a restart (even kill -9) continues where the agent was.
  */
@@ -20,7 +22,10 @@ import type { CallCheckpoint, OutboxMail, Store } from '../store/store.js';
 import { SECURITY_FAILURE_KINDS } from '../calls/events.js';
 import type { FirewallHook } from './firewall.js';
 import { localDay } from './mail/digest.js';
-import { incidentMail } from './mail/render.js';
+import { incidentMail, outcomeKey, type IncidentMailInput } from './mail/render.js';
+import { attackSummaryMail } from './mail/summary.js';
+import { MailThreads, type MailThread } from './mail/threads.js';
+import { severityRank } from '../policy/types.js';
 import type { Hangups } from './hangup.js';
 import type { Locker } from './locks.js';
 import type { ActionOutcome } from './outcome.js';
@@ -42,6 +47,15 @@ export interface ActorOptions {
   agent: string;
   clock: Clock;
   logger?: Logger;
+  /** An attack's thread is over (its summary mailed) after this long without a finding. @default 15 min */
+  threadQuietMs?: number;
+}
+
+/** A finding with the decisions taken on it and what carrying them out came to. */
+interface Carried {
+  finding: Finding;
+  decisions: Decision[];
+  outcomes: ActionOutcome[];
 }
 
 export class Actor {
@@ -53,9 +67,54 @@ export class Actor {
   /** Security counters for the digest, added up in memory and written once a second in one transaction. */
   private readonly securityCounts = new Map<string, { day: string; kind: string; address: string; count: number }>();
   private securityFlush: NodeJS.Timeout | undefined;
+  /** Attack threads (mails), kept in the store. */
+  readonly threads: MailThreads;
+  private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ActorOptions) {
     this.log = (options.logger ?? silentLogger).child({ part: 'act' });
+    this.threads = new MailThreads({ store: options.store, ...(options.threadQuietMs !== undefined ? { quietMs: options.threadQuietMs } : {}) });
+    const restored = this.threads.restore();
+    if (restored > 0) this.log.info({ threads: restored }, 'attack threads taken back from the store');
+  }
+
+  /** Starts looking for quiet attacks to summarize (at once: an attack that went quiet while the agent was down). */
+  start(): void {
+    this.sendDueSummaries();
+    const every = Math.max(50, Math.min(30_000, Math.floor(this.threads.quietMs / 4)));
+    this.summaryTimer = setInterval(() => this.sendDueSummaries(), every);
+    this.summaryTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.summaryTimer);
+    this.summaryTimer = undefined;
+  }
+
+  /** Mails the summary of every attack that has been quiet long enough (once per thread, ever). Never throws. */
+  sendDueSummaries(now = this.options.clock.now()): number {
+    let sent = 0;
+    const due = this.threads.due(now);
+    if (due.length === 0) return 0;
+    const { store } = this.options;
+    // A call of the attack still up (checkpointed) has not billed yet: its summary waits for it to end.
+    const live = new Set(store.checkpoints().map((checkpoint) => checkpoint.linkedid));
+    for (const thread of due) {
+      if (thread.calls.some((call) => live.has(call.linkedid))) continue;
+      try {
+        if (this.threads.worthSummary(thread) && this.mailTo()) {
+          // A dial is billed when it ends, which is after the attack began.
+          const costs = store.costsSince(thread.firstAt);
+          const mail = attackSummaryMail({ thread, costs, mask: this.options.mask, timezone: this.options.timezone, agent: this.options.agent, lockedNow: store.locks(now).map((lock) => lock.endpoint) }, this.options.recipients);
+          this.options.mailer!.enqueue(mail);
+          sent++;
+        }
+        this.threads.close(thread, now);
+      } catch (error) {
+        this.log.error({ thread: thread.id, err: error instanceof Error ? error.stack : String(error) }, 'attack summary failed; trying again later');
+      }
+    }
+    return sent;
   }
 
   /** Takes one pipeline result: persists what must survive, carries out its decisions. Never throws. */
@@ -65,6 +124,9 @@ export class Actor {
     } catch (error) {
       this.log.error({ err: error instanceof Error ? error.stack : String(error) }, 'could not write to the store');
     }
+    const decided = new Set(result.decisions.map((decision) => decision.finding));
+    // A finding that decided nothing new still keeps its attack awake (no summary mid-attack).
+    for (const finding of result.findings) if (!decided.has(finding)) this.touchThread(finding);
     if (result.decisions.length === 0) return;
     // Decisions of one finding travel together: the mail waits for the actions decided with it.
     const byFinding = new Map<Finding, Decision[]>();
@@ -74,7 +136,9 @@ export class Actor {
       byFinding.set(decision.finding, group);
     }
     const decidedNs = result.latencyNs;
-    for (const [finding, decisions] of byFinding) this.track(this.carryOut(finding, decisions, decidedNs));
+    const carried = [...byFinding].map(([finding, decisions]) => this.carryOut(finding, decisions, decidedNs));
+    // The policies that flagged one call in this result share one mail: written once all have acted.
+    this.track(Promise.all(carried).then((entries) => this.withCallHangups(entries)).then((entries) => this.mailResult(entries)));
   }
 
   /** Resolves when everything started so far has settled (tests, shutdown). */
@@ -97,7 +161,7 @@ export class Actor {
     }
   }
 
-  private async carryOut(finding: Finding, decisions: Decision[], decidedNs: bigint): Promise<void> {
+  private async carryOut(finding: Finding, decisions: Decision[], decidedNs: bigint): Promise<Carried> {
     const { store, clock } = this.options;
     // The audit trail first: whatever happens next, the decision and its inputs are on record.
     for (const decision of decisions) store.recordDecision({ ...decision, result: 'pending' });
@@ -110,10 +174,107 @@ export class Actor {
       const latencyMs = outcome.latencyMs ?? Number(decidedNs + (process.hrtime.bigint() - started)) / 1e6;
       store.completeDecision(outcome.decision.id, outcome.result, outcome.detail, clock.now(), latencyMs);
     }
-    for (const alert of decisions.filter((decision) => decision.action === 'alert')) {
-      const detail = this.queueMail(alert, finding, mailOutcomes);
-      store.completeDecision(alert.id, alert.mode === 'simulate' ? 'simulated' : 'done', detail, clock.now());
+    return { finding, decisions, outcomes: mailOutcomes };
+  }
+
+  /**
+   * A call hung up under an earlier result (or another policy) is hung up, whatever the policies
+   * flagging it now ask for: their mail states the call's real outcome.
+   */
+  private async withCallHangups(entries: Carried[]): Promise<Carried[]> {
+    const now = this.options.clock.now();
+    for (const entry of entries) {
+      const linkedid = entry.finding.call?.linkedid;
+      if (!linkedid || entries.some((other) => other.finding.call?.linkedid === linkedid && other.outcomes.some((outcome) => outcome.decision.action === 'hangup'))) continue;
+      const earlier = this.hangupsByCall.get(linkedid, now);
+      if (!earlier) continue;
+      const outcome = await earlier;
+      entry.outcomes = [...entry.outcomes, { ...outcome, detail: `${outcome.detail} (decided under policy ${outcome.decision.policy})` }];
     }
+    return entries;
+  }
+
+  /**
+   * The mails of one pipeline result: every finding joins its attack's thread; the findings about
+   * one call (or one finding without a call) become one mail, or are folded into the thread.
+   */
+  private mailResult(entries: Carried[]): void {
+    const { store, clock } = this.options;
+    const touched = new Set<MailThread>();
+    const threadOf = new Map<Carried, MailThread>();
+    for (const entry of entries) {
+      const thread = this.threads.threadFor(entry.finding, entry.decisions[0]!.incident);
+      this.threads.note(thread, entry.finding, entry.decisions[0]!.incident, entry.outcomes);
+      threadOf.set(entry, thread);
+      touched.add(thread);
+    }
+    const groups = new Map<string, Carried[]>();
+    entries.forEach((entry, index) => {
+      const key = entry.finding.call ? `call:${entry.finding.call.linkedid}` : `finding:${index}`;
+      groups.set(key, [...(groups.get(key) ?? []), entry]);
+    });
+    for (const group of groups.values()) {
+      const alerts = group.flatMap((entry) => entry.decisions.filter((decision) => decision.action === 'alert'));
+      if (alerts.length === 0) continue;
+      try {
+        const detail = this.mailGroup(group, threadOf.get(group[0]!)!);
+        for (const alert of alerts) store.completeDecision(alert.id, alert.mode === 'simulate' ? 'simulated' : 'done', detail, clock.now());
+      } catch (error) {
+        this.log.error({ err: error instanceof Error ? error.stack : String(error) }, 'could not write the incident mail');
+        for (const alert of alerts) store.completeDecision(alert.id, 'failed', `mail not queued: ${error instanceof Error ? error.message : String(error)}`, clock.now());
+      }
+    }
+    for (const thread of touched) this.threads.save(thread);
+  }
+
+  /** One mail (or a fold into the thread) for the findings of one call; returns what happened, for the audit trail. */
+  private mailGroup(group: Carried[], thread: MailThread): string {
+    if (!this.mailTo()) {
+      if (!this.warnedNoRecipients) this.log.warn('alerts are not mailed: set smtp.url and alerts.to (TOLLGATE_SMTP_URL, TOLLGATE_ALERT_TO)');
+      this.warnedNoRecipients = true;
+      return 'logged only: no mail configured';
+    }
+    // The most severe finding with an alert leads; the others are listed with it.
+    const alerting = group.filter((entry) => entry.decisions.some((decision) => decision.action === 'alert'));
+    const lead = alerting.reduce((best, entry) => (severityRank(entry.finding.severity) > severityRank(best.finding.severity) ? entry : best));
+    const alert = lead.decisions.find((decision) => decision.action === 'alert')!;
+    const incident = this.options.decider.incidentById(alert.incident);
+    if (!incident) return 'incident already closed: no mail';
+    const outcomes = uniqueOutcomes(group.flatMap((entry) => entry.outcomes));
+    const input: IncidentMailInput = {
+      incident,
+      finding: lead.finding,
+      also: alerting.filter((entry) => entry !== lead).map((entry) => entry.finding),
+      followUp: false,
+      outcomes,
+      mode: alert.mode,
+      mask: this.options.mask,
+      timezone: this.options.timezone,
+      agent: this.options.agent,
+      thread: this.threads.context(thread),
+      updateKey: alert.id,
+    };
+    const severity = [lead.finding, ...input.also!].reduce((highest, finding) => (severityRank(finding.severity) > severityRank(highest) ? finding.severity : highest), lead.finding.severity);
+    const key = { ...(lead.finding.call ? { linkedid: lead.finding.call.linkedid } : {}), outcome: outcomeKey(input), severity };
+    const verdict = this.threads.verdict(thread, key);
+    this.threads.record(thread, verdict, key);
+    if (verdict === 'fold') return `folded into attack thread ${thread.id} (same outcome as an earlier mail, not more severe): no mail`;
+    const mail = incidentMail({ ...input, followUp: verdict === 'follow-up' }, this.options.recipients);
+    this.options.mailer!.enqueue(mail);
+    return `mail queued for ${this.options.recipients.join(', ')}: ${mail.subject}`;
+  }
+
+  private touchThread(finding: Finding): void {
+    try {
+      const thread = this.threads.touch(finding);
+      if (thread) this.threads.save(thread);
+    } catch (error) {
+      this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not write the attack thread');
+    }
+  }
+
+  private mailTo(): boolean {
+    return !!this.options.mailer && this.options.recipients.length > 0;
   }
 
   /**
@@ -179,21 +340,6 @@ export class Actor {
     return { decision, result: 'simulated', detail: `SIMULATED: would ${what} (policy ${decision.policy} is in simulate mode, or the agent runs with --dry-run); nothing was done` };
   }
 
-  /** Renders and queues the incident mail; returns what happened, for the audit trail. */
-  private queueMail(alert: Decision, finding: Finding, outcomes: ActionOutcome[]): string {
-    const { recipients, mailer } = this.options;
-    if (!mailer || recipients.length === 0) {
-      if (!this.warnedNoRecipients) this.log.warn('alerts are not mailed: set smtp.url and alerts.to (TOLLGATE_SMTP_URL, TOLLGATE_ALERT_TO)');
-      this.warnedNoRecipients = true;
-      return 'logged only: no mail configured';
-    }
-    const incident = this.options.decider.incidentById(alert.incident);
-    if (!incident) return 'incident already closed: no mail';
-    const mail = incidentMail({ incident, finding, followUp: alert.followUp, outcomes, mode: alert.mode, mask: this.options.mask, timezone: this.options.timezone, agent: this.options.agent }, recipients);
-    mailer.enqueue(mail);
-    return `mail queued for ${recipients.join(', ')}: ${mail.subject}`;
-  }
-
   private persist(result: PipelineResult): void {
     const { store } = this.options;
     for (const entry of result.committed) store.recordCost(entry);
@@ -257,4 +403,15 @@ export function checkpointOf(call: Call, now: number): CallCheckpoint {
   if (call.outboundTrunk !== undefined) checkpoint.trunk = call.outboundTrunk;
   if (call.answeredAt !== undefined) checkpoint.answeredAt = call.answeredAt;
   return checkpoint;
+}
+
+/** Each decision's outcome once (a shared hang-up reaches several findings of one call). */
+function uniqueOutcomes(outcomes: readonly ActionOutcome[]): ActionOutcome[] {
+  const seen = new Set<string>();
+  return outcomes.filter((outcome) => {
+    const key = outcome.decision.id;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -111,4 +111,17 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  -- Mail threads: the findings of one attack (a scan from an address, the password it guessed,
+  -- the calls of that endpoint) are one thread of mails (act/mail/threads.ts). A thread is open
+  -- until it has been quiet for a while; then its summary is mailed once (summarized_at).
+  CREATE TABLE mail_threads (
+    id TEXT PRIMARY KEY,             -- the id of the incident that opened it
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    summarized_at INTEGER,
+    record TEXT NOT NULL             -- the whole thread (JSON)
+  );
+  CREATE INDEX mail_threads_open ON mail_threads (summarized_at, last_at);
+  `,
 ];

@@ -71,7 +71,16 @@ export interface DecisionRecord {
   completedAt?: number;
 }
 
-export type MailKind = 'alert' | 'follow-up' | 'digest' | 'failure';
+export type MailKind = 'alert' | 'follow-up' | 'summary' | 'digest' | 'failure';
+
+/** A mail thread as stored (act/mail/threads.ts owns its shape; the store keeps it whole). */
+export interface ThreadRow {
+  id: string;
+  firstAt: number;
+  lastAt: number;
+  summarizedAt?: number;
+  record: unknown;
+}
 
 export interface OutboxMail {
   kind: MailKind;
@@ -102,6 +111,8 @@ export interface PurgeResult {
   security: number;
   /** Networks an endpoint has not used since `before` (trusted ones are kept). */
   addresses: number;
+  /** Mail threads quiet since `before`. */
+  threads: number;
 }
 
 export class Store implements LockView, TrustView {
@@ -272,6 +283,23 @@ export class Store implements LockView, TrustView {
     return this.statements.outboxCounts.get() as { pending: number; sent: number };
   }
 
+  /** The mail queued under a dedupe key (the first mail of a thread, which follow-ups answer). */
+  mailByKey(dedupeKey: string): OutboxRow | undefined {
+    const row = this.statements.mailRowByKey.get({ dedupe_key: dedupeKey }) as MailRow | undefined;
+    return row ? mailFromRow(row) : undefined;
+  }
+
+  // ───────────────────────────── mail threads ─────────────────────────────
+
+  saveThread(thread: ThreadRow): void {
+    this.statements.upsertThread.run({ id: thread.id, first_at: thread.firstAt, last_at: thread.lastAt, summarized_at: thread.summarizedAt ?? null, record: JSON.stringify(thread.record) });
+  }
+
+  /** Threads whose summary is not sent yet, oldest first (a restart takes them back). */
+  openThreads(): ThreadRow[] {
+    return (this.statements.openThreads.all() as { id: string; first_at: number; last_at: number; record: string }[]).map((row) => ({ id: row.id, firstAt: row.first_at, lastAt: row.last_at, record: JSON.parse(row.record) as unknown }));
+  }
+
   // ───────────────────────────── security counters (daily digest) ─────────────────────────────
 
   countSecurityEvent(day: string, kind: string, address: string, count = 1): void {
@@ -335,6 +363,7 @@ export class Store implements LockView, TrustView {
       mails: this.statements.purgeMails.run({ before }).changes,
       security: this.statements.purgeSecurity.run({ day: beforeDay }).changes,
       addresses: this.statements.purgeAddresses.run({ before }).changes,
+      threads: this.statements.purgeThreads.run({ before }).changes,
     }))();
   }
 
@@ -385,6 +414,12 @@ export class Store implements LockView, TrustView {
       ),
       mailByKey: db.prepare('SELECT id FROM outbox WHERE dedupe_key = @dedupe_key'),
       mailById: db.prepare('SELECT * FROM outbox WHERE id = @id'),
+      mailRowByKey: db.prepare('SELECT * FROM outbox WHERE dedupe_key = @dedupe_key'),
+      upsertThread: db.prepare(
+        'INSERT INTO mail_threads (id, first_at, last_at, summarized_at, record) VALUES (@id, @first_at, @last_at, @summarized_at, @record) ON CONFLICT(id) DO UPDATE SET last_at = excluded.last_at, summarized_at = excluded.summarized_at, record = excluded.record',
+      ),
+      openThreads: db.prepare('SELECT id, first_at, last_at, record FROM mail_threads WHERE summarized_at IS NULL ORDER BY first_at'),
+      purgeThreads: db.prepare('DELETE FROM mail_threads WHERE last_at < @before'),
       dueMails: db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit'),
       nextMailDue: db.prepare('SELECT MIN(next_attempt_at) AS due FROM outbox WHERE sent_at IS NULL'),
       updateMail: db.prepare('UPDATE outbox SET subject = @subject, text = @text, html = @html WHERE id = @id AND sent_at IS NULL'),

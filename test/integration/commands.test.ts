@@ -98,8 +98,11 @@ describe('tollgate demo', () => {
     expect(text).toContain('ChallengeResponseFailed ×42, InvalidAccountID ×36');
     // The attack is stopped for real: the simulator received the hang-ups, the mails were written.
     expect(text).toMatch(/AMI Hangup actions sent to Asterisk: [1-9]\d*; mails: [1-9]\d*; locked now: 1001/);
-    expect(text).toContain('MAIL      to pbx-admin@example.com: [Tollgate][CRITICAL] password guessed on 1001 from 127.0.0.1 — locked');
-    expect(text).toMatch(/MAIL      to pbx-admin@example\.com: \[Tollgate\]\[HIGH\] 1001 → \+44 909 879 0123 hung up/);
+    // One thread: the scan, the guessed password, the first call hung up (the other calls are folded in).
+    expect(text).toContain('MAIL      to pbx-admin@example.com: [Tollgate][HIGH] brute force from 127.0.0.1 — not blocked (no firewall hook)');
+    expect(text).toContain('MAIL      to pbx-admin@example.com: [Tollgate][CRITICAL][UPDATE] password guessed on 1001 from 127.0.0.1 — locked');
+    expect(text).toMatch(/MAIL      to pbx-admin@example\.com: \[Tollgate\]\[CRITICAL\]\[UPDATE\] 1001 → \+53 5551234 hung up/);
+    expect(text.match(/MAIL {6}to /g)).toHaveLength(3);
   });
 });
 

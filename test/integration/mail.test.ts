@@ -476,7 +476,10 @@ describe('daily digest', () => {
 
     const digest = composeDigest(data, { mask: numberMasker(true), agent: 'pbx1' });
     expect(digest.subject).toBe('[Tollgate][DIGEST] 2026-11-20: 2 incidents (1 critical), 4 calls, 3.55 USD, 1 mail pending');
-    expect(digest.text).toContain('Friday 20 November 2026 (Europe/Paris): 4 priced outbound calls, 3.55 USD; 2 incidents (1 critical); 2 calls hung up; 135 security events from 2 addresses; 1 endpoint locked now; 1 mail waiting in the outbox.');
+    expect(digest.text).toContain('[CRITICAL] Daily digest of Friday 20 November 2026');
+    expect(digest.text).toMatch(/What happened: +4 priced outbound calls, 3\.55 USD; 2 incidents \(1 critical\); 135 security events from 2 addresses \(Europe\/Paris\)\./);
+    expect(digest.text).toMatch(/What Tollgate did: +2 calls hung up; 1 endpoint locked now; 0 mails sent, 1 waiting in the outbox\./);
+    expect(digest.text).toMatch(/What you must do now: +1 endpoint is locked: change its secret and check the phones' provisioning before `tollgate unlock` \(below\); 1 mail could not be delivered: check smtp\.url and the agent's log\./);
     expect(digest.text).toMatch(/CU \(Cuba\) +2 +3\.0 +3\.30 USD/);
     expect(digest.text).toMatch(/GB \(United Kingdom\) +2 +7\.0 +0\.25 USD/);
     expect(digest.text).toMatch(/1001 +2 +3\.0 +3\.30 USD/);

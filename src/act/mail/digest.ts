@@ -147,10 +147,18 @@ export function composeDigest(data: DigestData, options: DigestRenderOptions): R
     `[Tollgate][DIGEST] ${data.day}: ${plural(data.incidents.length, 'incident')}${critical > 0 ? ` (${critical} critical)` : ''}, ${plural(calls, 'call')}, ${spend(data.totals)}${data.outbox.pending > 0 ? `, ${data.outbox.pending} mail${data.outbox.pending === 1 ? '' : 's'} pending` : ''}`,
   );
 
+  const locked = data.locks.length;
+  const todo: string[] = [];
+  if (locked > 0) todo.push(`${plural(locked, 'endpoint')} ${locked === 1 ? 'is' : 'are'} locked: change ${locked === 1 ? 'its secret' : 'their secrets'} and check the phones' provisioning before \`tollgate unlock\` (below)`);
+  if (data.outbox.pending > 0) todo.push(`${plural(data.outbox.pending, 'mail')} could not be delivered: check smtp.url and the agent's log`);
+  if (todo.length === 0 && data.incidents.length > 0) todo.push('nothing urgent: every incident was mailed when it happened (listed below)');
   const blocks: Block[] = [
+    { type: 'band', tone: critical > 0 ? 'critical' : data.incidents.length > 0 ? 'medium' : 'report', text: `Daily digest of ${dayName}` },
     {
-      type: 'paragraph',
-      text: `${dayName} (${data.timezone}): ${plural(calls, 'priced outbound call')}, ${spend(data.totals)}; ${plural(data.incidents.length, 'incident')}${critical > 0 ? ` (${critical} critical)` : ''}; ${plural(hangups, 'call')} hung up; ${plural(securityEvents, 'security event')} from ${plural(addresses, 'address')}; ${plural(data.locks.length, 'endpoint')} locked now; ${data.outbox.pending} mail${data.outbox.pending === 1 ? '' : 's'} waiting in the outbox.`,
+      type: 'actions',
+      happened: `${plural(calls, 'priced outbound call')}, ${spend(data.totals)}; ${plural(data.incidents.length, 'incident')}${critical > 0 ? ` (${critical} critical)` : ''}; ${plural(securityEvents, 'security event')} from ${plural(addresses, 'address')} (${data.timezone}).`,
+      did: `${plural(hangups, 'call')} hung up; ${plural(locked, 'endpoint')} locked now; ${plural(data.outbox.sent, 'mail')} sent, ${data.outbox.pending} waiting in the outbox.`,
+      todo: todo.length > 0 ? `${todo.join('; ').charAt(0).toUpperCase()}${todo.join('; ').slice(1)}.` : 'Nothing: a quiet day.',
     },
     { type: 'heading', text: 'Calls and spend by destination country' },
   ];

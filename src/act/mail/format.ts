@@ -5,13 +5,20 @@
  */
 import { DateTime } from 'luxon';
 
+/** How loud a mail is: the incident's severity, or `report` for the digest. */
+export type Tone = 'info' | 'low' | 'medium' | 'high' | 'critical' | 'report';
+
 export type Block =
+  /** The severity band at the very top: colour in HTML, `[CRITICAL]` and a rule in plain text. */
+  | { type: 'band'; tone: Tone; text: string }
+  /** The three lines an admin acts on: what happened, what Tollgate did, what to do now. */
+  | { type: 'actions'; happened: string; did: string; todo: string }
   /** A sentence or two; `strong` renders as a banner (the SIMULATION line). */
   | { type: 'paragraph'; text: string; strong?: boolean }
   | { type: 'heading'; text: string }
   /** Label → value rows. */
   | { type: 'fields'; rows: readonly (readonly [string, string])[] }
-  | { type: 'list'; items: readonly string[] }
+  | { type: 'list'; items: readonly string[]; ordered?: boolean }
   /** Commands or configuration to copy as is. */
   | { type: 'code'; lines: readonly string[] }
   | { type: 'table'; head: readonly string[]; rows: readonly (readonly string[])[]; numeric?: readonly boolean[] };
@@ -38,6 +45,14 @@ export function renderText(blocks: readonly Block[], footer: string): string {
   const parts: string[] = [];
   for (const block of blocks) {
     switch (block.type) {
+      case 'band': {
+        const line = `[${TONE_LABEL[block.tone]}] ${block.text}`;
+        parts.push(`${line}\n${'='.repeat(Math.min(72, line.length))}`);
+        break;
+      }
+      case 'actions':
+        parts.push(ACTION_LABELS.map(([label, key]) => `${(label + ':').padEnd(ACTION_LABEL_WIDTH + 2)}${block[key]}`).join('\n'));
+        break;
       case 'paragraph':
         parts.push(block.strong ? `*** ${block.text} ***` : block.text);
         break;
@@ -50,7 +65,7 @@ export function renderText(blocks: readonly Block[], footer: string): string {
         break;
       }
       case 'list':
-        parts.push(block.items.map((item) => `- ${item}`).join('\n'));
+        parts.push(block.items.map((item, index) => `${block.ordered ? `${index + 1}.` : '-'} ${item}`).join('\n'));
         break;
       case 'code':
         parts.push(block.lines.map((line) => `    ${line}`).join('\n'));
@@ -73,8 +88,20 @@ export function renderText(blocks: readonly Block[], footer: string): string {
   return `${text}\n\n-- \n${footer}\n`;
 }
 
+const TONE_LABEL: Record<Tone, string> = { info: 'INFO', low: 'LOW', medium: 'MEDIUM', high: 'HIGH', critical: 'CRITICAL', report: 'REPORT' };
+
+/** Band colours, dark enough for white text (WCAG AA on 14px bold). */
+const TONE_COLOUR: Record<Tone, string> = { critical: '#b3261e', high: '#c2410c', medium: '#8a6100', low: '#1d5fa8', info: '#4b5563', report: '#37474f' };
+
+const ACTION_LABELS = [
+  ['What happened', 'happened'],
+  ['What Tollgate did', 'did'],
+  ['What you must do now', 'todo'],
+] as const;
+const ACTION_LABEL_WIDTH = Math.max(...ACTION_LABELS.map(([label]) => label.length));
+
 const STYLE = {
-  body: 'margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.4;color:#1a1a1a;background:#ffffff',
+  body: 'margin:0;padding:16px;max-width:860px;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.4;color:#1a1a1a;background:#ffffff',
   banner: 'margin:0 0 12px 0;padding:10px 12px;background:#fff4ce;border:1px solid #e0b400;font-weight:bold',
   p: 'margin:0 0 12px 0',
   h: 'margin:18px 0 6px 0;font-size:15px;font-weight:bold;color:#333333;border-bottom:1px solid #dddddd;padding-bottom:2px',
@@ -84,6 +111,11 @@ const STYLE = {
   th: 'padding:4px 10px;border-bottom:1px solid #cccccc;text-align:left;background:#f4f4f4',
   td: 'padding:3px 10px;border-bottom:1px solid #eeeeee;vertical-align:top',
   ul: 'margin:0 0 12px 0;padding-left:20px',
+  band: 'margin:-16px -16px 14px -16px;padding:12px 16px;color:#ffffff;font-size:16px;font-weight:bold',
+  bandTag: 'display:inline-block;margin-right:8px;padding:1px 6px;border:1px solid #ffffff;border-radius:3px;font-size:12px;letter-spacing:1px',
+  actions: 'border-collapse:collapse;margin:0 0 14px 0;width:100%;background:#f7f7f7',
+  actionLabel: 'padding:6px 12px;vertical-align:top;width:24%;min-width:90px;text-align:left;font-weight:bold;color:#333333',
+  actionValue: 'padding:6px 12px 6px 0;vertical-align:top',
   pre: 'margin:0 0 12px 0;padding:8px 10px;background:#f4f4f4;border:1px solid #dddddd;font-family:Consolas,Menlo,monospace;font-size:13px;white-space:pre-wrap',
   code: 'font-family:Consolas,Menlo,monospace;font-size:13px;background:#f4f4f4;padding:0 3px',
   footer: 'margin-top:20px;padding-top:6px;border-top:1px solid #dddddd;color:#777777;font-size:12px',
@@ -93,6 +125,15 @@ export function renderHtml(title: string, blocks: readonly Block[], footer: stri
   const parts: string[] = [];
   for (const block of blocks) {
     switch (block.type) {
+      case 'band':
+        parts.push(`<div style="${STYLE.band};background:${TONE_COLOUR[block.tone]}"><span style="${STYLE.bandTag}">${TONE_LABEL[block.tone]}</span>${escapeHtml(block.text)}</div>`);
+        break;
+      case 'actions': {
+        const colour = TONE_COLOUR[toneOf(blocks)];
+        const rows = ACTION_LABELS.map(([label, key]) => `<tr><th scope="row" style="${STYLE.actionLabel}">${escapeHtml(label)}</th><td style="${STYLE.actionValue}${key === 'todo' ? ';font-weight:bold' : ''}">${inlineHtml(block[key])}</td></tr>`).join('');
+        parts.push(`<table role="presentation" style="${STYLE.actions};border-left:6px solid ${colour}">${rows}</table>`);
+        break;
+      }
       case 'paragraph':
         parts.push(`<p style="${block.strong ? STYLE.banner : STYLE.p}">${inlineHtml(block.text)}</p>`);
         break;
@@ -106,14 +147,16 @@ export function renderHtml(title: string, blocks: readonly Block[], footer: stri
             .join('')}</table>`,
         );
         break;
-      case 'list':
-        parts.push(`<ul style="${STYLE.ul}">${block.items.map((item) => `<li>${inlineHtml(item)}</li>`).join('')}</ul>`);
+      case 'list': {
+        const tag = block.ordered ? 'ol' : 'ul';
+        parts.push(`<${tag} style="${STYLE.ul}">${block.items.map((item) => `<li>${inlineHtml(item)}</li>`).join('')}</${tag}>`);
         break;
+      }
       case 'code':
         parts.push(`<pre style="${STYLE.pre}">${escapeHtml(block.lines.join('\n'))}</pre>`);
         break;
       case 'table': {
-        const align = (column: number) => (block.numeric?.[column] ? ';text-align:right' : '');
+        const align = (column: number) => (block.numeric?.[column] ? ';text-align:right;white-space:nowrap' : '');
         const head = block.head.map((cell, column) => `<th style="${STYLE.th}${align(column)}">${escapeHtml(cell)}</th>`).join('');
         const rows = block.rows.map((row) => `<tr>${row.map((cell, column) => `<td style="${STYLE.td}${align(column)}">${escapeHtml(cell)}</td>`).join('')}</tr>`).join('');
         parts.push(`<table style="${STYLE.table}"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`);
@@ -133,6 +176,11 @@ export function renderHtml(title: string, blocks: readonly Block[], footer: stri
   ].join('\n');
 }
 
+/** The tone of a mail: its band's, else neutral. */
+function toneOf(blocks: readonly Block[]): Tone {
+  return blocks.find((block): block is Extract<Block, { type: 'band' }> => block.type === 'band')?.tone ?? 'report';
+}
+
 /** Escapes, then shows `backquoted` commands as code (the plain text keeps the backquotes). */
 function inlineHtml(text: string): string {
   return escapeHtml(text).replace(/`([^`]+)`/g, (_, code: string) => `<code style="${STYLE.code}">${code}</code>`);
@@ -141,12 +189,29 @@ function inlineHtml(text: string): string {
 /** `12.34 USD`; sub-cent amounts keep four decimals so a cheap call does not read as free. */
 export function formatMoney(amount: number, currency?: string): string {
   const digits = amount !== 0 && Math.abs(amount) < 0.01 ? 4 : 2;
-  return `${amount.toFixed(digits)}${currency ? ` ${currency}` : ''}`;
+  // Thousands apart with a space (`1 240.00 USD`): read at a glance, and the same in every locale.
+  const [whole, fraction] = amount.toFixed(digits).split('.');
+  return `${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ' ')}.${fraction}${currency ? ` ${currency}` : ''}`;
 }
 
-/** Local time in the agent's zone: `2026-11-21 03:04:25 CET`. */
+/** Local time in the agent's zone, with the zone's name: `2026-11-21 03:04:25 CET`, `… EDT`, `… UTC`. */
 export function formatTime(ms: number, timezone: string): string {
-  return DateTime.fromMillis(ms, { zone: timezone }).toFormat('yyyy-LL-dd HH:mm:ss ZZZZ');
+  const local = DateTime.fromMillis(ms, { zone: timezone });
+  return `${local.toFormat('yyyy-LL-dd HH:mm:ss')} ${zoneName(local)}`;
+}
+
+/**
+ * The zone's short name at that instant. ICU names American zones in en-US (EDT) and European ones
+ * in en-GB (CET, BST); elsewhere it falls back to the offset (`GMT+8`), which is still one zone.
+ */
+function zoneName(local: DateTime): string {
+  let fallback = '';
+  for (const locale of ['en-US', 'en-GB']) {
+    const name = local.setLocale(locale).toFormat('ZZZZ');
+    if (!/^GMT[+-]/.test(name)) return name;
+    fallback ||= name;
+  }
+  return fallback;
 }
 
 /** `45 s`, `12 min`, `3 h 05 min`. */
@@ -169,6 +234,11 @@ export function formatCountry(code: string): string {
   } catch {
     return code;
   }
+}
+
+/** `Cuba`; the code when the runtime has no name for it. */
+export function formatCountryName(code: string): string {
+  return formatCountry(code).replace(/^\w+ \((.+)\)$/, '$1');
 }
 
 /** `PREMIUM_RATE` → `premium rate`. */

@@ -242,6 +242,20 @@ export class Mailer {
     return messageIdFor(row, this.domain);
   }
 
+  /**
+   * `In-Reply-To` and `References` of a thread's later mails: the Message-ID of its first mail
+   * (`incident:<thread>:alert`, a pure function of that row), so mail clients show one thread.
+   */
+  threadHeaders(row: Pick<OutboxRow, 'incident' | 'dedupeKey'>): { inReplyTo?: string; references?: string[] } {
+    if (!row.incident) return {};
+    const rootKey = `incident:${row.incident}:alert`;
+    if (row.dedupeKey === rootKey) return {};
+    const root = this.store.mailByKey(rootKey);
+    // The first mail purged or never written (mail configured mid-attack): a stable stand-in still groups the rest.
+    const rootId = root ? this.messageIdOf(root) : `<tollgate.incident.${fnv1a(row.incident)}.${row.incident.replace(/[^\w.-]/g, '')}@${this.domain}>`;
+    return { inReplyTo: rootId, references: [rootId] };
+  }
+
   // ───────────────────────────── internals ─────────────────────────────
 
   /** Takes the due rows that are not in flight into the queue, then sets the timer for the next. */
@@ -315,8 +329,8 @@ export class Mailer {
           // With the Message-ID, Date and boundary fixed, a re-sent copy is the same message byte for byte.
           baseBoundary: `tollgate-${row.createdAt.toString(36)}-${row.id}`,
           headers,
-          // Every mail of an incident threads under one root, alert and follow-ups alike.
-          ...(row.incident ? { references: [`<tollgate.incident.${fnv1a(row.incident)}.${row.incident.replace(/[^\w.-]/g, '')}@${this.domain}>`] } : {}),
+          // Follow-ups and the summary answer the first mail of their attack's thread.
+          ...this.threadHeaders(row),
         });
       } catch (error) {
         this.failed(row, error);

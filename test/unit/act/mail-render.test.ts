@@ -150,11 +150,13 @@ describe('incident mail: subject', () => {
     expect(renderIncidentMail(input({ followUp: true })).subject).toBe('[Tollgate][CRITICAL][UPDATE] 1001 → +53 5551234 hung up');
     const finding = callFinding();
     const simulated = renderIncidentMail(input({ mode: 'simulate', outcomes: [outcome(finding, 'hangup', 'simulated', 'Would hang up PJSIP/1001-00000006')] }));
-    expect(simulated.subject).toBe('[Tollgate][CRITICAL][SIMULATED] 1001 → +53 5551234 would be hung up');
-    expect(simulated.text.split('\n')[0]).toMatch(/^\*\*\* SIMULATION — nothing was done\./);
+    expect(simulated.subject).toBe('[Tollgate][CRITICAL][SIMULATED] 1001 → +53 5551234 would hang up (simulate)');
+    // The severity band first, then the simulation banner, before anything else.
+    expect(simulated.text.split('\n')[0]).toBe('[CRITICAL] 1001 → +53 5551234 would hang up (simulate)');
+    expect(simulated.text.split('\n')[3]).toMatch(/^\*\*\* SIMULATION — nothing was done\./);
     expect(visible(simulated.html)).toContain('SIMULATION — nothing was done.');
     // A policy in simulate mode under a global enforce: the outcome says so.
-    expect(renderIncidentMail(input({ outcomes: [outcome(finding, 'hangup', 'simulated', 'Would hang up')] })).subject).toBe('[Tollgate][CRITICAL] 1001 → +53 5551234 would be hung up');
+    expect(renderIncidentMail(input({ outcomes: [outcome(finding, 'hangup', 'simulated', 'Would hang up')] })).subject).toBe('[Tollgate][CRITICAL] 1001 → +53 5551234 would hang up (simulate)');
   });
 
   test('a security finding without a call: what, from where, what was done', () => {
@@ -224,7 +226,7 @@ describe('incident mail: body', () => {
       expect(mail.text).toContain(value);
       expect(visible(mail.html)).toContain(value);
     }
-    for (const label of ['Policy', 'Kind', 'Level', 'Severity', 'Endpoint', 'Caller ID', 'Destination', 'Country', 'Number type', 'Risk', 'Rate', 'Cost so far', 'Projected cost', 'Started', 'Answered', 'Incident', 'Grown to', 'What was done', 'How to undo', 'How to silence or tune this policy']) {
+    for (const label of ['What happened', 'What Tollgate did', 'What you must do now', 'Policy', 'Severity', 'Endpoint', 'Caller ID', 'Destination', 'Country', 'Number type', 'Risk', 'Rate', 'Cost so far', 'Projected cost', 'Started', 'Answered', 'Incident', 'Grown to', 'What was done', 'How to undo', 'How to silence or tune this policy']) {
       expect(mail.text).toContain(label);
       expect(mail.html).toContain(escapeHtml(label));
     }
@@ -242,7 +244,7 @@ describe('incident mail: body', () => {
     const incident = incidentOf(first, { first, latest, findings: 4, calls: ['a', 'b', 'c'], lastAt: AT + 600_000, severity: 'critical', levels: ['50%', 'call-after-compromise'] });
     const mail = renderIncidentMail(input({ finding: latest, incident, followUp: true }));
     expect(mail.text).toMatch(/Source IP: +203\.0\.113\.9/);
-    expect(mail.text).toContain('Update on incident');
+    expect(mail.text).toContain('Update on the attack first reported at 2026-11-21 03:04:40 CET');
     expect(mail.text).toContain('now level call-after-compromise, severity critical (it opened at level 50%, severity medium); 4 findings, 3 calls in 10 min');
     expect(mail.text).toContain('4 findings, 3 calls');
   });
@@ -284,9 +286,10 @@ describe('incident mail: body', () => {
     expect(mail.text).toContain('- hang-up: nothing to undo: the caller can dial again if the call was legitimate; add an exception to policy block-premium-rate (policies/block-premium-rate.yaml)');
     const security = securityFinding();
     const firewall = renderIncidentMail(input({ finding: security, incident: incidentOf(security), outcomes: [outcome(security, 'firewall', 'done', 'Firewall hook added 203.0.113.9', 'ipset del tollgate 203.0.113.9')] }));
-    expect(firewall.text).toContain('- firewall: run `ipset del tollgate 203.0.113.9`');
-    expect(firewall.text).toContain('trustedAddresses:');
-    expect(firewall.text).toContain('203.0.113.9/32');
+    expect(firewall.text).toContain('- firewall: lift the block only if 203.0.113.9 turns out to be one of your own devices: run `ipset del tollgate 203.0.113.9`');
+    // Never advice to trust the address that attacked.
+    expect(firewall.text).not.toContain('203.0.113.9/32');
+    expect(firewall.text.slice(firewall.text.indexOf('How to silence'))).not.toContain('203.0.113.9');
     const simulated = renderIncidentMail(input({ mode: 'simulate', outcomes: [outcome(finding, 'hangup', 'simulated', 'Would hang up')] }));
     expect(simulated.text).toContain('- hang-up: nothing to undo (simulated: nothing was done)');
     expect(simulated.text).toContain('What would have been done');

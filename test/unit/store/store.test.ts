@@ -35,7 +35,7 @@ describe('store (a real SQLite file)', () => {
     store.close();
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 });
+    expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 3 });
     raw.close();
     const again = new Store(file);
     expect(again.costsSince(0).map((entry) => entry.linkedid)).toEqual(['a']);
@@ -48,7 +48,7 @@ describe('store (a real SQLite file)', () => {
     const raw = new Database(file);
     raw.prepare('UPDATE schema_version SET version = 99').run();
     raw.close();
-    expect(() => new Store(file)).toThrow(/written by a newer Tollgate \(schema 99; this one knows 2\)/);
+    expect(() => new Store(file)).toThrow(/written by a newer Tollgate \(schema 99; this one knows 3\)/);
   });
 
   test('spend ledger: a dial is recorded once; history by time', () => {
@@ -136,7 +136,7 @@ describe('store (a real SQLite file)', () => {
     store.enqueueMail(mail('unsent'), 1_000);
     store.countSecurityEvent('2026-01-01', 'InvalidAccountID', '1.2.3.4');
     store.lock({ endpoint: '1001', since: 1_000, reason: 'r' });
-    expect(store.purge(5_000, '2026-06-01')).toEqual({ costs: 1, incidents: 0, decisions: 0, mails: 1, security: 1, addresses: 0 });
+    expect(store.purge(5_000, '2026-06-01')).toEqual({ costs: 1, incidents: 0, decisions: 0, mails: 1, security: 1, addresses: 0, threads: 0 });
     expect(store.costsSince(0).map((entry) => entry.linkedid)).toEqual(['new']);
     expect(store.outboxCounts()).toEqual({ pending: 1, sent: 0 });
     expect(store.lockOf('1001', 10_000)).toBeDefined();
