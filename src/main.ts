@@ -164,8 +164,10 @@ export function createAgent(deps: AgentDeps): Agent {
   };
   // The User-Agent of each registration: the contact listing after it joins the same flow as an event.
   const contacts = new ContactLookup({ source: client, ingest: (message, at) => tracker.ingest(message, at), clock, logger });
+  const contactLog = logger.child({ part: 'contacts' });
   tracker.on('event', (event) => {
     if (event.type === 'registration') contacts.registered(event);
+    else if (event.type === 'contact') contactLog.info({ endpoint: event.endpoint, userAgent: event.userAgent, ip: event.ip, port: event.port, callId: event.callId }, `${event.endpoint} registered from ${event.ip ?? event.uri} as "${event.userAgent}"`);
   });
   client.on('connected', () => contacts.listAll());
 
