@@ -222,6 +222,8 @@ function toRecords(event: DomainEvent, changes: CallChange[], mask: (number: str
       port: event.remote?.port,
       severity: event.severity,
     });
+  } else if (event.type === 'contact') {
+    records.push({ kind: 'contact', at: iso(event.at), endpoint: event.endpoint, userAgent: event.userAgent, ip: event.ip, port: event.port, callId: event.callId, uri: event.uri });
   }
   for (const change of changes) {
     if (change.kind === 'leg.added' || change.kind === 'leg.ended' || change.kind === 'call.cdr') continue;
