@@ -32,6 +32,7 @@ import { SEVERITIES, severityRank, type CallFacts, type EvalContext, type Findin
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 const ruleFields = { actions: actionsField.default(['alert']), severity: z.enum(SEVERITIES).optional() };
 
@@ -158,7 +159,7 @@ export const baselineKind = defineKind({
         const dayKnown = context.profiles.known(endpoint, 'weekday', weekday) !== undefined;
         if (!hourKnown || !dayKnown) {
           const usual = context.profiles.valuesOf(endpoint, 'hour').map((value) => value.value).sort();
-          const days = context.profiles.valuesOf(endpoint, 'weekday').map((value) => value.value);
+          const days = context.profiles.valuesOf(endpoint, 'weekday').map((value) => value.value).sort((a, b) => WEEKDAYS.indexOf(a) - WEEKDAYS.indexOf(b));
           signals.push({
             rule: 'unusual-time',
             text: `${endpoint} is never active ${!dayKnown ? `on ${local.toFormat('cccc')}s` : ''}${!dayKnown && !hourKnown ? ' nor ' : ''}${!hourKnown ? `around ${local.toFormat('HH:mm')}` : ''} (${context.profiles.timezone}; usual hours ${usual.join(' ')}, days ${days.join(' ')})`,
