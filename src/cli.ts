@@ -9,6 +9,7 @@ import { registerCorpusCommand } from './commands/corpus.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDeriveCommand } from './commands/derive.js';
 import { registerLockCommands } from './commands/locks.js';
+import { registerProfileCommand } from './commands/profile.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerRunCommand } from './commands/run.js';
 
@@ -17,7 +18,7 @@ const program = new Command()
   .description('Real-time toll-fraud guard for Asterisk PBXs')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerAddressCommands, registerClassifyCommand, registerDeriveCommand, registerCorpusCommand, registerAuditCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerAddressCommands, registerProfileCommand, registerClassifyCommand, registerDeriveCommand, registerCorpusCommand, registerAuditCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -35,6 +35,9 @@ import { StatusServer } from './http/server.js';
 import { numberMasker } from './privacy.js';
 import { SecurityLog } from './report/security-log.js';
 import { AddressMemory } from './profile/addresses.js';
+import { EndpointProfiles } from './profile/profile.js';
+import { userAgentListFor } from './profile/user-agents.js';
+import { ContactLookup } from './calls/contacts.js';
 import { rateTableFromConfig } from './rates/index.js';
 import { Store } from './store/store.js';
 
@@ -71,6 +74,9 @@ export interface Agent {
 /** Spend history older than this is never needed again (the longest calendar budget is a month). */
 const HISTORY_MS = 32 * 86_400_000;
 const DAY_MS = 86_400_000;
+/** What an endpoint has not done for this long is forgotten; its daily counters are kept this many days. */
+const PROFILE_MEMORY_MS = 90 * DAY_MS;
+const PROFILE_DAYS_KEPT = 35;
 
 export function createAgent(deps: AgentDeps): Agent {
   const { config, logger } = deps;
@@ -126,6 +132,14 @@ export function createAgent(deps: AgentDeps): Agent {
   }
   const addresses = new AddressMemory({ since: memorySince, trust: store });
   addresses.restore(store.addresses(), memorySince);
+  // Each endpoint's habits: learning starts at the first start with profiles on this database.
+  let profilesSince = Number(store.meta('profiles.since'));
+  if (!profilesSince) {
+    profilesSince = clock.now();
+    store.setMeta('profiles.since', String(profilesSince));
+  }
+  const profiles = new EndpointProfiles({ since: profilesSince, timezone: config.timezone, forgetAfterMs: PROFILE_MEMORY_MS, scanners: userAgentListFor(config) });
+  profiles.restore(store.profileValues(), store.profileDays(), profilesSince);
   const engine = new PolicyEngine({
     policies: policies.load(),
     classifier,
@@ -133,6 +147,7 @@ export function createAgent(deps: AgentDeps): Agent {
     clock,
     locks: store,
     addresses,
+    profiles,
     environment: { timezone: config.timezone },
     onPolicyError: (policy, error) => engineLog.error({ policy, err: error instanceof Error ? error.stack : String(error) }, 'policy failed; the others go on'),
   });
@@ -144,6 +159,19 @@ export function createAgent(deps: AgentDeps): Agent {
   pipeline.onResult((result) => verdicts(result.findings, result.decisions));
   // New networks and refreshed last-seen times (at most hourly per network) reach the database.
   pipeline.onResult(() => store.saveAddresses(addresses.drainChanges()));
+  // Profiles change with every call: written in one transaction every few seconds, never on the live path.
+  const saveProfiles = (): void => {
+    const changes = profiles.drainChanges();
+    store.saveProfiles(changes.values, changes.days);
+  };
+  // The User-Agent of each registration: the contact listing after it joins the same flow as an event.
+  const contacts = new ContactLookup({ source: client, ingest: (message, at) => tracker.ingest(message, at), clock, logger });
+  const contactLog = logger.child({ part: 'contacts' });
+  tracker.on('event', (event) => {
+    if (event.type === 'registration') contacts.registered(event);
+    else if (event.type === 'contact') contactLog.info({ endpoint: event.endpoint, userAgent: event.userAgent, ip: event.ip, port: event.port, callId: event.callId }, `${event.endpoint} registered from ${event.ip ?? event.uri} as "${event.userAgent}"`);
+  });
+  client.on('connected', () => contacts.listAll());
 
   // Action.
   const ari = config.ari.url
@@ -202,11 +230,14 @@ export function createAgent(deps: AgentDeps): Agent {
 
   let ticker: NodeJS.Timeout | undefined;
   let securityTicker: NodeJS.Timeout | undefined;
+  let profileTicker: NodeJS.Timeout | undefined;
   let purger: NodeJS.Timeout | undefined;
   const purge = (): void => {
     const before = clock.now() - config.db.retentionDays * DAY_MS;
     const removed = store.purge(before, localDay(before, config.timezone));
-    logger.info({ retentionDays: config.db.retentionDays, ...removed }, 'old records purged');
+    const now = clock.now();
+    const profileValues = store.forgetProfiles(now - PROFILE_MEMORY_MS, localDay(now - PROFILE_DAYS_KEPT * DAY_MS, config.timezone));
+    logger.info({ retentionDays: config.db.retentionDays, ...removed, profileValues }, 'old records purged');
   };
 
   let status: StatusServer | undefined;
@@ -232,6 +263,8 @@ export function createAgent(deps: AgentDeps): Agent {
       ticker.unref();
       securityTicker = setInterval(() => securityLog.tick(), 5000);
       securityTicker.unref();
+      profileTicker = setInterval(saveProfiles, 5000);
+      profileTicker.unref();
       purge();
       purger = setInterval(purge, DAY_MS);
       purger.unref();
@@ -256,12 +289,15 @@ export function createAgent(deps: AgentDeps): Agent {
       clearInterval(ticker);
       clearInterval(securityTicker);
       securityLog.flush();
+      contacts.stop();
       clearInterval(purger);
       policies.close();
       pipeline.close();
       tracker.detach();
       await actor.settled();
       actor.stop();
+      clearInterval(profileTicker);
+      saveProfiles();
       digest?.stop();
       await mailer?.stop();
       await client.stop();

@@ -15,6 +15,8 @@ import type { Classifier } from './numbers/index.js';
 import { PolicyEngine, type LoadedPolicy } from './policy/engine.js';
 import type { CostEntry, Finding, LockInfo, PolicyMode } from './policy/types.js';
 import { Pipeline } from './pipeline.js';
+import { EndpointProfiles } from './profile/profile.js';
+import type { UserAgentList } from './profile/user-agents.js';
 import { RateTable } from './rates/index.js';
 import { TimelineReport, type TimelineOptions } from './report/timeline.js';
 import { parseTranscript } from './sim/transcript.js';
@@ -33,6 +35,8 @@ export interface ReplayOptions extends TimelineOptions {
   timezone?: string;
   /** Endpoints already locked when the transcript begins. */
   locks?: LockInfo[];
+  /** Scanner User-Agents (policies/lists/user-agents/) for the endpoint profiles. */
+  userAgents?: UserAgentList;
 }
 
 export interface ReplayResult {
@@ -81,6 +85,7 @@ export function replayTranscript(input: Buffer | string | readonly (Buffer | str
       rates: options.rates ?? new RateTable([]),
       clock,
       locks,
+      profiles: new EndpointProfiles({ timezone: options.timezone ?? 'UTC', ...(options.userAgents ? { scanners: options.userAgents } : {}) }),
       environment: { timezone: options.timezone ?? 'UTC' },
     });
     const decider = new Decider({ mode: options.mode ?? 'enforce' });
@@ -217,6 +222,8 @@ function toRecords(event: DomainEvent, changes: CallChange[], mask: (number: str
       port: event.remote?.port,
       severity: event.severity,
     });
+  } else if (event.type === 'contact') {
+    records.push({ kind: 'contact', at: iso(event.at), endpoint: event.endpoint, userAgent: event.userAgent, ip: event.ip, port: event.port, callId: event.callId, uri: event.uri });
   }
   for (const change of changes) {
     if (change.kind === 'leg.added' || change.kind === 'leg.ended' || change.kind === 'call.cdr') continue;

@@ -134,4 +134,26 @@ export interface RegistrationEvent {
   uri?: string;
 }
 
-export type DomainEvent = CallEvent | SecurityEvent | RegistrationEvent;
+/**
+ * One registered contact as PJSIPShowContacts lists it (`ContactList`) or PJSIPShowEndpoint does
+ * (`ContactStatusDetail`): the registration's User-Agent, the address of its last Via, its Call-ID.
+ * Asterisk's events carry none of these; the agent asks after each registration (calls/contacts.ts).
+ */
+export interface ContactEvent {
+  type: 'contact';
+  at: number;
+  service: 'PJSIP';
+  endpoint: string;
+  uri: string;
+  /** The User-Agent header of the REGISTER (empty when the phone sent none). */
+  userAgent: string;
+  /** The contact's address: the last Via's, else the URI's host (IP literals only). */
+  ip?: string;
+  port?: number;
+  callId?: string;
+  /** When the registration expires (ms since epoch), as Asterisk reports it. */
+  expiresAt?: number;
+  status: string;
+}
+
+export type DomainEvent = CallEvent | SecurityEvent | RegistrationEvent | ContactEvent;

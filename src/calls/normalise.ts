@@ -13,6 +13,7 @@ import {
   SECURITY_EVENT_KINDS,
   type CallEvent,
   type ChannelSnapshot,
+  type ContactEvent,
   type DomainEvent,
   type RegistrationEvent,
   type SecurityAddress,
@@ -84,6 +85,7 @@ const IGNORED_EVENTS: ReadonlySet<string> = new Set([
   'CoreShowChannelsComplete',
   'DBGetResponse',
   'DBGetComplete',
+  'ContactListComplete',
 ]);
 
 /** Events that change a channel's caller id, connected line or account code. */
@@ -210,6 +212,9 @@ export class Normaliser {
         return contactStatus(message, at);
       case 'PeerStatus':
         return peerStatus(message, at);
+      case 'ContactList':
+      case 'ContactStatusDetail':
+        return contactDetails(message, at);
       case 'FullyBooted':
         return { type: 'ami.fullyBooted', at };
       case 'Shutdown':
@@ -269,6 +274,25 @@ function contactStatus(message: AmiMessage, at: number): RegistrationEvent | und
     event.uri = uri;
     Object.assign(event, hostOfSipUri(uri));
   }
+  return event;
+}
+
+/**
+ * A registered contact as PJSIPShowContacts (`ContactList`: Endpoint, Uri, ViaAddr, ViaPort, CallId,
+ * ExpirationTime) or PJSIPShowEndpoint (`ContactStatusDetail`: EndpointName, URI, ViaAddress
+ * `ip:port`, CallID, RegExpire) lists it; both carry `UserAgent`. Permanent contacts (pjsip.conf
+ * `contact=`) have no User-Agent and no Call-ID: they are no registration and are skipped.
+ */
+function contactDetails(message: AmiMessage, at: number): ContactEvent | undefined {
+  const endpoint = message.get('Endpoint') || message.get('EndpointName') || message.get('AOR');
+  const uri = message.get('Uri') ?? message.get('URI');
+  const callId = message.get('CallId') ?? message.get('CallID');
+  if (!endpoint || !uri || !callId) return undefined;
+  const event: ContactEvent = { type: 'contact', at, service: 'PJSIP', endpoint, uri, userAgent: (message.get('UserAgent') ?? '').trim(), callId, status: message.get('Status') ?? '' };
+  const via = message.get('ViaAddr') !== undefined ? literalAddress(message.get('ViaAddr')!, message.get('ViaPort')) : hostPort(message.get('ViaAddress') ?? '');
+  Object.assign(event, via.ip ? via : hostOfSipUri(uri));
+  const expires = Number(message.get('ExpirationTime') ?? message.get('RegExpire'));
+  if (Number.isFinite(expires) && expires > 0) event.expiresAt = expires * 1000;
   return event;
 }
 

@@ -11,6 +11,7 @@ import { numberMasker } from '../privacy.js';
 import { rateTableFromConfig } from '../rates/index.js';
 import { replayTranscript, type ReplayOptions } from '../replay.js';
 import { classifierFor } from '../numbers/from-config.js';
+import { userAgentListFor } from '../profile/user-agents.js';
 import { configFromOptions, describeClassification } from './common.js';
 
 export interface ReplayCommandOptions {
@@ -53,6 +54,7 @@ export function replayForDisplay(bytes: Buffer | readonly Buffer[], options: Rep
     classifier,
     mode: options.dryRun ? 'simulate' : config.mode,
     timezone: config.timezone,
+    userAgents: userAgentListFor(config),
   };
   if (options.policies) {
     replay.policies = loadPoliciesOrThrow(options.policies);

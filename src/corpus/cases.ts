@@ -30,6 +30,7 @@ import { parsePolicy } from '../policy/loader.js';
 import type { LockInfo } from '../policy/types.js';
 import { rateTableFromConfig } from '../rates/index.js';
 import { packagePath } from '../paths.js';
+import { loadUserAgentLists } from '../profile/user-agents.js';
 import { replayTranscript, type ReplayResult } from '../replay.js';
 import { deriveTranscript, type DerivationRecipe } from '../sim/derive.js';
 
@@ -217,5 +218,6 @@ export function runCase(caseDir: Pick<PolicyCaseDir, 'policyFile'>, testCase: Po
     mode: 'enforce',
     timezone: config.timezone,
     locks: caseLocks(testCase),
+    userAgents: loadUserAgentLists(packagePath('policies', 'lists', 'user-agents')),
   });
 }

@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
+import { userAgentListFor, type UserAgentList } from '../profile/user-agents.js';
 import type { TollgateConfig } from '../config/schema.js';
 import type { Decision } from '../decide/decider.js';
 import type { Classifier } from '../numbers/index.js';
@@ -175,6 +176,7 @@ interface Shared {
   policiesDir: string;
   classifiers: Map<string, Classifier>;
   rates: Map<string, RateTable>;
+  userAgents: Map<string, UserAgentList>;
 }
 
 export function runCorpus(options: CorpusOptions = {}): CorpusResult {
@@ -189,6 +191,7 @@ export function runCorpus(options: CorpusOptions = {}): CorpusResult {
     policiesDir,
     classifiers: new Map(),
     rates: new Map(),
+    userAgents: new Map(),
   };
   const cases = collectCorpusCases(dirs).filter((corpusCase) => !options.filter || options.filter(corpusCase.key));
   const results = cases.map((corpusCase) => runCorpusCase(corpusCase, labels.get(corpusCase.key), positions, shared));
@@ -211,6 +214,7 @@ function runCorpusCase(corpusCase: CorpusCase, label: CorpusLabel | undefined, p
   const classifier = cached(shared.classifiers, JSON.stringify([config.numbering, config.policies.dir]), () => classifierFor(config));
   const rates = cached(shared.rates, JSON.stringify(config.rates), () => rateTableFromConfig(config.rates));
   const captures = caseCaptures(testCase);
+  const userAgents = (): UserAgentList => cached(shared.userAgents, config.policies.dir, () => userAgentListFor(config));
   const cells = positions.map((position): CorpusCell => {
     try {
       const { texts, shiftMs, anchor } = shiftCaptures(captures, positionTime(position, config.timezone));
@@ -222,6 +226,7 @@ function runCorpusCase(corpusCase: CorpusCase, label: CorpusLabel | undefined, p
         mode: 'enforce',
         timezone: config.timezone,
         locks: caseLocks(testCase, shiftMs),
+        userAgents: userAgents(),
       });
       return judge(position, anchor, outcomeOf(result, classifier), label);
     } catch (error) {

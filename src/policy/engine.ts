@@ -6,10 +6,11 @@
  * The hard safety rule lives here, in one place: a finding about a call that reaches an emergency
  * number is dropped, whatever the policy — emergency calls are never blocked and never hung up.
  */
-import type { Call, CallTable, Dial } from '../calls/table.js';
+import type { Call, CallChange, CallTable, Dial } from '../calls/table.js';
 import type { Clock } from '../clock.js';
 import type { Classification, Classifier } from '../numbers/index.js';
 import { AddressMemory } from '../profile/addresses.js';
+import { EndpointProfiles, type ProfileCall } from '../profile/profile.js';
 import type { Rate, RateTable } from '../rates/index.js';
 import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
 import { ExpiringMap } from './state.js';
@@ -31,6 +32,8 @@ export interface EngineOptions {
   locks?: LockView;
   /** Per-endpoint address memory (restored from the store live; fresh in replay). */
   addresses?: AddressMemory;
+  /** Per-endpoint habits (restored from the store live; fresh in replay). */
+  profiles?: EndpointProfiles;
   /** Defaults for policies that do not set them. @default { timezone: 'UTC', currency: the rate table's } */
   environment?: Partial<PolicyEnvironment>;
   /** A policy threw: the engine goes on with the others; the owner logs it. */
@@ -69,6 +72,7 @@ export class PolicyEngine {
   private readonly clock: Clock;
   private readonly locks: LockView;
   readonly addresses: AddressMemory;
+  readonly profiles: EndpointProfiles;
   private readonly onPolicyError: ((policy: string, error: unknown) => void) | undefined;
   private readonly environment: PolicyEnvironment;
   private readonly factsCache = new WeakMap<Call, { version: number; trunksVersion: number; facts: CallFacts }>();
@@ -83,6 +87,7 @@ export class PolicyEngine {
     this.clock = options.clock;
     this.locks = options.locks ?? NO_LOCKS;
     this.addresses = options.addresses ?? new AddressMemory();
+    this.profiles = options.profiles ?? new EndpointProfiles({ timezone: options.environment?.timezone ?? 'UTC' });
     this.onPolicyError = options.onPolicyError;
     this.environment = { timezone: options.environment?.timezone ?? 'UTC', currency: options.environment?.currency ?? options.rates.currency ?? 'USD' };
     this.setPolicies(options.policies);
@@ -133,7 +138,10 @@ export class PolicyEngine {
     };
     const changes = input.type === 'tick' ? [] : input.changes;
     // Memory first: a call judged in this input sees the login that placed it.
-    if (input.type === 'event') this.addresses.observe(input.event, now);
+    if (input.type === 'event') {
+      this.addresses.observe(input.event, now);
+      this.profiles.observe(input.event, now);
+    }
     for (const change of changes) if (change.kind === 'call.started') this.addresses.attachCall(change.call.linkedid, change.call.sourceEndpoint, change.call.createdAt);
     const committed: CostEntry[] = [];
     for (const change of changes) {
@@ -147,6 +155,7 @@ export class PolicyEngine {
       rates: this.rates,
       locks: this.locks,
       addresses: this.addresses,
+      profiles: this.profiles,
       facts,
       classify: (number) => this.classifier.classify(number),
       liveCost: (call) => this.liveCost(call, now),
@@ -175,7 +184,26 @@ export class PolicyEngine {
     }
     this.stats.findings += findings.length;
     this.rememberCondemned(findings, now);
+    // Habits last: this input's calls were judged against what the endpoint did before them.
+    this.learnHabits(changes, committed, facts);
     return { findings, committed };
+  }
+
+  /** Calls placed by endpoints (outbound or internal, once each) and the international spend of those that ended. */
+  private learnHabits(changes: readonly CallChange[], committed: readonly CostEntry[], facts: (call: Call) => CallFacts): void {
+    for (const change of changes) {
+      if (change.kind !== 'call.started' && change.kind !== 'dial.started') continue;
+      const callFacts = facts(change.call);
+      if (callFacts.direction !== 'outbound' && callFacts.direction !== 'internal') continue;
+      const classification = callFacts.classification;
+      const call: ProfileCall = { linkedid: change.call.linkedid, endpoint: callFacts.endpoint, at: change.call.createdAt, international: classification?.scope === 'international' };
+      if (classification?.country) call.country = classification.country;
+      this.profiles.learnCall(call);
+    }
+    for (const entry of committed) {
+      const number = entry.dialled ?? entry.e164;
+      if (number !== undefined && entry.direction === 'outbound' && this.classifier.classify(number).scope === 'international') this.profiles.learnSpend(entry.endpoint, entry.endedAt, entry.micros);
+    }
   }
 
   /** Remembers the calls findings asked to hang up: a phone caught once is watched more closely. */

@@ -13,6 +13,7 @@ import { concurrencyKind } from './kinds/concurrency.js';
 import { velocityKind } from './kinds/velocity.js';
 import { spendKind } from './kinds/spend.js';
 import { callRiskKind } from './kinds/call-risk.js';
+import { baselineKind } from './kinds/baseline.js';
 
 export const POLICY_KINDS: readonly AnyPolicyKind[] = [
   destinationKind,
@@ -25,4 +26,5 @@ export const POLICY_KINDS: readonly AnyPolicyKind[] = [
   velocityKind,
   spendKind,
   callRiskKind,
+  baselineKind,
 ];

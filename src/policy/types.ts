@@ -7,6 +7,7 @@ import type { Classification } from '../numbers/index.js';
 import type { DomainEvent } from '../calls/events.js';
 import type { Call, CallChange, CallTable, CallDirection } from '../calls/table.js';
 import type { AddressMemory } from '../profile/addresses.js';
+import type { EndpointProfiles } from '../profile/profile.js';
 import type { RateTable, Rate } from '../rates/index.js';
 
 export const POLICY_ACTIONS = ['alert', 'hangup', 'lock', 'firewall'] as const;
@@ -149,6 +150,8 @@ export interface EvalContext {
   readonly locks: LockView;
   /** Where each endpoint has logged in and registered from, and where each call came from. */
   readonly addresses: AddressView;
+  /** Each endpoint's habits (User-Agents, countries, hours, norms), as known before this input's calls. */
+  readonly profiles: ProfileView;
   facts(call: Call): CallFacts;
   classify(number: string): Classification;
   /**
@@ -167,6 +170,9 @@ export interface EvalContext {
 
 /** What policies may ask the address memory (read only). */
 export type AddressView = Pick<AddressMemory, 'sourceOf' | 'judge' | 'addressesOf' | 'since'>;
+
+/** What policies may ask the endpoint profiles (read only). */
+export type ProfileView = Pick<EndpointProfiles, 'since' | 'learning' | 'known' | 'valuesOf' | 'contactOf' | 'today' | 'norm' | 'scannerOf' | 'timezone'>;
 
 export interface LiveCost {
   micros: number;

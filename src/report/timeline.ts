@@ -41,6 +41,9 @@ export class TimelineReport {
     if (event.type === 'security') {
       this.countSecurity(event);
       if (this.options.verbose || event.kind !== 'ChallengeSent') produced.push(this.securityLine(event));
+    } else if (event.type === 'contact') {
+      const from = event.ip ? `${event.ip}${event.port !== undefined ? `:${event.port}` : ''}` : event.uri;
+      produced.push(`${time(event.at)}  contact   ${event.endpoint} registered from ${from} as "${event.userAgent}"`);
     }
     for (const change of changes) {
       const line = this.changeLine(change);

@@ -27,6 +27,8 @@ export type LoginFailure = 'InvalidPassword' | 'InvalidAccountID' | 'MissingUser
 export interface ActionContext {
   readonly channels: ChannelTable;
   readonly astdb: AstDb;
+  /** Registered PJSIP contacts by sorcery id (`1001;@05b1…`): the fields of their `ContactList` item. */
+  readonly contacts: ReadonlyMap<string, readonly AmiField[]>;
   answersPings(): boolean;
   now(): number;
   findUser(username: string): SimUser | undefined;
@@ -48,6 +50,7 @@ const ACTION_AUTHORITY: Readonly<Record<string, string>> = {
   dbput: 'system',
   dbdel: 'system',
   dbdeltree: 'system',
+  pjsipshowcontacts: 'system',
 };
 
 /** Actions a session may send before it has logged in (process_message). */
@@ -71,6 +74,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     respond(session, request, 'Success', [['Events', session.eventMask === NO_CLASSES ? 'Off' : 'On']]);
   },
   coreshowchannels: coreShowChannels,
+  pjsipshowcontacts: pjsipShowContacts,
   hangup: hangup,
   dbput: (context, session, request) => {
     const where = familyAndKey(session, request, '');
@@ -183,6 +187,16 @@ function coreShowChannels(context: ActionContext, session: SimSession, request: 
     );
   }
   text += encodeMessage(listComplete(request, 'CoreShowChannelsComplete', channels.length));
+  session.write(text);
+}
+
+/** res_pjsip's PJSIPShowContacts: one `ContactList` event per registered contact (as captured from Asterisk 22). */
+function pjsipShowContacts(context: ActionContext, session: SimSession, request: AmiMessage): void {
+  let text = encodeMessage(listAck(request, 'A listing of Contacts follows, presented as ContactList events'));
+  for (const fields of context.contacts.values()) {
+    text += encodeMessage(new AmiMessage([['Event', 'ContactList'], ...actionIdField(request), ...fields]));
+  }
+  text += encodeMessage(listComplete(request, 'ContactListComplete', context.contacts.size));
   session.write(text);
 }
 

@@ -146,6 +146,8 @@ export class AmiSimulator extends EventEmitter<AmiSimulatorEvents> {
   readonly version: string;
   readonly channels: ChannelTable;
   readonly astdb = new AstDb();
+  /** Registered PJSIP contacts PJSIPShowContacts lists, by sorcery id (`ObjectName`); tests fill it. */
+  readonly contacts = new Map<string, readonly AmiField[]>();
   /** Every message received from clients, oldest first. */
   readonly actions: ReceivedAction[] = [];
   readonly stats: SimulatorStats = { connections: 0, actions: 0, garbage: 0, eventsSent: 0, loginFailures: 0 };
@@ -189,6 +191,7 @@ export class AmiSimulator extends EventEmitter<AmiSimulatorEvents> {
     this.actionContext = {
       channels: this.channels,
       astdb: this.astdb,
+      contacts: this.contacts,
       answersPings: () => this.answerPings,
       now: () => this.now(),
       findUser: (username) => this.users.find((user) => user.username.toLowerCase() === username.toLowerCase()),

@@ -5,7 +5,9 @@
  * Kept: every event that is not the answer to the recording client's own actions, in order,
  * unknown event names included. Dropped: the banner, every `Response:`-first message and every
  * event carrying an ActionID (login answer, CoreShowChannel items, ChannelHungup,
- * OriginateResponse, …), and anything that is not AMI.
+ * OriginateResponse, …), and anything that is not AMI — except the items of the lists the agent
+ * itself feeds into its pipeline (`ContactList`, `ContactStatusDetail`: the User-Agent of each
+ * registration, calls/contacts.ts), which are what the agent saw at that moment.
  */
 import { readFile } from 'node:fs/promises';
 import { decodeAll, encodeBanner, encodeMessage } from '../ami/codec.js';
@@ -24,13 +26,16 @@ export interface TranscriptEntry {
   timed: boolean;
 }
 
+/** Answers to actions that the agent turns into events of its own flow (kept in transcripts). */
+const AGENT_FED_ITEMS: ReadonlySet<string> = new Set(['ContactList', 'ContactStatusDetail']);
+
 /** Events of a capture, ready for `AmiSimulator.replay()`. */
 export function parseTranscript(bytes: Buffer | string): TranscriptEntry[] {
   const events: AmiMessage[] = [];
   for (const frame of decodeAll(bytes)) {
     if (frame.type !== 'message') continue;
     const message = frame.message;
-    if (message.kind !== 'event' || message.actionId !== undefined) continue;
+    if (message.kind !== 'event' || (message.actionId !== undefined && !AGENT_FED_ITEMS.has(message.name))) continue;
     events.push(message);
   }
   return timeEvents(events);

@@ -124,4 +124,28 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX mail_threads_open ON mail_threads (summarized_at, last_at);
   `,
+  `
+  -- What each endpoint usually does (profile/profile.ts): User-Agents, countries called, hours and
+  -- weekdays of activity, with first and last seen; forgotten 90 days after last seen.
+  CREATE TABLE endpoint_profile (
+    endpoint TEXT NOT NULL,
+    facet TEXT NOT NULL,               -- user-agent | country | hour | weekday
+    value TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, facet, value)
+  );
+  CREATE INDEX endpoint_profile_first_seen ON endpoint_profile (first_seen);
+
+  -- Each endpoint's calls per local day (its norm), kept 35 days.
+  CREATE TABLE endpoint_days (
+    endpoint TEXT NOT NULL,
+    day TEXT NOT NULL,
+    calls INTEGER NOT NULL,
+    international INTEGER NOT NULL,
+    international_micros INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, day)
+  );
+  `,
 ];

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CostEntry, LockInfo, LockView } from '../policy/types.js';
 import type { AddressRecord, AddressVia, TrustView } from '../profile/addresses.js';
+import type { ProfileDay, ProfileFacet, ProfileValue } from '../profile/profile.js';
 import { MIGRATIONS } from './schema.js';
 
 export interface StoreOptions {
@@ -344,6 +345,40 @@ export class Store implements LockView, TrustView {
     return (this.statements.trusted.get({ endpoint, network }) as { trusted: number } | undefined)?.trusted === 1;
   }
 
+  // ───────────────────────────── endpoint profiles ─────────────────────────────
+
+  /** What the profiles learnt since the last save, in one transaction (first seen never moves later). */
+  saveProfiles(values: readonly ProfileValue[], days: readonly ProfileDay[]): void {
+    if (values.length === 0 && days.length === 0) return;
+    this.db.transaction(() => {
+      for (const value of values) this.statements.upsertProfile.run({ endpoint: value.endpoint, facet: value.facet, value: value.value, first_seen: value.firstSeen, last_seen: value.lastSeen, count: value.count });
+      for (const day of days) this.statements.upsertProfileDay.run({ endpoint: day.endpoint, day: day.day, calls: day.calls, international: day.international, international_micros: day.internationalMicros });
+    })();
+  }
+
+  /** Every profile value (all endpoints, or one). */
+  profileValues(endpoint?: string): ProfileValue[] {
+    const rows = (endpoint === undefined ? this.statements.profileValues.all() : this.statements.profileValuesOf.all({ endpoint })) as ProfileRow[];
+    return rows.map((row) => ({ endpoint: row.endpoint, facet: row.facet as ProfileFacet, value: row.value, firstSeen: row.first_seen, lastSeen: row.last_seen, count: row.count }));
+  }
+
+  /** Every day of counters (all endpoints, or one), oldest first. */
+  profileDays(endpoint?: string): ProfileDay[] {
+    const rows = (endpoint === undefined ? this.statements.profileDays.all() : this.statements.profileDaysOf.all({ endpoint })) as ProfileDayRow[];
+    return rows.map((row) => ({ endpoint: row.endpoint, day: row.day, calls: row.calls, international: row.international, internationalMicros: row.international_micros }));
+  }
+
+  /** Profile values and networks first seen in [from, to): what the digest calls the day's news. */
+  profileNews(from: number, to: number): { endpoint: string; facet: string; value: string; firstSeen: number }[] {
+    const rows = this.statements.profileNews.all({ from, to }) as { endpoint: string; facet: string; value: string; first_seen: number }[];
+    return rows.map((row) => ({ endpoint: row.endpoint, facet: row.facet, value: row.value, firstSeen: row.first_seen }));
+  }
+
+  /** Forgets profile values not seen since `before` and day counters older than `beforeDay`. */
+  forgetProfiles(before: number, beforeDay: string): number {
+    return this.db.transaction(() => this.statements.forgetProfile.run({ before }).changes + this.statements.forgetProfileDays.run({ day: beforeDay }).changes)();
+  }
+
   meta(key: string): string | undefined {
     return (this.statements.meta.get({ key }) as { value: string } | undefined)?.value;
   }
@@ -441,6 +476,25 @@ export class Store implements LockView, TrustView {
       addressesOf: db.prepare('SELECT * FROM endpoint_addresses WHERE endpoint = @endpoint ORDER BY last_seen DESC'),
       trusted: db.prepare('SELECT trusted FROM endpoint_addresses WHERE endpoint = @endpoint AND network = @network'),
       purgeAddresses: db.prepare('DELETE FROM endpoint_addresses WHERE last_seen < @before AND trusted = 0'),
+      upsertProfile: db.prepare(
+        `INSERT INTO endpoint_profile (endpoint, facet, value, first_seen, last_seen, count) VALUES (@endpoint, @facet, @value, @first_seen, @last_seen, @count)
+         ON CONFLICT(endpoint, facet, value) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen), count = MAX(count, excluded.count)`,
+      ),
+      upsertProfileDay: db.prepare(
+        `INSERT INTO endpoint_days (endpoint, day, calls, international, international_micros) VALUES (@endpoint, @day, @calls, @international, @international_micros)
+         ON CONFLICT(endpoint, day) DO UPDATE SET calls = excluded.calls, international = excluded.international, international_micros = excluded.international_micros`,
+      ),
+      profileValues: db.prepare('SELECT * FROM endpoint_profile ORDER BY endpoint, facet, last_seen'),
+      profileValuesOf: db.prepare('SELECT * FROM endpoint_profile WHERE endpoint = @endpoint ORDER BY facet, last_seen DESC'),
+      profileDays: db.prepare('SELECT * FROM endpoint_days ORDER BY endpoint, day'),
+      profileDaysOf: db.prepare('SELECT * FROM endpoint_days WHERE endpoint = @endpoint ORDER BY day'),
+      profileNews: db.prepare(
+        `SELECT endpoint, facet, value, first_seen FROM endpoint_profile WHERE facet IN ('user-agent', 'country') AND first_seen >= @from AND first_seen < @to
+         UNION ALL SELECT endpoint, 'address', address || ' (' || network || ')', first_seen FROM endpoint_addresses WHERE first_seen >= @from AND first_seen < @to
+         ORDER BY endpoint, first_seen`,
+      ),
+      forgetProfile: db.prepare('DELETE FROM endpoint_profile WHERE last_seen < @before'),
+      forgetProfileDays: db.prepare('DELETE FROM endpoint_days WHERE day < @day'),
       meta: db.prepare('SELECT value FROM meta WHERE key = @key'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
@@ -463,6 +517,23 @@ function addressRow(record: AddressRecord): AddressRow {
 
 function addressFromRow(row: AddressRow): AddressRecord {
   return { endpoint: row.endpoint, network: row.network, address: row.address, firstSeen: row.first_seen, lastSeen: row.last_seen, via: row.via as AddressVia, trusted: row.trusted === 1 };
+}
+
+interface ProfileRow {
+  endpoint: string;
+  facet: string;
+  value: string;
+  first_seen: number;
+  last_seen: number;
+  count: number;
+}
+
+interface ProfileDayRow {
+  endpoint: string;
+  day: string;
+  calls: number;
+  international: number;
+  international_micros: number;
 }
 
 interface LockRow {

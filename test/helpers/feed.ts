@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { decodeAll } from '../../src/ami/codec.js';
+import { parseTranscript } from '../../src/sim/transcript.js';
 import type { AmiMessage } from '../../src/ami/message.js';
 import { EventTimeline } from '../../src/calls/event-time.js';
 import type { DomainEvent, SecurityEvent } from '../../src/calls/events.js';
@@ -8,11 +8,11 @@ import { CallTracker } from '../../src/calls/tracker.js';
 import { ManualClock } from '../../src/clock.js';
 import { fixturePath } from './fixtures.js';
 
-/** The unsolicited events of a capture: what a PBX sends on its own (not answers to the recorder's actions). */
+/** The unsolicited events of a capture: what a PBX sends on its own, and the contact listings the agent feeds into its flow. */
 export function captureEvents(name: string): AmiMessage[] {
-  return decodeAll(readFileSync(fixturePath('ami', name))).flatMap((frame) =>
-    frame.type === 'message' && frame.message.kind === 'event' && frame.message.actionId === undefined ? [frame.message] : [],
-  );
+  // What a replay broadcasts: the events, without the answers to the recording client's actions
+  // (except the contact listings the agent feeds into its own flow: sim/transcript.ts).
+  return parseTranscript(readFileSync(fixturePath('ami', name))).map((entry) => entry.message);
 }
 
 export interface FedCapture {

@@ -18,7 +18,8 @@ import { captureEvents, feedCapture } from '../helpers/feed.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { next, until } from '../helpers/wait.js';
 
-const USER = { username: 'tollgate', secret: 'correct-horse-battery' };
+// Not the recorders' user names (fraudwatch, tollgate): our own AMI login is told apart from the recorded ones.
+const USER = { username: 'tollgate-test', secret: 'correct-horse-battery' };
 
 let sim: AmiSimulator;
 const clients: AmiClient[] = [];
@@ -65,7 +66,7 @@ describe('connecting and logging in', () => {
     expect(info).toEqual({ version: '11.0.0', reconnect: false });
     expect(ami.amiVersion).toBe('11.0.0');
     const login = sim.actions.find((action) => action.name === 'Login')!;
-    expect(login.message.get('Username')).toBe('tollgate');
+    expect(login.message.get('Username')).toBe(USER.username);
     expect(login.message.get('Events')).toBe('on');
     // FullyBooted and our own SuccessfulAuth, as a real Asterisk sends them.
     await until(() => events.some((message) => message.name === 'SuccessfulAuth'), 'SuccessfulAuth');
@@ -84,7 +85,7 @@ describe('connecting and logging in', () => {
     expect(elapsed).toBeGreaterThanOrEqual(400);
     expect(failures[0]).toBeInstanceOf(AmiLoginError);
     expect(failures[0]!.message).toBe(
-      `AMI login as "tollgate" at 127.0.0.1:${sim.port} was refused (Authentication failed). Check ami.username / ami.secret (TOLLGATE_AMI_USERNAME / TOLLGATE_AMI_SECRET) against manager.conf, and that manager.conf's permit/deny for that user allows this host.`,
+      `AMI login as "${USER.username}" at 127.0.0.1:${sim.port} was refused (Authentication failed). Check ami.username / ami.secret (TOLLGATE_AMI_USERNAME / TOLLGATE_AMI_SECRET) against manager.conf, and that manager.conf's permit/deny for that user allows this host.`,
     );
     expect(ami.connected).toBe(false);
     // 400 ms between attempts: at most 3 logins in the time it took to see 2 failures (+ slack).

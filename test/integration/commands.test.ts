@@ -116,11 +116,12 @@ describe('tollgate replay with several captures', () => {
     const cut = whole.indexOf('Event: SuccessfulAuth', whole.indexOf('2026-12-02T') - 400);
     const history = Buffer.from(whole.slice(0, cut), 'latin1');
     const attack = Buffer.from(`Asterisk Call Manager/11.0.0\r\n${whole.slice(cut)}`, 'latin1');
-    const together = replayForDisplay([history, attack], { ...options, json: true }).filter((line) => line.includes('"kind":"finding"'));
+    const riskFindings = (line: string): boolean => line.includes('"kind":"finding"') && line.includes('"policy":"international-risk"');
+    const together = replayForDisplay([history, attack], { ...options, json: true }).filter(riskFindings);
     expect(together.map((line) => (JSON.parse(line) as { evidence: { score: number } }).evidence.score)).toEqual([3, 4, 10]);
     // The attack alone: the memory starts with it and learns (nothing is new): only the Cuban mobile
     // (high risk) is a finding, and no signal says "new address".
-    const alone = replayForDisplay([attack], { ...options, json: true }).filter((line) => line.includes('"kind":"finding"'));
+    const alone = replayForDisplay([attack], { ...options, json: true }).filter(riskFindings);
     expect(alone.map((line) => (JSON.parse(line) as { dialled: string; evidence: { signals: string[] } })).map((finding) => [finding.dialled, finding.evidence.signals.some((signal) => signal.startsWith('new-address'))])).toEqual([['0115351234567', false]]);
   });
 });

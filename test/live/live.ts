@@ -152,6 +152,15 @@ export function call(number: string, extension: string, options: CallOptions = {
   return new PhoneCall(number, extension, options).done;
 }
 
+/** docker/sipp/register.sh: one REGISTER with digest authentication and the given User-Agent; its record (`registered <ext>` or `register-refused <ext> <code>`). */
+export async function register(extension: string, userAgent: string, options: { password?: string; localIp?: string } = {}): Promise<string[]> {
+  const env = options.localIp ? { LOCAL_IP: options.localIp } : {};
+  const result = await new Promise<{ stdout: string }>((resolve) => {
+    execFile(join(SIPP_DIR, 'register.sh'), [extension, options.password ?? PASSWORDS[extension] ?? '', userAgent], { timeout: 60_000, env: { ...process.env, ...env } }, (_error, stdout) => resolve({ stdout: stdout.toString() }));
+  });
+  return result.stdout.split('\n').filter((line) => line.length > 0);
+}
+
 /** docker/sipp/bruteforce.sh: the scanner's guesses, then `FOUND <user> <password>` or `not found`. */
 export async function bruteForce(user: string): Promise<string[]> {
   const result = await run(join(SIPP_DIR, 'bruteforce.sh'), [user], 180_000);

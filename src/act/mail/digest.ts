@@ -19,6 +19,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { CostEntry, LockInfo } from '../../policy/types.js';
 import type { IncidentRecord, OutboxMail, Store } from '../../store/store.js';
+import { habitBlocks, type HabitNews } from './digest-habits.js';
 import { formatCountry, formatMoney, maskText, oneLine, renderHtml, renderText, type Block, type RenderedMail } from './format.js';
 
 export interface SpendLine {
@@ -58,6 +59,8 @@ export interface DigestData {
   security: { kind: string; address: string; count: number }[];
   locks: LockInfo[];
   outbox: { pending: number; sent: number };
+  /** Networks, User-Agents and countries endpoints used for the first time that day. */
+  habits?: HabitNews[];
 }
 
 export interface DigestRenderOptions {
@@ -106,6 +109,7 @@ export function collectDigest(store: Store, day: string, timezone: string, now: 
     security: store.securityCounts(day),
     locks: store.locks(now),
     outbox: store.outboxCounts(),
+    habits: store.profileNews(from, to),
   };
 }
 
@@ -205,6 +209,8 @@ export function composeDigest(data: DigestData, options: DigestRenderOptions): R
       blocks.push({ type: 'paragraph', text: `… and ${plural(rest.length, 'more row')} (${plural(rest.reduce((sum, row) => sum + row.count, 0), 'event')}).` });
     }
   }
+
+  if (data.habits) blocks.push(...habitBlocks(data.habits));
 
   blocks.push({ type: 'heading', text: 'Locked endpoints (now)' });
   const stamp = (ms: number) => DateTime.fromMillis(ms, { zone: data.timezone }).toFormat('yyyy-LL-dd HH:mm');

@@ -38,7 +38,7 @@ describe('shipped risk lists', () => {
     expect(lists.size).toBeGreaterThan(50);
     const withoutSource = lists.entries.filter((entry) => !entry.source).map((entry) => `${entry.file}:${entry.line}`);
     expect(withoutSource).toEqual([]);
-    for (const name of readdirSync(defaultRiskListDir())) {
+    for (const name of listFiles(defaultRiskListDir())) {
       const head = readFileSync(join(defaultRiskListDir(), name), 'utf8').split('\n').slice(0, 40).join('\n');
       expect(head).toMatch(/^# /);
       expect(head).toMatch(/[Ff]ormat/);
@@ -85,7 +85,7 @@ describe('user list files', () => {
 
   test('lists copied next to the shipped ones are merged', () => {
     const dir = listDir({ 'zz-extra.yaml': 'entries:\n  - prefix: "+4930"\n    risk: high\n    reason: Berlin branch closed\n' });
-    for (const name of readdirSync(defaultRiskListDir())) copyFileSync(join(defaultRiskListDir(), name), join(dir, name));
+    for (const name of listFiles(defaultRiskListDir())) copyFileSync(join(defaultRiskListDir(), name), join(dir, name));
     const merged = loadRiskLists(dir);
     expect(merged.size).toBe(loadRiskLists().size + 1);
   });
@@ -136,3 +136,10 @@ describe('list file errors name file, line and the bad entry', () => {
     expect(RiskLists.empty().match('+53123', 'CU')).toEqual([]);
   });
 });
+
+/** The list files of a directory (user-agents/ beside them is another kind of list). */
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
+}

@@ -208,6 +208,7 @@ function quietContext(now: number, committed: CostEntry[] = []): EvalContext {
     rates,
     locks: { lockOf: () => undefined },
     addresses: engine.addresses,
+    profiles: engine.profiles,
     facts: (call) => engine.factsOf(call),
     classify: (number) => classifier.classify(number),
     liveCost: () => ({ micros: 0, microsPerSecond: 0, stepMicros: 0 }),
