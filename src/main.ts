@@ -34,12 +34,13 @@ import { Pipeline } from './pipeline.js';
 import { StatusServer } from './http/server.js';
 import { numberMasker } from './privacy.js';
 import { SecurityLog } from './report/security-log.js';
+import { SheddingReport } from './report/shedding.js';
 import { AddressMemory } from './profile/addresses.js';
 import { EndpointProfiles } from './profile/profile.js';
 import { userAgentListFor } from './profile/user-agents.js';
 import { ContactLookup } from './calls/contacts.js';
 import { rateTableFromConfig } from './rates/index.js';
-import { Store } from './store/store.js';
+import { Store, type OutboxMail } from './store/store.js';
 
 export interface AgentDeps {
   config: TollgateConfig;
@@ -106,7 +107,14 @@ export function createAgent(deps: AgentDeps): Agent {
     logger,
   });
   const table = new CallTable({ trunks: new TrunkRegistry(config.trunks) });
-  const tracker = new CallTracker({ table, clock, logger, reconcileIntervalMs: config.ami.reconcileIntervalMs });
+  // Calls first: a scan's security events wait in a bounded lane; what it sheds is reported (below, once the mailer exists).
+  const tracker = new CallTracker({
+    table,
+    clock,
+    logger,
+    reconcileIntervalMs: config.ami.reconcileIntervalMs,
+    lanes: { maxWaiting: config.ami.securityBacklog, onShed: (count, byKind) => shedding.shed(count, byKind) },
+  });
   const describe = callLogger(logger.child({ part: 'calls' }), mask);
   // Security events: each at debug; at info a line per attacking source per minute, never per event.
   const securityLog = new SecurityLog({ log: logger.child({ part: 'security' }), clock });
@@ -198,6 +206,15 @@ export function createAgent(deps: AgentDeps): Agent {
       ? new DailyDigest({ store, mailer, to: config.alerts.to, timezone: config.timezone, at: config.alerts.digestAt, clock, logger, mask, agent: agentName })
       : undefined;
   const mailQueue = deps.mailQueue ?? mailer;
+  const shedding = new SheddingReport({
+    log: logger.child({ part: 'security' }),
+    clock,
+    to: config.alerts.to,
+    timezone: config.timezone,
+    agent: agentName,
+    backlog: config.ami.securityBacklog,
+    ...(mailQueue ? { mail: (mail: OutboxMail) => void mailQueue.enqueue(mail) } : {}),
+  });
   const actor = new Actor({ store, decider, hangups, locker, firewall, recipients: config.alerts.to, mask, timezone: config.timezone, agent: agentName, clock, logger, ...(mailQueue ? { mailer: mailQueue } : {}), ...(deps.threadQuietMs !== undefined ? { threadQuietMs: deps.threadQuietMs } : {}) });
   pipeline.onResult((result) => actor.handle(result));
 

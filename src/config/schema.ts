@@ -32,6 +32,11 @@ export const amiConfigSchema = z.object({
   loginRetryMs: duration(60_000),
   /** Safety-net CoreShowChannels reconciliation interval (always done after each connect). */
   reconcileIntervalMs: duration(300_000),
+  /**
+   * Security events (a scan's refused attempts) waiting to be judged while calls go first; beyond,
+   * the oldest lose their detail (counted, shown in /healthz and mailed). About 200 ms of a big scan.
+   */
+  securityBacklog: z.number().int().min(100).default(10_000),
 });
 
 export const ariConfigSchema = z.object({
