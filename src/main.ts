@@ -35,8 +35,9 @@ import { StatusServer } from './http/server.js';
 import { numberMasker } from './privacy.js';
 import { SecurityLog } from './report/security-log.js';
 import { AddressMemory } from './profile/addresses.js';
-import { rateTableFromConfig } from './rates/index.js';
+import { describeRateSource, rateTableFromConfig } from './rates/index.js';
 import { Store } from './store/store.js';
+import { AGENT_HEARTBEAT_MS, writeAgentMarker, type AgentMarker } from './store/agent-marker.js';
 
 export interface AgentDeps {
   config: TollgateConfig;
@@ -58,6 +59,7 @@ export interface Agent {
   readonly policies: PolicySource;
   readonly store: Store;
   readonly actor: Actor;
+  readonly hangups: Hangups;
   readonly mailer: Mailer | undefined;
   /** The pre-dial gate, when agi.listen is set. */
   readonly gate: PreDialGate | undefined;
@@ -199,6 +201,18 @@ export function createAgent(deps: AgentDeps): Agent {
   }
 
   let ticker: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let startedAt = clock.now();
+  const writeMarker = (stopped = false): void => {
+    const marker: AgentMarker = { pid: process.pid, host: agentName, startedAt: new Date(startedAt).toISOString(), seenAt: new Date(clock.now()).toISOString() };
+    if (stopped) marker.stoppedAt = marker.seenAt;
+    if (status?.port) marker.http = `${config.http.host}:${status.port}`;
+    try {
+      writeAgentMarker(store, marker);
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not note the agent as running in the database');
+    }
+  };
   let securityTicker: NodeJS.Timeout | undefined;
   let purger: NodeJS.Timeout | undefined;
   const purge = (): void => {
@@ -208,6 +222,7 @@ export function createAgent(deps: AgentDeps): Agent {
   };
 
   let status: StatusServer | undefined;
+  let statusServer: StatusServer | undefined;
   const agent: Agent = {
     client,
     tracker,
@@ -218,11 +233,14 @@ export function createAgent(deps: AgentDeps): Agent {
     policies,
     store,
     actor,
+    hangups,
     mailer,
     gate,
     agiServer,
     async start() {
+      startedAt = clock.now();
       logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode, timezone: config.timezone, db: config.db.file, hangupVia: via }, 'Tollgate starting');
+      if (rates.source?.kind !== 'file') logger.warn({ rates: describeRateSource(rates.source) }, rates.source?.kind === 'example' ? 'prices are EXAMPLE rates, not your carrier\'s: set rates.file' : 'no rate table: every destination is priced by rates.unknownPrefix');
       tracker.attach(client);
       policies.watch();
       // Budgets accrue and durations grow between events: evaluate once a second while calls are up.
@@ -238,19 +256,24 @@ export function createAgent(deps: AgentDeps): Agent {
       client.start();
       // A gate that cannot listen is an error the admin must see: the dialplan would fail open.
       await agiServer?.start();
-      if (config.http.port > 0) {
-        status = new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, logger });
+      if (statusServer) {
+        status = statusServer;
         // The status page is a convenience: a busy port must not keep the guard from running.
         await status.start().catch((error: unknown) => {
           logger.error({ host: config.http.host, port: config.http.port, err: error instanceof Error ? error.message : String(error) }, 'status endpoint could not listen (http.port); the agent runs without it');
           status = undefined;
         });
       }
+      writeMarker();
+      heartbeat = setInterval(() => writeMarker(), AGENT_HEARTBEAT_MS);
+      heartbeat.unref();
     },
     async stop() {
       await status?.stop();
       await agiServer?.stop();
       clearInterval(ticker);
+      clearInterval(heartbeat);
+      writeMarker(true);
       clearInterval(securityTicker);
       securityLog.flush();
       clearInterval(purger);
@@ -266,6 +289,8 @@ export function createAgent(deps: AgentDeps): Agent {
       logger.info('Tollgate stopped');
     },
   };
+  // Built now, listening from start(): it counts every decision from the first one.
+  statusServer = config.http.port > 0 ? new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, mode: config.mode, timezone: config.timezone, currency: rates.currency ?? config.rates.currency, rates: rates.source, logger }) : undefined;
   return agent;
 }
 

@@ -3,10 +3,16 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Classification } from '../numbers/index.js';
 import { mayBeExtension } from '../policy/engine.js';
 
-/** Loads the configuration (file optional, TOLLGATE_* environment applied). Errors propagate to the CLI. */
-export function configFromOptions(options: { config?: string; country?: string }): LoadedConfig {
-  // --country goes through the schema like any setting, so derived values (IDD prefixes) follow it.
-  const env = options.country ? { ...process.env, TOLLGATE_NUMBERING_HOME_COUNTRY: options.country } : process.env;
+/**
+ * Loads the configuration (file optional, TOLLGATE_* environment applied) — the one way every command
+ * (run, demo, replay, classify, locks…) gets its settings and defaults. `overrides` are command-line
+ * options given as the environment variables of their settings: they go through the schema like any
+ * setting, so derived values (the IDD prefixes of --country) follow them. Errors propagate to the CLI.
+ */
+export function configFromOptions(options: { config?: string; country?: string }, overrides: Record<string, string | undefined> = {}, baseEnv: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const env: NodeJS.ProcessEnv = { ...baseEnv };
+  if (options.country) env.TOLLGATE_NUMBERING_HOME_COUNTRY = options.country;
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
   return loadConfig(options.config ? { file: options.config, env } : { env });
 }
 

@@ -71,7 +71,7 @@ export interface DecisionRecord {
   completedAt?: number;
 }
 
-export type MailKind = 'alert' | 'follow-up' | 'digest' | 'failure';
+export type MailKind = 'alert' | 'follow-up' | 'digest' | 'failure' | 'test';
 
 export interface OutboxMail {
   kind: MailKind;
@@ -272,6 +272,11 @@ export class Store implements LockView, TrustView {
     return this.statements.outboxCounts.get() as { pending: number; sent: number };
   }
 
+  /** Delivery failures in the outbox: attempts that failed (sent or not since), and waiting mails whose last attempt failed. */
+  outboxFailures(): { failedAttempts: number; failing: number } {
+    return this.statements.outboxFailures.get() as { failedAttempts: number; failing: number };
+  }
+
   // ───────────────────────────── security counters (daily digest) ─────────────────────────────
 
   countSecurityEvent(day: string, kind: string, address: string, count = 1): void {
@@ -391,6 +396,7 @@ export class Store implements LockView, TrustView {
       markSent: db.prepare('UPDATE outbox SET sent_at = @sent_at, message_id = @message_id, attempts = attempts + 1, last_error = NULL WHERE id = @id'),
       markFailed: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = @last_error, next_attempt_at = @next_attempt_at WHERE id = @id AND sent_at IS NULL'),
       outboxCounts: db.prepare('SELECT COALESCE(SUM(sent_at IS NULL), 0) AS pending, COALESCE(SUM(sent_at IS NOT NULL), 0) AS sent FROM outbox'),
+      outboxFailures: db.prepare('SELECT COALESCE(SUM(attempts) - SUM(sent_at IS NOT NULL), 0) AS failedAttempts, COALESCE(SUM(sent_at IS NULL AND attempts > 0), 0) AS failing FROM outbox'),
       countSecurity: db.prepare('INSERT INTO security_daily (day, kind, address, count) VALUES (@day, @kind, @address, @count) ON CONFLICT(day, kind, address) DO UPDATE SET count = count + excluded.count'),
       securityOfDay: db.prepare('SELECT kind, address, count FROM security_daily WHERE day = @day ORDER BY count DESC, kind, address'),
       purgeCosts: db.prepare('DELETE FROM costs WHERE ended_at < @before'),

@@ -218,7 +218,7 @@ describe('the agent against recorded fraud', () => {
     expect(subjects.some((subject) => subject.startsWith('[Tollgate][CRITICAL][UPDATE] 1001 → +53 5551234 hung up'))).toBe(true);
 
     const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });
-    expect(lines).toEqual(['1001 unlocked', 'AstDB: removed from AstDB']);
+    expect(lines).toEqual([`database: ${agent.store.file}`, expect.stringMatching(new RegExp(`^agent running on it: pid ${process.pid} on `)), '1001 unlocked', 'AstDB: removed from AstDB']);
     expect(agent.store.lockOf('1001', Date.now())).toBeUndefined();
     expect(sim.astdb.get('tollgate/lock', '1001')).toBeUndefined();
     expect(logger.text()).not.toContain(USER.secret);
