@@ -232,7 +232,18 @@ export function closest(word: string, candidates: string[]): string | undefined 
       best = candidate;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
+  if (bestDistance <= Math.max(2, Math.floor(word.length / 4))) return best;
+  // Else a longer or shorter form of one value (`enforcing` → enforce, `PREMIUM` → PREMIUM_RATE).
+  const shared = candidates.map((candidate) => ({ candidate, length: commonPrefixLength(word.toLowerCase(), candidate.toLowerCase()) }));
+  const longest = Math.max(0, ...shared.map((entry) => entry.length));
+  const sharing = shared.filter((entry) => entry.length === longest);
+  return longest >= 4 && sharing.length === 1 && longest * 2 >= sharing[0]!.candidate.length ? sharing[0]!.candidate : undefined;
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length] === b[length]) length++;
+  return length;
 }
 
 function levenshtein(a: string, b: string): number {

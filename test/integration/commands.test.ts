@@ -55,8 +55,15 @@ describe('tollgate replay --policies', () => {
     expect(first).toContain(
       '2026-11-21 11:04:51.932  FINDING   international-risk [high, score-4] 1001 → 00449098790123 (GB, premium rate, critical risk): risk score 16 (≥ 4: alert+hangup) — GB premium rate, critical risk (+6); Sat 11:04 UTC is outside office hours (Mon–Fri 08:00–19:00) (+2); 3 different numbers from 1001 within 1 min: faster than a person dials (+4); 2 calls from 1001 were hung up in the last 30 min (international-risk) (+4)',
     );
-    // Two policies condemn the call; it is hung up once.
-    expect(first.filter((line) => /^2026-11-21 11:04:51\.932  DECISION  hang up PJSIP\/1001-00000006 — policy /.test(line))).toHaveLength(1);
+    // Two policies condemn the call; it would be hung up once — and replay says it acts on nothing.
+    expect(first.filter((line) => /^2026-11-21 11:04:51\.932  DECISION  would hang up PJSIP\/1001-00000006 — replay acts on nothing — policy /.test(line))).toHaveLength(1);
+    // The recording goes on after the would-be hang-up, and the timeline says so.
+    expect(first).toContain(
+      '2026-11-21 11:05:17.245  call      1795259091.6    ended     25.0 s talk, cause 16 Normal Clearing — as recorded: Tollgate would have hung it up at 11:04:51.932 before it was answered; replay acts on nothing, so the recording goes on (25.0 s of talk after that)',
+    );
+    expect(first).toContain('  calls: 5 (5 answered, 0 still up), peak concurrent: 5, talk time: 125.0 s as recorded (125.0 s of it after Tollgate would have hung up 5 calls)');
+    expect(first).toContain('  decisions (what the agent would have done — replay acts on nothing): hangup ×5, alert ×3');
+    expect(first[first.length - 1]).toMatch(/^  prices: example rates \(/);
     expect(first.filter((line) => line.includes('FINDING   international-concurrency'))).toHaveLength(3);
   });
 
@@ -77,7 +84,7 @@ describe('tollgate replay --policies', () => {
     const decisions = records.filter((record) => record.kind === 'decision');
     expect(decisions.length).toBeGreaterThan(0);
     expect(decisions.every((record) => record.mode === 'simulate')).toBe(true);
-    expect(replayForDisplay(capture(), { ...options, dryRun: true }).some((line) => line.includes('DECISION  SIMULATED: would hang up'))).toBe(true);
+    expect(replayForDisplay(capture(), { ...options, dryRun: true }).some((line) => line.includes('DECISION  would hang up') && line.includes('(the policy is in simulate mode) — replay acts on nothing'))).toBe(true);
   });
 
   test('an invalid policy directory is refused with every problem', () => {
