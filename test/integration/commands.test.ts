@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { runDemo } from '../../src/commands/demo.js';
 import { replayForDisplay } from '../../src/commands/replay.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { startSmtpServer } from '../helpers/smtp.js';
 import { packagePath } from '../../src/paths.js';
 
 const cuba = () => readFileSync(fixturePath('ami', 'intl-call-cuba.timestamped.ami'));
@@ -93,11 +94,23 @@ describe('tollgate replay --policies', () => {
 });
 
 describe('tollgate demo', () => {
-  test('runs the real agent against the simulator over TCP and reports what it saw', async () => {
+  test('runs the real agent against the simulator over TCP, reports what it saw, and with --smtp sends the mails', async () => {
+    const smtp = await startSmtpServer();
     const printed: string[] = [];
-    await runDemo({ speed: 'max' }, (line) => printed.push(line));
+    try {
+      await runDemo({ speed: 'max', smtp: `smtp://127.0.0.1:${smtp.port}` }, (line) => printed.push(line));
+    } finally {
+      await smtp.close();
+    }
     const text = printed.join('\n');
     expect(printed[0]).toMatch(/^Tollgate demo: AMI simulator on 127\.0\.0\.1:\d+, replaying 2 recorded capture\(s\) at full speed$/);
+    expect(printed[1]).toBe(`Mails go to pbx-admin@example.com through 127.0.0.1:${smtp.port}, and are printed here.`);
+    // Every mail printed reached the SMTP server.
+    const printedMails = printed.filter((line) => line.includes('MAIL      to ')).length;
+    expect(text).toContain(`mails delivered to the SMTP server 127.0.0.1:${smtp.port}: ${printedMails}`);
+    expect(smtp.messages).toHaveLength(printedMails);
+    // The same mails as printed (their wording is the mail renderer's business).
+    expect(smtp.messages.map((message) => message.subject).sort()).toEqual(printed.filter((line) => line.includes('MAIL      to ')).map((line) => line.replace(/^.*MAIL      to [^:]+: /, '')).sort());
     expect(text).toContain('── 01-register-bruteforce.ami ──');
     expect(text).toContain('── 02-five-concurrent-international.ami ──');
     expect(text).toMatch(/  calls: 5 \(\d answered, 0 still up\)/);
