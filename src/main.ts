@@ -290,7 +290,7 @@ export function createAgent(deps: AgentDeps): Agent {
     },
   };
   // Built now, listening from start(): it counts every decision from the first one.
-  statusServer = config.http.port > 0 ? new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, mode: config.mode, timezone: config.timezone, currency: rates.currency ?? config.rates.currency, rates: rates.source, logger }) : undefined;
+  statusServer = config.http.port > 0 ? new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, mode: config.mode, timezone: config.timezone, homeCountry: config.numbering.homeCountry, currency: rates.currency ?? config.rates.currency, rates: rates.source, logger }) : undefined;
   return agent;
 }
 

@@ -24,6 +24,8 @@ export interface StatusServerOptions {
   mode: PolicyMode;
   /** Calendar days of "today's spend" (config `timezone`). */
   timezone: string;
+  /** numbering.homeCountry: a call to it is national spend, to any other country international. */
+  homeCountry: string;
   currency: string;
   rates?: RateSource | undefined;
   logger?: Logger;
@@ -137,7 +139,7 @@ export class StatusServer {
     };
   }
 
-  /** What ended calls cost since local midnight (config timezone): in total and by endpoint, trunk, country and direction. */
+  /** What ended calls cost since local midnight (config timezone): in total and by scope (national, international), endpoint, trunk, country and direction. */
   private spendToday(now: number): Record<string, unknown> {
     const since = DateTime.fromMillis(now, { zone: this.options.timezone }).startOf('day');
     const entries = this.options.agent.store.costsSince(since.toMillis());
@@ -155,6 +157,8 @@ export class StatusServer {
       currency: this.options.currency,
       calls: entries.length,
       total: formatMicros(entries.reduce((total, entry) => total + entry.micros, 0)),
+      // A number with no country is a non-geographic international service (+882, +883, +979).
+      byScope: by((entry) => (entry.country !== undefined ? (entry.country === this.options.homeCountry ? 'national' : 'international') : entry.e164 !== undefined ? 'international' : undefined)),
       byEndpoint: by((entry) => entry.endpoint),
       byTrunk: by((entry) => entry.trunk),
       byCountry: by((entry) => entry.country),

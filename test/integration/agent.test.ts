@@ -182,13 +182,15 @@ describe('the agent against recorded fraud', () => {
     expect(status).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), mode: 'enforce', uptimeSeconds: expect.any(Number), hangups: { confirmed: 1, failed: 0, skipped: 0 }, outbox: { pending: 0, sent: 1, failedAttempts: 0, failing: 0 } });
     expect(status.rates).toMatchObject({ source: 'example' });
     // Today's spend: the four calls that were answered and ended normally (the lab's timezone is UTC).
-    const spend = status.spendToday as { since: string; currency: string; calls: number; total: string; byEndpoint: Record<string, string>; byTrunk: Record<string, string> };
+    const spend = status.spendToday as { since: string; currency: string; calls: number; total: string; byEndpoint: Record<string, string>; byTrunk: Record<string, string>; byScope: Record<string, string> };
     expect(spend).toMatchObject({ currency: 'USD', timezone: 'UTC' });
     expect(spend.since).toMatch(/^\d{4}-\d\d-\d\dT00:00:00\.000Z$/);
     expect(spend.calls).toBeGreaterThanOrEqual(4);
     expect(Number(spend.total)).toBeGreaterThan(0);
     expect(spend.byEndpoint['1001']).toBe(spend.total);
     expect(spend.byTrunk.carrier).toBe(spend.total);
+    // The lab is in the US; every call went abroad.
+    expect(spend.byScope).toEqual({ international: spend.total });
     // Every time is ISO 8601: no epoch milliseconds anywhere.
     const epochMs: number[] = [];
     JSON.stringify(status, (_key, value: unknown) => {
