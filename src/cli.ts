@@ -21,7 +21,7 @@ const program = new Command()
   .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerAddressCommands, registerClassifyCommand, registerDeriveCommand, registerCorpusCommand, registerAuditCommand, registerTestMailCommand, registerInitCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerInitCommand, registerCheckCommand, registerTestMailCommand, registerReplayCommand, registerClassifyCommand, registerLockCommands, registerAddressCommands, registerDeriveCommand, registerCorpusCommand, registerAuditCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -205,6 +205,8 @@ export function decisionRecord(decision: Decision, mask: (number: string | undef
     channels: decision.target.channels,
     ip: decision.target.ip,
     followUp: decision.followUp,
+    // A replayed decision is what the agent would have done: replay acts on nothing.
+    carriedOut: false,
   };
 }
 

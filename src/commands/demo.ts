@@ -22,6 +22,7 @@ import { AmiSimulator, loadTranscript } from '../sim/index.js';
 import { classifierFor } from '../numbers/from-config.js';
 import { configFromOptions, describeClassification } from './common.js';
 import { numberMasker } from '../privacy.js';
+import { describeRateSource, rateTableFromConfig } from '../rates/index.js';
 
 export interface DemoOptions {
   speed: string;
@@ -120,6 +121,7 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
     for (const line of report.summary(Date.now())) print(line);
     const hangups = sim.actions.filter((action) => action.name === 'Hangup').length;
     print(`  AMI Hangup actions sent to Asterisk: ${hangups}; mails: ${mails.length}; locked now: ${agent.store.locks(Date.now()).map((lock) => lock.endpoint).join(', ') || 'none'}`);
+    print(`  prices: ${describeRateSource(rateTableFromConfig(config.rates).source)}`);
     if (agent.mailer) print(`  ${await deliveryReport(agent.mailer)}`);
     const first = mails.find((mail) => mail.subject.endsWith('hung up')) ?? mails[0];
     if (first) {

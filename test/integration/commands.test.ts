@@ -78,6 +78,10 @@ describe('tollgate replay --policies', () => {
     }
     const hangup = verdicts.find((record) => record.kind === 'decision' && record.action === 'hangup' && record.linkedid === '1795259091.6');
     expect(hangup).toMatchObject({ mode: 'enforce', endpoint: '1001', channel: 'PJSIP/1001-00000006', uniqueid: '1795259091.6', linkedid: '1795259091.6', dialled: '00449098790123', e164: '+449098790123' });
+    // Replay acts on nothing, and its JSON says so too.
+    expect(verdicts.filter((record) => record.kind === 'decision').every((record) => record.carriedOut === false)).toBe(true);
+    // A finding carries the destination's scope and its price, as classify shows them.
+    expect(verdicts.find((record) => record.kind === 'finding' && record.linkedid === '1795259091.6')).toMatchObject({ destinationScope: 'international', ratePerMinute: '3.00', currency: 'USD' });
   });
 
   test('--dry-run turns every decision into a simulation', () => {
