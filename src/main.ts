@@ -202,9 +202,10 @@ export function createAgent(deps: AgentDeps): Agent {
 
   let ticker: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
-  let startedAt = clock.now();
+  // Wall-clock times: another process (tollgate lock) compares them with its own clock.
+  let startedAt = Date.now();
   const writeMarker = (stopped = false): void => {
-    const marker: AgentMarker = { pid: process.pid, host: agentName, startedAt: new Date(startedAt).toISOString(), seenAt: new Date(clock.now()).toISOString() };
+    const marker: AgentMarker = { pid: process.pid, host: agentName, startedAt: new Date(startedAt).toISOString(), seenAt: new Date().toISOString() };
     if (stopped) marker.stoppedAt = marker.seenAt;
     if (status?.port) marker.http = `${config.http.host}:${status.port}`;
     try {
@@ -238,7 +239,7 @@ export function createAgent(deps: AgentDeps): Agent {
     gate,
     agiServer,
     async start() {
-      startedAt = clock.now();
+      startedAt = Date.now();
       logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode, timezone: config.timezone, db: config.db.file, hangupVia: via }, 'Tollgate starting');
       if (rates.source?.kind !== 'file') logger.warn({ rates: describeRateSource(rates.source) }, rates.source?.kind === 'example' ? 'prices are EXAMPLE rates, not your carrier\'s: set rates.file' : 'no rate table: every destination is priced by rates.unknownPrefix');
       tracker.attach(client);
