@@ -7,15 +7,13 @@
  * missing file means the configuration does not point where the agent keeps its state. They warn
  * when no running agent has noted itself in that database lately.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AmiClient } from '../ami/client.js';
 import { Locker } from '../act/locks.js';
 import { systemClock } from '../clock.js';
 import type { TollgateConfig } from '../config/schema.js';
 import { parseDurationSeconds } from '../policy/schema.js';
-import { agentOnDatabase } from '../store/agent-marker.js';
-import { Store } from '../store/store.js';
+import { agentDatabaseLines, openAgentDatabase, withAgentDatabase } from './agent-database.js';
 import { ConfigError } from '../errors.js';
 import { configFromOptions } from './common.js';
 
@@ -55,10 +53,10 @@ export function registerLockCommands(program: Command): void {
 
 /** The locks in force, after a line naming the database (and a warning when no agent uses it). */
 export function listLocks(config: TollgateConfig, now: number): string[] {
-  return withStore(config, (store) => {
+  return withAgentDatabase(config.db.file, (store) => {
     const locks = store.locks(now);
     const lines = locks.map((lock) => `${lock.endpoint}  since ${new Date(lock.since).toISOString()}  ${lock.until !== undefined ? `until ${new Date(lock.until).toISOString()}` : 'until unlocked'}  ${lock.policy ?? 'manual'}: ${lock.reason}`);
-    return [...databaseLines(store, now), ...(lines.length > 0 ? lines : ['no endpoint is locked'])];
+    return [...agentDatabaseLines(store, now), ...(lines.length > 0 ? lines : ['no endpoint is locked'])];
   });
 }
 
@@ -82,7 +80,7 @@ export async function lockEndpoint(endpoint: string, config: TollgateConfig, opt
 
 /** A Locker on the agent's database, with a short-lived AMI connection for AstDB when Asterisk answers. */
 async function withLocker(config: TollgateConfig, work: (locker: Locker) => Promise<string[]>): Promise<string[]> {
-  const store = openExisting(config);
+  const store = openAgentDatabase(config.db.file);
   const ami = config.ami.secret && config.actions.astdbLocks
     ? new AmiClient({ host: config.ami.host, port: config.ami.port, username: config.ami.username, secret: config.ami.secret, tls: config.ami.tls, events: 'off', pingIntervalMs: 0, connectTimeoutMs: 3000, loginRetryMs: 60_000 })
     : undefined;
@@ -93,40 +91,11 @@ async function withLocker(config: TollgateConfig, work: (locker: Locker) => Prom
     }
     const locker = new Locker({ store, clock: systemClock, astdb: config.actions.astdbLocks, ...(ami ? { ami } : {}) });
     const done = await work(locker);
-    return [...databaseLines(store, Date.now()), ...done];
+    return [...agentDatabaseLines(store, Date.now()), ...done];
   } finally {
     await ami?.stop();
     store.close();
   }
-}
-
-function withStore<T>(config: TollgateConfig, work: (store: Store) => T): T {
-  const store = openExisting(config);
-  try {
-    return work(store);
-  } finally {
-    store.close();
-  }
-}
-
-/** The agent's database; never a new one (that would be a database no agent reads). */
-function openExisting(config: TollgateConfig): Store {
-  const file = config.db.file;
-  if (file === ':memory:' || !existsSync(file)) {
-    throw new ConfigError(`no Tollgate database at ${file}: the agent has never run with this configuration. Give the same --config as \`tollgate run\` (or TOLLGATE_DB=<the agent's db.file>)`);
-  }
-  return new Store(file);
-}
-
-/** Which database, and whether a running agent uses it (its heartbeat in the database). */
-function databaseLines(store: Store, now: number): string[] {
-  const lines = [`database: ${store.file}`];
-  const { state, marker } = agentOnDatabase(store, now);
-  if (state === 'never' || !marker) lines.push('WARNING: no agent has ever run on this database: is it the one `tollgate run` uses (db.file / TOLLGATE_DB)?');
-  else if (state === 'stopped') lines.push(`WARNING: the agent that uses this database stopped at ${marker.stoppedAt}: the change takes effect when it starts again`);
-  else if (state === 'silent') lines.push(`WARNING: no running agent uses this database (last heard of at ${marker.seenAt}, pid ${marker.pid} on ${marker.host}): the change takes effect when it runs again`);
-  else lines.push(`agent running on it: pid ${marker.pid} on ${marker.host}, since ${marker.startedAt}`);
-  return lines;
 }
 
 /**
@@ -141,7 +110,7 @@ export function checkEndpointName(name: string): void {
 export function endpointNameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'the endpoint name is empty';
   const channel = /^(?:PJSIP|SIP|IAX2|DAHDI|Local)\/([^@/\s]+?)(?:-[0-9a-f]{8})?(?:@.*)?$/i.exec(name);
-  if (channel) return `"${name}" is a channel, not an endpoint name: did you mean "${channel[1]}"? (tollgate lock ${channel[1]})`;
+  if (channel) return `"${name}" is a channel, not an endpoint name: did you mean "${channel[1]}"?`;
   if (name.includes('/')) return `"${name}" is not an endpoint name (no "/"): give the name as in pjsip.conf, e.g. 1003`;
   const at = /^([^@\s]+)@/.exec(name);
   if (at) return `"${name}" is a dial string, not an endpoint name: did you mean "${at[1]}"?`;

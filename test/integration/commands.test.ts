@@ -154,8 +154,13 @@ describe('tollgate trust-address and addresses', () => {
     const { trustAddress, listAddresses } = await import('../../src/commands/addresses.js');
     const { Store } = await import('../../src/store/store.js');
     const db = join(mkdtempSync(join(tmpdir(), 'tollgate-trust-')), 'tollgate.db');
-    expect(listAddresses(db, '1002')).toEqual(['nothing learnt about 1002 yet']);
-    expect(trustAddress(db, '1002', '203.0.113.7', 1_000)).toEqual([`1002 may now log in from 203.0.113.0/24 (203.0.113.7): its calls from there no longer count as from a new address`, `database: ${db}`]);
+    // No database there: never created, the error says where the agent's is.
+    expect(() => listAddresses(db, '1002')).toThrow(/no Tollgate database at .*tollgate\.db/);
+    expect(() => trustAddress(db, '1002', '203.0.113.7', 1_000)).toThrow(/no Tollgate database/);
+    new Store(db).close();
+    const noAgent = 'WARNING: no agent has ever run on this database: is it the one `tollgate run` uses (db.file / TOLLGATE_DB)?';
+    expect(listAddresses(db, '1002')).toEqual([`database: ${db}`, noAgent, 'nothing learnt about 1002 yet']);
+    expect(trustAddress(db, '1002', '203.0.113.7', 1_000)).toEqual([`1002 may now log in from 203.0.113.0/24 (203.0.113.7): its calls from there no longer count as from a new address`, `database: ${db}`, noAgent]);
     const store = new Store(db);
     expect(store.isTrusted('1002', '203.0.113.0/24')).toBe(true);
     expect(store.isTrusted('1001', '203.0.113.0/24')).toBe(false);
@@ -163,8 +168,8 @@ describe('tollgate trust-address and addresses', () => {
     store.saveAddresses([{ endpoint: '1002', network: '203.0.113.0/24', address: '203.0.113.9', firstSeen: 500, lastSeen: 2_000, via: 'auth', trusted: false }]);
     expect(store.addressesOf('1002')).toEqual([{ endpoint: '1002', network: '203.0.113.0/24', address: '203.0.113.9', firstSeen: 500, lastSeen: 2_000, via: 'trusted', trusted: true }]);
     store.close();
-    expect(listAddresses(db, undefined)[0]).toMatch(/^1002 +203\.0\.113\.0\/24 +last 203\.0\.113\.9 .* trusted$/);
-    expect(() => trustAddress(db, 'PJSIP/1002', '203.0.113.7', 1)).toThrow(/not an endpoint name \(write 1002, not PJSIP\/1002\)/);
+    expect(listAddresses(db, undefined)[2]).toMatch(/^1002 +203\.0\.113\.0\/24 +last 203\.0\.113\.9 .* trusted$/);
+    expect(() => trustAddress(db, 'PJSIP/1002', '203.0.113.7', 1)).toThrow('"PJSIP/1002" is a channel, not an endpoint name: did you mean "1002"?');
     expect(() => trustAddress(db, '1002', '203.0.113', 1)).toThrow(/not an IPv4 or IPv6 address/);
   });
 });
