@@ -12,13 +12,17 @@ import { registerLockCommands } from './commands/locks.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerTestMailCommand } from './commands/test-mail.js';
+import { VERSION } from './version.js';
 
 const program = new Command()
   .name('tollgate')
   .description('Real-time toll-fraud guard for Asterisk PBXs')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError();
 
-const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerReplayCommand, registerCheckCommand, registerLockCommands, registerAddressCommands, registerProfileCommand, registerClassifyCommand, registerDeriveCommand, registerCorpusCommand, registerAuditCommand];
+const commands: ((program: Command) => void)[] = [registerRunCommand, registerDemoCommand, registerInitCommand, registerCheckCommand, registerTestMailCommand, registerReplayCommand, registerClassifyCommand, registerLockCommands, registerAddressCommands, registerProfileCommand, registerDeriveCommand, registerCorpusCommand, registerAuditCommand];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -39,8 +39,9 @@ import { AddressMemory } from './profile/addresses.js';
 import { EndpointProfiles } from './profile/profile.js';
 import { userAgentListFor } from './profile/user-agents.js';
 import { ContactLookup } from './calls/contacts.js';
-import { rateTableFromConfig } from './rates/index.js';
+import { describeRateSource, rateTableFromConfig } from './rates/index.js';
 import { Store, type OutboxMail } from './store/store.js';
+import { AGENT_HEARTBEAT_MS, writeAgentMarker, type AgentMarker } from './store/agent-marker.js';
 
 export interface AgentDeps {
   config: TollgateConfig;
@@ -64,6 +65,7 @@ export interface Agent {
   readonly policies: PolicySource;
   readonly store: Store;
   readonly actor: Actor;
+  readonly hangups: Hangups;
   readonly mailer: Mailer | undefined;
   /** The pre-dial gate, when agi.listen is set. */
   readonly gate: PreDialGate | undefined;
@@ -246,6 +248,19 @@ export function createAgent(deps: AgentDeps): Agent {
   }
 
   let ticker: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  // Wall-clock times: another process (tollgate lock) compares them with its own clock.
+  let startedAt = Date.now();
+  const writeMarker = (stopped = false): void => {
+    const marker: AgentMarker = { pid: process.pid, host: agentName, startedAt: new Date(startedAt).toISOString(), seenAt: new Date().toISOString() };
+    if (stopped) marker.stoppedAt = marker.seenAt;
+    if (status?.port) marker.http = `${config.http.host}:${status.port}`;
+    try {
+      writeAgentMarker(store, marker);
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not note the agent as running in the database');
+    }
+  };
   let securityTicker: NodeJS.Timeout | undefined;
   let profileTicker: NodeJS.Timeout | undefined;
   let purger: NodeJS.Timeout | undefined;
@@ -258,6 +273,7 @@ export function createAgent(deps: AgentDeps): Agent {
   };
 
   let status: StatusServer | undefined;
+  let statusServer: StatusServer | undefined;
   const agent: Agent = {
     client,
     tracker,
@@ -268,11 +284,14 @@ export function createAgent(deps: AgentDeps): Agent {
     policies,
     store,
     actor,
+    hangups,
     mailer,
     gate,
     agiServer,
     async start() {
+      startedAt = Date.now();
       logger.info({ ami: `${config.ami.host}:${config.ami.port}`, user: config.ami.username, tls: config.ami.tls, mode: config.mode, timezone: config.timezone, db: config.db.file, hangupVia: via }, 'Tollgate starting');
+      if (rates.source?.kind !== 'file') logger.warn({ rates: describeRateSource(rates.source) }, rates.source?.kind === 'example' ? 'prices are EXAMPLE rates, not your carrier\'s: set rates.file' : 'no rate table: every destination is priced by rates.unknownPrefix');
       tracker.attach(client);
       policies.watch();
       // Budgets accrue and durations grow between events: evaluate once a second while calls are up.
@@ -291,24 +310,32 @@ export function createAgent(deps: AgentDeps): Agent {
       client.start();
       // A gate that cannot listen is an error the admin must see: the dialplan would fail open.
       await agiServer?.start();
-      if (config.http.port > 0) {
-        status = new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, logger });
+      if (statusServer) {
+        status = statusServer;
         // The status page is a convenience: a busy port must not keep the guard from running.
         await status.start().catch((error: unknown) => {
           logger.error({ host: config.http.host, port: config.http.port, err: error instanceof Error ? error.message : String(error) }, 'status endpoint could not listen (http.port); the agent runs without it');
           status = undefined;
         });
       }
+      writeMarker();
+      heartbeat = setInterval(() => writeMarker(), AGENT_HEARTBEAT_MS);
+      heartbeat.unref();
     },
     async stop() {
       await status?.stop();
       await agiServer?.stop();
       clearInterval(ticker);
+      clearInterval(heartbeat);
+      writeMarker(true);
       clearInterval(securityTicker);
       securityLog.flush();
       contacts.stop();
       clearInterval(purger);
       policies.close();
+      // Security events still waiting are judged before the pipeline closes.
+      tracker.lanes.flush();
+      shedding.stop();
       pipeline.close();
       tracker.detach();
       await actor.settled();
@@ -323,6 +350,8 @@ export function createAgent(deps: AgentDeps): Agent {
       logger.info('Tollgate stopped');
     },
   };
+  // Built now, listening from start(): it counts every decision from the first one.
+  statusServer = config.http.port > 0 ? new StatusServer({ agent, host: config.http.host, port: config.http.port, mask, mode: config.mode, timezone: config.timezone, homeCountry: config.numbering.homeCountry, currency: rates.currency ?? config.rates.currency, rates: rates.source, logger }) : undefined;
   return agent;
 }
 

@@ -66,7 +66,8 @@ export function replayTranscript(input: Buffer | string | readonly (Buffer | str
   const timeline = new EventTimeline(clock);
   const table = new CallTable({ trunks: new TrunkRegistry(options.trunks ?? []) });
   const tracker = new CallTracker({ table, clock });
-  const report = new TimelineReport(options);
+  // Replay's decisions act on nothing: the report says what the agent would have done.
+  const report = new TimelineReport({ ...options, replay: true });
   const records: Record<string, unknown>[] = [];
   const findings: Finding[] = [];
   const decisions: Decision[] = [];
@@ -182,7 +183,10 @@ export function findingRecord(finding: Finding, mask: (number: string | undefine
     account: finding.account,
     country: call?.country,
     numberType: call?.numberType,
+    destinationScope: call?.destinationScope,
     risk: call?.risk,
+    ratePerMinute: call?.ratePerMinute,
+    currency: call?.currency,
     message: finding.message,
     evidence: finding.evidence,
   };
@@ -206,6 +210,8 @@ export function decisionRecord(decision: Decision, mask: (number: string | undef
     channels: decision.target.channels,
     ip: decision.target.ip,
     followUp: decision.followUp,
+    // A replayed decision is what the agent would have done: replay acts on nothing.
+    carriedOut: false,
   };
 }
 

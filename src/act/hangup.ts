@@ -44,6 +44,8 @@ export interface HangupOptions {
 }
 
 export class Hangups {
+  /** Outcomes so far (the status endpoint's counters): confirmed by Asterisk, failed, or nothing left to hang up. */
+  readonly stats = { confirmed: 0, failed: 0, skipped: 0 };
   private readonly cause: number;
   private readonly confirmTimeoutMs: number;
   private readonly via: 'ami' | 'ari';
@@ -66,6 +68,7 @@ export class Hangups {
     const call = linkedid !== undefined ? this.options.table.getCall(linkedid) : undefined;
     const legs = call?.liveLegs ?? [];
     if (legs.length === 0) {
+      this.stats.skipped++;
       return Promise.resolve({ decision, result: 'skipped', detail: `the call${linkedid ? ` ${linkedid}` : ''} had already ended: nothing to hang up` });
     }
     const waiting = new Map(legs.map((leg) => [leg.uniqueid, leg]));
@@ -88,6 +91,7 @@ export class Hangups {
       const names = legs.map((leg) => leg.channel).join(' and ');
       const tookMs = Date.now() - started;
       if (done || waiting.size === 0) {
+        this.stats.confirmed++;
         return {
           decision,
           result: 'done',
@@ -95,6 +99,7 @@ export class Hangups {
         };
       }
       const left = [...waiting.values()].map((leg) => leg.channel).join(', ');
+      this.stats.failed++;
       this.log.error({ linkedid, channels: left, errors }, `HANG-UP FAILED: ${left} still up after two attempts — the call may still be costing money`);
       return {
         decision,

@@ -2,13 +2,15 @@
  * `tollgate addresses [endpoint]` and `tollgate trust-address <endpoint> <address>`: what the agent
  * has learnt about where each endpoint logs in from, and the admin's confirmation that an endpoint
  * really moved to a new network (its calls from there then no longer count as "from a new
- * address"). Both act on the agent's database; the running agent sees a trust at its next check.
+ * address"). Both act on the agent's database (agent-database.ts: the configuration's, never a new
+ * one, named in the output); the running agent sees a trust at its next check.
  */
 import type { Command } from 'commander';
 import { normaliseIp } from '../net/cidr.js';
 import { AddressMemory } from '../profile/addresses.js';
-import { Store } from '../store/store.js';
+import { agentDatabaseLines, withAgentDatabase } from './agent-database.js';
 import { configFromOptions } from './common.js';
+import { endpointNameProblem } from './locks.js';
 
 interface AddressCommandOptions {
   config?: string;
@@ -37,28 +39,27 @@ export function registerAddressCommands(program: Command): void {
 export function trustAddress(dbFile: string, endpoint: string, address: string, now: number): string[] {
   const ip = normaliseIp(address);
   if (!ip) throw new Error(`"${address}" is not an IPv4 or IPv6 address`);
-  if (!/^[A-Za-z0-9_.+@-]{1,80}$/.test(endpoint) || endpoint.includes('/')) throw new Error(`"${endpoint}" is not an endpoint name (write 1002, not PJSIP/1002)`);
+  const problem = endpointNameProblem(endpoint);
+  if (problem) throw new Error(problem);
   const network = new AddressMemory().networkOf(ip);
-  const store = new Store(dbFile);
-  try {
+  return withAgentDatabase(dbFile, (store) => {
     const known = store.addressesOf(endpoint).find((record) => record.network === network);
     store.trustAddress({ endpoint, network, address: ip, firstSeen: known?.firstSeen ?? now, lastSeen: known?.lastSeen ?? now, via: known?.via ?? 'trusted', trusted: true });
-    return [`${endpoint} may now log in from ${network} (${ip}): its calls from there no longer count as from a new address`, `database: ${dbFile}`];
-  } finally {
-    store.close();
-  }
+    return [`${endpoint} may now log in from ${network} (${ip}): its calls from there no longer count as from a new address`, ...agentDatabaseLines(store, now)];
+  });
 }
 
 export function listAddresses(dbFile: string, endpoint: string | undefined): string[] {
-  const store = new Store(dbFile);
-  try {
+  return withAgentDatabase(dbFile, (store) => {
     const records = endpoint ? store.addressesOf(endpoint) : store.addresses();
-    if (records.length === 0) return [endpoint ? `nothing learnt about ${endpoint} yet` : 'no endpoint address learnt yet'];
-    return records.map(
-      (record) =>
-        `${record.endpoint.padEnd(12)} ${record.network.padEnd(22)} last ${record.address.padEnd(16)} first seen ${new Date(record.firstSeen).toISOString()}  last seen ${new Date(record.lastSeen).toISOString()}  ${record.trusted ? 'trusted' : `learnt from ${record.via === 'auth' ? 'a login' : 'a registration'}`}`,
-    );
-  } finally {
-    store.close();
-  }
+    const head = agentDatabaseLines(store, Date.now());
+    if (records.length === 0) return [...head, endpoint ? `nothing learnt about ${endpoint} yet` : 'no endpoint address learnt yet'];
+    return [
+      ...head,
+      ...records.map(
+        (record) =>
+          `${record.endpoint.padEnd(12)} ${record.network.padEnd(22)} last ${record.address.padEnd(16)} first seen ${new Date(record.firstSeen).toISOString()}  last seen ${new Date(record.lastSeen).toISOString()}  ${record.trusted ? 'trusted' : `learnt from ${record.via === 'auth' ? 'a login' : 'a registration'}`}`,
+      ),
+    ];
+  });
 }

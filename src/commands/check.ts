@@ -8,12 +8,13 @@ import { formatIssue } from '../config/yaml-source.js';
 import { loadPolicyDir } from '../policy/loader.js';
 import { actionList } from '../policy/kind.js';
 import { POLICY_KINDS } from '../policy/registry.js';
+import { describeRateSource, rateTableFromConfig } from '../rates/index.js';
 import { configFromOptions } from './common.js';
 
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
-    .description('validate a policy directory (default: policies.dir from the configuration)')
+    .description('validate the configuration (--config) and a policy directory (default: policies.dir from the configuration)')
     .argument('[dir]', 'policy directory')
     .option('-c, --config <file>', 'configuration file')
     .option('--kinds', 'list the policy kinds this version knows')
@@ -29,10 +30,18 @@ export function checkForDisplay(dir: string | undefined, options: { config?: str
     const width = Math.max(...POLICY_KINDS.map((kind) => kind.kind.length));
     return { ok: true, lines: POLICY_KINDS.map((kind) => `${kind.kind.padEnd(width)}  ${kind.summary}`) };
   }
-  const directory = dir ?? configFromOptions(options).config.policies.dir;
+  // The configuration is checked too (an invalid one throws with every problem at its file:line).
+  const loaded = configFromOptions(options);
+  const { config } = loaded;
+  const configLines = loaded.file
+    ? [
+        `${loaded.file}: configuration valid — mode ${config.mode}, home country ${config.numbering.homeCountry} (international prefixes ${config.numbering.internationalPrefixes.join(', ')}), prices: ${describeRateSource(rateTableFromConfig(config.rates).source)}, database ${config.db.file}`,
+      ]
+    : [];
+  const directory = dir ?? config.policies.dir;
   const set = loadPolicyDir(directory);
   if (set.issues.length > 0) {
-    return { ok: false, lines: [`${directory}: ${set.issues.length} problem${set.issues.length === 1 ? '' : 's'} in ${set.files.length} file(s):`, ...set.issues.map((issue) => `  ${formatIssue(issue)}`)] };
+    return { ok: false, lines: [...configLines, `${directory}: ${set.issues.length} problem${set.issues.length === 1 ? '' : 's'} in ${set.files.length} file(s):`, ...set.issues.map((issue) => `  ${formatIssue(issue)}`)] };
   }
   const rows = set.policies.map(({ definition, kind }) => [
     definition.id,
@@ -46,6 +55,7 @@ export function checkForDisplay(dir: string | undefined, options: { config?: str
   return {
     ok: true,
     lines: [
+      ...configLines,
       `${directory}: ${set.policies.length} polic${set.policies.length === 1 ? 'y' : 'ies'}, all valid`,
       ...rows.map((row) => `  ${row.map((cell, column) => (column < 5 ? cell.padEnd(widths[column]!) : cell)).join('  ')}`),
     ],

@@ -1,7 +1,9 @@
 /**
  * `tollgate demo`: the whole agent against the built-in AMI simulator on loopback, replaying
  * recorded attacks from a real Asterisk — no PBX needed. What the agent sees is printed as a
- * timeline while it happens.
+ * timeline while it happens. The incident mails are printed; with an SMTP server (--smtp, or the
+ * smtp/alerts settings of --config / TOLLGATE_*), they are also sent, so a user can watch real mail
+ * arrive (e.g. in a mail catcher on 127.0.0.1:1025).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,20 +12,34 @@ import { join } from 'node:path';
 import type { OutboxMail } from '../store/store.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import type { TollgateConfig } from '../config/schema.js';
+import type { Mailer } from '../act/mail/mailer.js';
 import { createLogger } from '../log.js';
 import { createAgent } from '../main.js';
 import { packagePath } from '../paths.js';
 import { TimelineReport } from '../report/timeline.js';
 import { AmiSimulator, loadTranscript } from '../sim/index.js';
 import { classifierFor } from '../numbers/from-config.js';
-import { describeClassification } from './common.js';
+import { configFromOptions, describeClassification } from './common.js';
 import { numberMasker } from '../privacy.js';
+import { describeRateSource, rateTableFromConfig } from '../rates/index.js';
 
-interface DemoOptions {
+export interface DemoOptions {
   speed: string;
   transcript?: string[];
   verbose?: boolean;
+  /** Its smtp and alerts settings are used (the rest is the demo's own lab). */
+  config?: string;
+  /** smtp://host:port — overrides smtp.url. */
+  smtp?: string;
+  /** Recipients — override alerts.to. */
+  to?: string;
 }
+
+/** Recipient of the demo's mails when neither --to nor alerts.to names one. */
+const DEMO_RECIPIENT = 'pbx-admin@example.com';
+/** How long the demo waits for its mails to reach the SMTP server before it stops. */
+const MAIL_DRAIN_MS = 20_000;
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -32,6 +48,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--speed <factor>', 'replay speed: 1 = as recorded, 20 = twenty times faster, max = no pauses', '20')
     .option('--transcript <file...>', 'replay these captures instead of the shipped demo/*.ami')
     .option('--verbose', 'also print the agent log (JSON on stderr)')
+    .option('--smtp <url>', 'also send the mails through this SMTP server, e.g. smtp://127.0.0.1:1025 (default: smtp.url of --config / TOLLGATE_SMTP_URL; none: mails are only printed)')
+    .option('--to <addresses>', `recipients, comma-separated (default: alerts.to, else ${DEMO_RECIPIENT})`)
+    .option('-c, --config <file>', 'take the smtp and alerts settings from this configuration file')
     .action(async (options: DemoOptions) => {
       await runDemo(options, (line) => console.log(line));
     });
@@ -45,7 +64,9 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
   const sim = new AmiSimulator({ users: [user] });
   const port = await sim.start();
 
-  // The lab the captures come from dials North American style (011) and also 00 prefixes.
+  // The user's mail settings (file and/or environment), read before anything starts: a bad file is refused at once.
+  const mail = demoMailSettings(options);
+  // The lab the captures come from is in the US; its numbering and prices are the defaults of every command.
   const stateDir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
   const { config } = loadConfig({
     env: {
@@ -58,22 +79,24 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
       TOLLGATE_AMI_USERNAME: user.username,
       TOLLGATE_AMI_SECRET: user.secret,
       TOLLGATE_HOME_COUNTRY: 'US',
-      TOLLGATE_NUMBERING_INTERNATIONAL_PREFIXES: '011,00',
       TOLLGATE_TRUNKS: 'carrier',
       TOLLGATE_POLICIES: packagePath('policies'),
       TOLLGATE_MODE: 'enforce',
     },
   });
+  config.smtp = mail.smtp;
+  config.alerts = mail.alerts;
   const logger = createLogger(options.verbose ? 'info' : 'silent');
-  // The demo has no mail server: incident mails are printed as the admin would receive them.
+  // Incident mails are printed as the admin would receive them, and sent when there is an SMTP server.
   const mails: OutboxMail[] = [];
   const mailQueue = {
     enqueue(mail: OutboxMail): void {
       mails.push(mail);
       print(`${' '.repeat(25)}MAIL      to ${mail.to.join(', ')}: ${mail.subject}`);
+      agent.mailer?.enqueue(mail);
     },
   };
-  const agent = createAgent({ config, logger, mailQueue });
+  const agent = createAgent({ config, logger, mailQueue, mailer: { retryBaseMs: 1000, retryMaxMs: 5000 } });
   const classifier = classifierFor(config);
   const report = new TimelineReport({ describeNumber: (number) => describeClassification(classifier.classify(number)), mask: numberMasker(config.privacy.maskNumbers) });
   agent.pipeline.onResult((result) => {
@@ -83,6 +106,7 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
   });
 
   print(`Tollgate demo: AMI simulator on 127.0.0.1:${port}, replaying ${transcripts.length} recorded capture(s) at ${speed === Infinity ? 'full' : `${speed}×`} speed`);
+  print(agent.mailer ? `Mails go to ${config.alerts.to.join(', ')} through ${agent.mailer.endpoint.host}:${agent.mailer.endpoint.port}, and are printed here.` : 'No SMTP server given (--smtp smtp://127.0.0.1:1025 or smtp.url): mails are printed here, not sent.');
   try {
     await agent.start();
     await agent.client.waitForConnected(10_000);
@@ -97,6 +121,8 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
     for (const line of report.summary(Date.now())) print(line);
     const hangups = sim.actions.filter((action) => action.name === 'Hangup').length;
     print(`  AMI Hangup actions sent to Asterisk: ${hangups}; mails: ${mails.length}; locked now: ${agent.store.locks(Date.now()).map((lock) => lock.endpoint).join(', ') || 'none'}`);
+    print(`  prices: ${describeRateSource(rateTableFromConfig(config.rates).source)}`);
+    if (agent.mailer) print(`  ${await deliveryReport(agent.mailer)}`);
     const first = mails.find((mail) => mail.subject.endsWith('hung up')) ?? mails[0];
     if (first) {
       print('');
@@ -109,6 +135,29 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
     await sim.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/** smtp and alerts from --config / the environment, with --smtp and --to on top; no digest in a demo. */
+function demoMailSettings(options: DemoOptions): Pick<TollgateConfig, 'smtp' | 'alerts'> {
+  const { config } = configFromOptions(options, {
+    TOLLGATE_SMTP_URL: options.smtp,
+    TOLLGATE_ALERTS_TO: options.to,
+  });
+  const to = config.alerts.to.length > 0 ? config.alerts.to : [DEMO_RECIPIENT];
+  return { smtp: config.smtp, alerts: { ...config.alerts, to, digest: false } };
+}
+
+/** Waits (a while) for the outbox to empty and says how delivery went. */
+async function deliveryReport(mailer: Mailer): Promise<string> {
+  const deadline = Date.now() + MAIL_DRAIN_MS;
+  let status = mailer.status();
+  while (status.pending > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    status = mailer.status();
+  }
+  const where = `${mailer.endpoint.host}:${mailer.endpoint.port}`;
+  if (status.pending === 0) return `mails delivered to the SMTP server ${where}: ${status.sent}`;
+  return `mails delivered to ${where}: ${status.sent}; NOT delivered: ${status.pending}${status.lastError ? ` (${status.lastError})` : ''}`;
 }
 
 function demoTranscripts(): string[] {

@@ -5,10 +5,11 @@
  * captures are replayed in the order given, the agent's state carried from one to the next.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadPoliciesOrThrow } from '../policy/loader.js';
 import { numberMasker } from '../privacy.js';
-import { rateTableFromConfig } from '../rates/index.js';
+import { describeRateSource, rateTableFromConfig } from '../rates/index.js';
 import { replayTranscript, type ReplayOptions } from '../replay.js';
 import { classifierFor } from '../numbers/from-config.js';
 import { userAgentListFor } from '../profile/user-agents.js';
@@ -32,7 +33,7 @@ export function registerReplayCommand(program: Command): void {
     .argument('<captures...>', 'files with raw AMI bytes, e.g. a capture made with `nc 127.0.0.1 5038 | tee capture.ami`')
     .option('-c, --config <file>', 'configuration file (numbering plan, trunks, rates, privacy)')
     .option('--policies <dir>', 'evaluate the policies in this directory')
-    .option('--rates <csv>', 'rate table (overrides the configuration)')
+    .option('--rates <csv>', 'rate table (overrides rates.file; default: the shipped example table); `none` for no table')
     .option('--country <code>', 'home country of the PBX (overrides the configuration)')
     .option('--dry-run', 'treat every policy as simulate')
     .option('--json', 'one JSON object per line (calls, security events, findings, decisions)')
@@ -58,9 +59,11 @@ export function replayForDisplay(bytes: Buffer | readonly Buffer[], options: Rep
   };
   if (options.policies) {
     replay.policies = loadPoliciesOrThrow(options.policies);
-    replay.rates = rateTableFromConfig(options.rates ? { ...config.rates, file: options.rates } : config.rates);
+    // The same rate table as `run` and `classify` for this configuration (default: the example table).
+    replay.rates = rateTableFromConfig(options.rates ? { ...config.rates, file: options.rates === 'none' ? 'none' : resolve(options.rates) } : config.rates);
   }
   const result = replayTranscript(bytes, replay);
   if (options.json) return result.records.map((record) => JSON.stringify(record));
-  return [...result.lines, '', ...result.summary];
+  const prices = replay.rates ? [`  prices: ${describeRateSource(replay.rates.source)}`] : [];
+  return [...result.lines, '', ...result.summary, ...prices];
 }

@@ -158,7 +158,7 @@ function resolvePaths(config: TollgateConfig, base: string): void {
   const absolute = (path: string): string => (path && !isAbsolute(path) ? resolve(base, path) : path);
   config.policies.dir = absolute(config.policies.dir);
   config.db.file = config.db.file === ':memory:' ? config.db.file : absolute(config.db.file);
-  if (config.rates.file) config.rates.file = absolute(config.rates.file);
+  if (config.rates.file && config.rates.file !== 'none') config.rates.file = absolute(config.rates.file);
   if (config.ami.tlsCaFile) config.ami.tlsCaFile = absolute(config.ami.tlsCaFile);
   if (config.ari.tlsCaFile) config.ari.tlsCaFile = absolute(config.ari.tlsCaFile);
   if (config.smtp.caFile) config.smtp.caFile = absolute(config.smtp.caFile);

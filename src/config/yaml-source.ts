@@ -56,11 +56,16 @@ export function parseYaml(text: string, file: string): YamlSource {
   return { file, doc, lines, issues };
 }
 
-/** Line and column of the node at `path` (the key's line for map entries), or of the nearest parent. */
+/**
+ * Line and column of the node at `path` (the key's line for map entries), or of the nearest parent
+ * mapping that exists. Undefined when not even the first key exists: the whole file lacks it, and the
+ * file's first key (usually `id:`) would point at the wrong line.
+ */
 export function locate(source: YamlSource, path: readonly PropertyKey[]): { line: number; column: number } | undefined {
   let node: unknown = source.doc.contents;
   let best: { line: number; column: number } | undefined = position(source, node);
-  for (const segment of path) {
+  for (const [index, segment] of path.entries()) {
+    if (index === 0) best = undefined;
     if (isMap(node)) {
       const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
       if (!pair) break;
@@ -119,13 +124,55 @@ export function validateSource<S extends z.ZodType>(
     for (const issue of result.error.issues) {
       // zod's own unrecognized_keys would duplicate ours (which carry line numbers and suggestions).
       if (issue.code === 'unrecognized_keys') continue;
-      const path = [...basePath, ...issue.path];
-      issues.push(located(source, path, issue.message));
+      issues.push(describeIssue(source, value, basePath, issue));
     }
   }
   if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
   if (!result.success) return { ok: false, issues: [{ file: source.file, message: 'invalid' }] };
   return { ok: true, value: result.data };
+}
+
+/**
+ * One zod issue in words an admin acts on: a missing key is reported at the mapping that lacks it
+ * (not wherever the nearest existing key happens to be), a mistyped value gets a "did you mean".
+ */
+function describeIssue(source: YamlSource, value: unknown, basePath: readonly PropertyKey[], issue: z.core.$ZodIssue): SourceIssue {
+  const path = [...basePath, ...issue.path];
+  const parentPath = issue.path.slice(0, -1);
+  const parent = valueAt(value, parentPath);
+  const key = issue.path[issue.path.length - 1];
+  if (issue.code === 'invalid_type' && key !== undefined && isPlainObject(parent) && !(String(key) in parent)) {
+    const mappingPath = [...basePath, ...parentPath];
+    if (mappingPath.length === 0) return { file: source.file, key: dottedPath(path), message: `missing: required at the top level of the file (add "${String(key)}: …")` };
+    const where = locate(source, mappingPath);
+    const missing: SourceIssue = { file: source.file, key: dottedPath(path), message: `missing: ${dottedPath(mappingPath)} (the mapping at this line) has no "${String(key)}:", which is required` };
+    if (where) {
+      missing.line = where.line;
+      missing.column = where.column;
+    }
+    return missing;
+  }
+  if (issue.code === 'invalid_value' && issue.values.length > 0) {
+    const given = valueAt(value, issue.path);
+    const allowed = issue.values.map(String);
+    const suggestion = given === undefined || given === null ? undefined : closest(String(given), allowed);
+    const text = given === undefined ? 'missing' : `"${String(given)}" is not allowed`;
+    return located(source, path, `${text}${suggestion ? ` — did you mean "${suggestion}"?` : ''} (one of: ${allowed.join(', ')})`);
+  }
+  return located(source, path, issue.message);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let node = value;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 export function located(source: YamlSource, path: readonly PropertyKey[], message: string): SourceIssue {
@@ -185,7 +232,18 @@ export function closest(word: string, candidates: string[]): string | undefined 
       best = candidate;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
+  if (bestDistance <= Math.max(2, Math.floor(word.length / 4))) return best;
+  // Else a longer or shorter form of one value (`enforcing` → enforce, `PREMIUM` → PREMIUM_RATE).
+  const shared = candidates.map((candidate) => ({ candidate, length: commonPrefixLength(word.toLowerCase(), candidate.toLowerCase()) }));
+  const longest = Math.max(0, ...shared.map((entry) => entry.length));
+  const sharing = shared.filter((entry) => entry.length === longest);
+  return longest >= 4 && sharing.length === 1 && longest * 2 >= sharing[0]!.candidate.length ? sharing[0]!.candidate : undefined;
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length] === b[length]) length++;
+  return length;
 }
 
 function levenshtein(a: string, b: string): number {

@@ -1,29 +1,60 @@
 /**
  * The read-only status endpoint (loopback by default): `/healthz` for a supervisor, `/metrics` for
  * Prometheus, `/status` (JSON) for a person or a script. It changes nothing and shows no secrets;
- * phone numbers are masked like everywhere else when `privacy.maskNumbers` is on.
+ * phone numbers are masked like everywhere else when `privacy.maskNumbers` is on. Every time in
+ * /status is ISO 8601 (UTC); money is a decimal string in the rate table's currency.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { DateTime } from 'luxon';
 import type { Agent } from '../main.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { PolicyMode } from '../policy/types.js';
+import { describeRateSource, formatMicros } from '../rates/index.js';
+import type { RateSource } from '../rates/index.js';
+import { VERSION } from '../version.js';
 
 export interface StatusServerOptions {
   agent: Agent;
   host: string;
   port: number;
   mask: (number: string | undefined) => string;
+  /** The global mode (config `mode`). */
+  mode: PolicyMode;
+  /** Calendar days of "today's spend" (config `timezone`). */
+  timezone: string;
+  /** numbering.homeCountry: a call to it is national spend, to any other country international. */
+  homeCountry: string;
+  currency: string;
+  rates?: RateSource | undefined;
   logger?: Logger;
+  /** Wall clock. @default Date.now */
+  now?: () => number;
 }
+
+type DecisionKey = `${string}\u0000${string}\u0000${string}`;
 
 export class StatusServer {
   private server: Server | undefined;
   private readonly registry = new Registry();
   private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly createdAt: number;
+  /** Decisions by action, policy and mode since the agent started. */
+  private readonly decisions = new Map<DecisionKey, number>();
 
+  /** Created with the agent (before it starts), so every decision is counted. */
   constructor(private readonly options: StatusServerOptions) {
     this.log = (options.logger ?? silentLogger).child({ part: 'http' });
+    this.now = options.now ?? Date.now;
+    this.createdAt = this.now();
+    options.agent.pipeline.onResult((result) => {
+      for (const decision of result.decisions) {
+        const key: DecisionKey = `${decision.action}\u0000${decision.policy}\u0000${decision.mode}`;
+        this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+      }
+    });
     this.defineMetrics();
   }
 
@@ -79,9 +110,17 @@ export class StatusServer {
 
   private status(): Record<string, unknown> {
     const { agent, mask } = this.options;
-    const now = Date.now();
+    const now = this.now();
+    const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
     return {
-      ami: { state: agent.client.state, version: agent.client.amiVersion, ...agent.client.stats },
+      version: VERSION,
+      mode: this.options.mode,
+      now: iso(now),
+      startedAt: iso(this.createdAt),
+      uptimeSeconds: Math.round((now - this.createdAt) / 1000),
+      ami: { state: agent.client.state, version: agent.client.amiVersion, ...agent.client.stats, reconnects: Math.max(0, agent.client.stats.connects - 1) },
+      rates: { source: this.options.rates?.kind ?? 'none', description: describeRateSource(this.options.rates) },
+      spendToday: this.spendToday(now),
       policies: agent.policies.policies.map((policy) => ({ id: policy.definition.id, kind: policy.definition.kind, mode: policy.definition.mode, enabled: policy.definition.enabled })),
       liveCalls: agent.table.liveCalls().map((call) => ({
         linkedid: call.linkedid,
@@ -89,13 +128,42 @@ export class StatusServer {
         dialled: call.dialled !== undefined ? mask(call.dialled) : undefined,
         trunk: call.outboundTrunk,
         direction: call.direction,
-        startedAt: new Date(call.createdAt).toISOString(),
+        startedAt: iso(call.createdAt),
         answeredSeconds: Math.round(call.answeredSeconds(now)),
       })),
-      locks: agent.store.locks(now),
-      openIncidents: agent.decider.openIncidents(now).map((incident) => ({ id: incident.id, policy: incident.policy, scope: incident.scope, severity: incident.severity, findings: incident.findings, lastAt: new Date(incident.lastAt).toISOString() })),
-      outbox: agent.store.outboxCounts(),
+      locks: agent.store.locks(now).map((lock) => ({ endpoint: lock.endpoint, since: iso(lock.since), until: iso(lock.until) ?? null, policy: lock.policy ?? 'manual', reason: lock.reason })),
+      openIncidents: agent.decider.openIncidents(now).map((incident) => ({ id: incident.id, policy: incident.policy, scope: incident.scope, severity: incident.severity, findings: incident.findings, lastAt: iso(incident.lastAt) })),
+      hangups: { ...agent.hangups.stats },
+      outbox: { ...agent.store.outboxCounts(), ...agent.store.outboxFailures() },
       engine: agent.engine.stats,
+    };
+  }
+
+  /** What ended calls cost since local midnight (config timezone): in total and by scope (national, international), endpoint, trunk, country and direction. */
+  private spendToday(now: number): Record<string, unknown> {
+    const since = DateTime.fromMillis(now, { zone: this.options.timezone }).startOf('day');
+    const entries = this.options.agent.store.costsSince(since.toMillis());
+    const by = (pick: (entry: (typeof entries)[number]) => string | undefined): Record<string, string> => {
+      const sums = new Map<string, number>();
+      for (const entry of entries) {
+        const key = pick(entry) ?? 'unknown';
+        sums.set(key, (sums.get(key) ?? 0) + entry.micros);
+      }
+      return Object.fromEntries([...sums.entries()].sort((a, b) => b[1] - a[1]).map(([key, micros]) => [key, formatMicros(micros)]));
+    };
+    return {
+      since: since.toUTC().toISO(),
+      timezone: this.options.timezone,
+      currency: this.options.currency,
+      calls: entries.length,
+      total: formatMicros(entries.reduce((total, entry) => total + entry.micros, 0)),
+      // A number with no country is a non-geographic international service (+882, +883, +979).
+      byScope: by((entry) => (entry.country !== undefined ? (entry.country === this.options.homeCountry ? 'national' : 'international') : entry.e164 !== undefined ? 'international' : undefined)),
+      byEndpoint: by((entry) => entry.endpoint),
+      byTrunk: by((entry) => entry.trunk),
+      byCountry: by((entry) => entry.country),
+      byDirection: by((entry) => entry.direction),
+      note: 'ended calls; calls up now are in liveCalls',
     };
   }
 
@@ -111,12 +179,47 @@ export class StatusServer {
       new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
     };
     amiTotal('tollgate_ami_events_total', 'AMI events received', () => agent.client.stats.events);
-    amiTotal('tollgate_ami_reconnects_total', 'AMI connections made', () => agent.client.stats.connects);
+    // The first login is a connection, not a reconnection.
+    amiTotal('tollgate_ami_reconnects_total', 'AMI logins after the first one (reconnections)', () => Math.max(0, agent.client.stats.connects - 1));
+    amiTotal('tollgate_ami_disconnects_total', 'AMI connections lost', () => agent.client.stats.disconnects);
     amiTotal('tollgate_ami_garbage_total', 'Malformed AMI frames ignored', () => agent.client.stats.garbage);
     amiTotal('tollgate_ami_dropped_events_total', 'AMI events dropped because consumers fell behind', () => agent.client.stats.droppedEvents);
     amiTotal('tollgate_findings_total', 'Findings made by the policies', () => agent.engine.stats.findings);
     amiTotal('tollgate_policy_errors_total', 'Policy evaluations that threw', () => agent.engine.stats.policyErrors);
     amiTotal('tollgate_emergency_exempted_total', 'Findings dropped because the call reaches an emergency number', () => agent.engine.stats.emergencyExempted);
+    const decisions = this.decisions;
+    new Counter({
+      name: 'tollgate_decisions_total',
+      help: 'Decisions made, by action (hangup, lock, firewall, alert), policy and mode (enforce, simulate)',
+      labelNames: ['action', 'policy', 'mode'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, count] of decisions) {
+          const [action, policy, mode] = key.split('\u0000') as [string, string, string];
+          this.inc({ action, policy, mode }, count);
+        }
+      },
+    });
+    new Counter({
+      name: 'tollgate_hangups_total',
+      help: 'Hang-ups carried out: confirmed by Asterisk, failed (the call may still be up), skipped (the call had already ended)',
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const stats = agent.hangups.stats;
+        this.inc({ result: 'confirmed' }, stats.confirmed);
+        this.inc({ result: 'failed' }, stats.failed);
+        this.inc({ result: 'skipped' }, stats.skipped);
+      },
+    });
+    amiTotal('tollgate_mails_sent_total', 'Mails accepted by the SMTP server (rows kept in the outbox, db.retentionDays)', () => agent.store.outboxCounts().sent);
+    amiTotal('tollgate_mail_failures_total', 'Failed mail delivery attempts (each is retried)', () => agent.store.outboxFailures().failedAttempts);
+    new Gauge({ name: 'tollgate_mails_failing', help: 'Mails waiting whose last delivery attempt failed', registers: [registry], collect() { this.set(agent.store.outboxFailures().failing); } });
+    const uptime = (): number => (this.now() - this.createdAt) / 1000;
+    new Gauge({ name: 'tollgate_uptime_seconds', help: 'Seconds since the agent started', registers: [registry], collect() { this.set(uptime()); } });
+    new Gauge({ name: 'tollgate_info', help: 'Always 1: the version and global mode as labels', labelNames: ['version', 'mode'], registers: [registry] }).set({ version: VERSION, mode: this.options.mode }, 1);
     const gate = agent.gate;
     if (gate) {
       new Counter({

@@ -4,7 +4,7 @@
  *   numbering:
  *     homeCountry: GB
  *     outsideLineCodes: ["9"]          # stripped before classifying (9 + 0207… / 9 + 999)
- *     internationalPrefixes: ["00"]    # default: from libphonenumber for homeCountry; where neither
+ *     internationalPrefixes: ["00"]    # added to homeCountry's own (libphonenumber); where neither
  *                                      # these nor national numbers start with 00 (NANP, Russia),
  *                                      # 00… is read as an international call as well
  *     internalPatterns: ["_1XXX", "_2[0-4]XX"]
@@ -32,7 +32,7 @@ const numberingObject = z.object({
     .default('US'),
   /** Codes users dial to get an outside line (`9`, `0`); a number may or may not carry one. */
   outsideLineCodes: z.array(digits('an outside-line code')).default([]),
-  /** International access codes of the home country; derived from libphonenumber metadata when absent. */
+  /** Extra international access codes, added to the home country's own (from libphonenumber metadata). */
   internationalPrefixes: z.array(digits('an international prefix')).optional(),
   /** Internal extension patterns, Asterisk syntax (`_1XXX`, `_NXX`, `_5[0-4]XX`, `_7.`). */
   internalPatterns: z
@@ -69,7 +69,8 @@ const numberingObject = z.object({
 /** Schema of the `numbering:` section; fills defaults and derives `internationalPrefixes`. */
 export const numberingConfigSchema = numberingObject.transform((config) => ({
   ...config,
-  internationalPrefixes: [...(config.internationalPrefixes ?? defaultInternationalPrefixes(config.homeCountry))].sort((a, b) => b.length - a.length),
+  // The home country's own access codes always apply; the admin's are added to them (one default everywhere).
+  internationalPrefixes: [...new Set([...defaultInternationalPrefixes(config.homeCountry), ...(config.internationalPrefixes ?? [])])].sort((a, b) => b.length - a.length),
 }));
 
 /** The `numbering:` section after defaults: every field present. */

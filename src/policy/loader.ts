@@ -79,7 +79,7 @@ export function parsePolicy(text: string, file: string, kinds: readonly AnyPolic
   if (idLine !== undefined) idLocation.line = idLine;
   const names = kinds.map((kind) => kind.kind);
   if (record.kind === undefined) {
-    return { issues: [{ file, line: 1, key: 'kind', message: `missing: every policy needs a kind (${names.join(', ')})` }], idLocation };
+    return { issues: [{ file, key: 'kind', message: `missing at the top level of the file: every policy needs a kind (${names.join(', ')})` }], idLocation };
   }
   const kind = kinds.find((candidate) => candidate.kind === record.kind);
   if (!kind) {

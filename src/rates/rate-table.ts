@@ -58,7 +58,12 @@ export interface RateTableOptions {
   currency?: string | undefined;
   /** Default `{ action: 'deny' }`. */
   unknownPrefix?: UnknownPrefixPolicy;
+  /** Where the prices come from (shown with every price, so example values are never taken for real ones). */
+  source?: RateSource;
 }
+
+/** The admin's own table, the shipped example table (not any carrier's prices), or none at all. */
+export type RateSource = { kind: 'file'; file: string } | { kind: 'example'; file: string } | { kind: 'none' };
 
 /** Longest-prefix rate lookup and carrier-style call costing. */
 export class RateTable {
@@ -66,8 +71,10 @@ export class RateTable {
   private readonly longestPrefix: number;
   readonly unknownPrefix: UnknownPrefixPolicy;
   readonly currency: string | undefined;
+  readonly source: RateSource | undefined;
 
   constructor(rates: readonly Rate[], options: RateTableOptions = {}) {
+    this.source = options.source;
     let longest = 0;
     for (const rate of rates) {
       this.byPrefix.set(rate.prefix, rate);
@@ -134,6 +141,14 @@ export function parseIncrement(text: string): { first: number; next: number } | 
   const next = match[2] === undefined ? first : Number(match[2]);
   if (next < 1) return undefined;
   return { first, next };
+}
+
+/** Words for where a table's prices come from, e.g. `example rates (…/rates.example.csv)`: printed beside prices. */
+export function describeRateSource(source: RateSource | undefined): string {
+  if (!source) return 'rate table';
+  if (source.kind === 'example') return `example rates (${source.file}: not any carrier's prices — set rates.file to your own table)`;
+  if (source.kind === 'none') return 'no rate table (rates.file: none)';
+  return `rates from ${source.file}`;
 }
 
 /** Builds a synthetic rate (the unknown-prefix assumption) from config-style values. Throws ConfigError on bad values. */
@@ -256,6 +271,7 @@ export function parseRateTable(text: string, file: string, options: RateTableOpt
   }
   const tableOptions: RateTableOptions = { currency: tableCurrency };
   if (unknownPrefix) tableOptions.unknownPrefix = unknownPrefix;
+  tableOptions.source = options.source ?? { kind: 'file', file };
   return new RateTable(rates, tableOptions);
 }
 

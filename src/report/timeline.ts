@@ -14,10 +14,18 @@ export interface TimelineOptions {
   mask?: (number: string | undefined) => string;
   /** Show every security event (default: failures, successes and limits; not ChallengeSent). */
   verbose?: boolean;
+  /**
+   * The decisions act on nothing (`tollgate replay`): they are labelled as what the agent WOULD have
+   * done, and a call it would have hung up is shown as the recording has it — going on — with a
+   * note of how long it lasted after the would-be hang-up. @default false (the demo: the agent acts)
+   */
+  replay?: boolean;
 }
 
 interface CallSummary {
   call: Call;
+  /** Replay: when the agent would have hung it up, and the talk time by then. */
+  wouldHangUp?: { at: number; talkSeconds: number };
 }
 
 export class TimelineReport {
@@ -68,6 +76,11 @@ export class TimelineReport {
     const produced = [...findings.flatMap((finding) => this.findingLines(finding)), ...decisions.map((decision) => this.decisionLine(decision))];
     for (const finding of findings) this.findingCounts.set(finding.policy, (this.findingCounts.get(finding.policy) ?? 0) + 1);
     for (const decision of decisions) {
+      const linkedid = decision.target.linkedid;
+      const entry = linkedid !== undefined ? this.calls.get(linkedid) : undefined;
+      if (this.options.replay && decision.action === 'hangup' && entry && !entry.wouldHangUp && entry.call.live) {
+        entry.wouldHangUp = { at: decision.at, talkSeconds: entry.call.answeredSeconds(decision.at) };
+      }
       const key = `${decision.action}${decision.mode === 'simulate' ? ' (simulated)' : ''}`;
       this.decisionCounts.set(key, (this.decisionCounts.get(key) ?? 0) + 1);
     }
@@ -86,16 +99,18 @@ export class TimelineReport {
     const endpoints = countBy(calls.map((call) => call.sourceEndpoint));
     const destinations = countBy(calls.flatMap((call) => (call.dialled ? [this.numberText(call.dialled)] : [])));
     const talk = calls.reduce((total, call) => total + call.answeredSeconds(now), 0);
+    const talkAfter = [...this.calls.values()].reduce((total, entry) => total + (entry.wouldHangUp ? entry.call.answeredSeconds(now) - entry.wouldHangUp.talkSeconds : 0), 0);
+    const stopped = [...this.calls.values()].filter((entry) => entry.wouldHangUp).length;
     const lines = [
       'Summary',
-      `  calls: ${calls.length} (${answered} answered, ${stillUp} still up), peak concurrent: ${this.peak}, talk time: ${talk.toFixed(1)} s`,
+      `  calls: ${calls.length} (${answered} answered, ${stillUp} still up), peak concurrent: ${this.peak}, talk time: ${talk.toFixed(1)} s${stopped > 0 ? ` as recorded (${talkAfter.toFixed(1)} s of it after Tollgate would have hung up ${stopped} call${stopped === 1 ? '' : 's'})` : ''}`,
       `  endpoints: ${formatCounts(endpoints) || '-'}`,
       `  destinations: ${formatCounts(destinations) || '-'}`,
       `  security events: ${sum(this.securityCounts)}${this.securityCounts.size > 0 ? ` — ${formatCounts(this.securityCounts)}` : ''}`,
     ];
     if (this.failuresBySource.size > 0) lines.push(`  failed authentications by source: ${formatCounts(this.failuresBySource)}`);
     if (this.findingCounts.size > 0) lines.push(`  findings by policy: ${formatCounts(this.findingCounts)}`);
-    if (this.decisionCounts.size > 0) lines.push(`  decisions: ${formatCounts(this.decisionCounts)}`);
+    if (this.decisionCounts.size > 0) lines.push(`  decisions${this.options.replay ? ' (what the agent would have done — replay acts on nothing)' : ''}: ${formatCounts(this.decisionCounts)}`);
     return lines;
   }
 
@@ -130,7 +145,11 @@ export class TimelineReport {
         const causeText = cause ? `cause ${cause.cause} ${cause.causeText}${cause.techCause ? ` (SIP ${cause.techCause})` : ''}` : 'no cause';
         const talk = call.answeredAt !== undefined ? `${call.answeredSeconds(change.at).toFixed(1)} s talk` : 'not answered';
         const flag = call.closedByReconcile ? ' [closed by reconciliation: hung up while disconnected]' : '';
-        return `${head}ended     ${talk}, ${causeText}${flag}`;
+        const would = this.calls.get(call.linkedid)?.wouldHangUp;
+        const after = would
+          ? ` — as recorded: Tollgate would have hung it up at ${time(would.at).slice(11)} ${would.talkSeconds > 0 ? `after ${would.talkSeconds.toFixed(1)} s of talk` : 'before it was answered'}; replay acts on nothing, so the recording goes on (${(call.answeredSeconds(change.at) - would.talkSeconds).toFixed(1)} s of talk after that)`
+          : '';
+        return `${head}ended     ${talk}, ${causeText}${flag}${after}`;
       }
       default:
         return undefined;
@@ -154,6 +173,10 @@ export class TimelineReport {
           : decision.action === 'firewall'
             ? `block ${target.ip} at the firewall`
             : `alert${decision.followUp ? ' (follow-up)' : ''}`;
+    if (this.options.replay) {
+      const simulated = decision.mode === 'simulate' ? ' (the policy is in simulate mode)' : '';
+      return `${time(decision.at)}  DECISION  would ${what}${simulated} — replay acts on nothing — policy ${decision.policy}, incident ${decision.incident}`;
+    }
     const mode = decision.mode === 'simulate' ? 'SIMULATED: would ' : '';
     return `${time(decision.at)}  DECISION  ${mode}${what} — policy ${decision.policy}, incident ${decision.incident}`;
   }

@@ -72,7 +72,7 @@ export interface DecisionRecord {
   completedAt?: number;
 }
 
-export type MailKind = 'alert' | 'follow-up' | 'summary' | 'digest' | 'failure';
+export type MailKind = 'alert' | 'follow-up' | 'summary' | 'digest' | 'failure' | 'test';
 
 /** A mail thread as stored (act/mail/threads.ts owns its shape; the store keeps it whole). */
 export interface ThreadRow {
@@ -301,6 +301,11 @@ export class Store implements LockView, TrustView {
     return (this.statements.openThreads.all() as { id: string; first_at: number; last_at: number; record: string }[]).map((row) => ({ id: row.id, firstAt: row.first_at, lastAt: row.last_at, record: JSON.parse(row.record) as unknown }));
   }
 
+  /** Delivery failures in the outbox: attempts that failed (sent or not since), and waiting mails whose last attempt failed. */
+  outboxFailures(): { failedAttempts: number; failing: number } {
+    return this.statements.outboxFailures.get() as { failedAttempts: number; failing: number };
+  }
+
   // ───────────────────────────── security counters (daily digest) ─────────────────────────────
 
   countSecurityEvent(day: string, kind: string, address: string, count = 1): void {
@@ -461,6 +466,7 @@ export class Store implements LockView, TrustView {
       markSent: db.prepare('UPDATE outbox SET sent_at = @sent_at, message_id = @message_id, attempts = attempts + 1, last_error = NULL WHERE id = @id'),
       markFailed: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = @last_error, next_attempt_at = @next_attempt_at WHERE id = @id AND sent_at IS NULL'),
       outboxCounts: db.prepare('SELECT COALESCE(SUM(sent_at IS NULL), 0) AS pending, COALESCE(SUM(sent_at IS NOT NULL), 0) AS sent FROM outbox'),
+      outboxFailures: db.prepare('SELECT COALESCE(SUM(attempts) - SUM(sent_at IS NOT NULL), 0) AS failedAttempts, COALESCE(SUM(sent_at IS NULL AND attempts > 0), 0) AS failing FROM outbox'),
       countSecurity: db.prepare('INSERT INTO security_daily (day, kind, address, count) VALUES (@day, @kind, @address, @count) ON CONFLICT(day, kind, address) DO UPDATE SET count = count + excluded.count'),
       securityOfDay: db.prepare('SELECT kind, address, count FROM security_daily WHERE day = @day ORDER BY count DESC, kind, address'),
       purgeCosts: db.prepare('DELETE FROM costs WHERE ended_at < @before'),

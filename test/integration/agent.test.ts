@@ -153,19 +153,52 @@ describe('the agent against recorded fraud', () => {
 
   test('the read-only status endpoint: /healthz, /metrics, /status on loopback', async () => {
     const port = await freePort();
-    const { sim, agent } = await start({ policies: ['block-premium-rate'], httpPort: port });
+    const { sim, smtp, agent } = await start({ policies: ['block-premium-rate'], httpPort: port });
     await replay(sim, fixturePath('ami', 'five-concurrent-intl.timestamped.ami'));
     await sim.waitForAction((action) => action.name === 'Hangup');
     await agent.actor.settled();
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ ok: true, ami: 'connected', policies: 1 });
+    // The call's alert mail reached the relay and every call has ended (the ledger has them).
+    await smtp.waitFor(1);
+    await until(() => agent.table.liveCallCount === 0 && agent.store.outboxCounts().sent === 1, 'the calls to end and the mail to be marked sent');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^tollgate_ami_connected 1$/m);
     expect(metrics).toMatch(/^tollgate_findings_total 1$/m);
     expect(metrics).toMatch(/^tollgate_policies_loaded 1$/m);
+    expect(metrics).toMatch(/^tollgate_decisions_total\{action="hangup",policy="block-premium-rate",mode="enforce"\} 1$/m);
+    expect(metrics).toMatch(/^tollgate_decisions_total\{action="alert",policy="block-premium-rate",mode="enforce"\} 1$/m);
+    expect(metrics).toMatch(/^tollgate_hangups_total\{result="confirmed"\} 1$/m);
+    expect(metrics).toMatch(/^tollgate_hangups_total\{result="failed"\} 0$/m);
+    // One connection, no reconnection.
+    expect(metrics).toMatch(/^tollgate_ami_reconnects_total 0$/m);
+    expect(metrics).toMatch(/^tollgate_mails_sent_total 1$/m);
+    expect(metrics).toMatch(/^tollgate_mail_failures_total 0$/m);
+    expect(metrics).toMatch(/^tollgate_outbox_pending 0$/m);
+    expect(metrics).toMatch(/^tollgate_info\{version="\d+\.\d+\.\d+[^"]*",mode="enforce"\} 1$/m);
     const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
     expect(status.policies).toEqual([{ id: 'block-premium-rate', kind: 'destination', mode: 'enforce', enabled: true }]);
+    expect(status).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), mode: 'enforce', uptimeSeconds: expect.any(Number), hangups: { confirmed: 1, failed: 0, skipped: 0 }, outbox: { pending: 0, sent: 1, failedAttempts: 0, failing: 0 } });
+    expect(status.rates).toMatchObject({ source: 'example' });
+    // Today's spend: the four calls that were answered and ended normally (the lab's timezone is UTC).
+    const spend = status.spendToday as { since: string; currency: string; calls: number; total: string; byEndpoint: Record<string, string>; byTrunk: Record<string, string>; byScope: Record<string, string> };
+    expect(spend).toMatchObject({ currency: 'USD', timezone: 'UTC' });
+    expect(spend.since).toMatch(/^\d{4}-\d\d-\d\dT00:00:00\.000Z$/);
+    expect(spend.calls).toBeGreaterThanOrEqual(4);
+    expect(Number(spend.total)).toBeGreaterThan(0);
+    expect(spend.byEndpoint['1001']).toBe(spend.total);
+    expect(spend.byTrunk.carrier).toBe(spend.total);
+    // The lab is in the US; every call went abroad.
+    expect(spend.byScope).toEqual({ international: spend.total });
+    // Every time is ISO 8601: no epoch milliseconds anywhere.
+    const epochMs: number[] = [];
+    JSON.stringify(status, (_key, value: unknown) => {
+      if (typeof value === 'number' && value > 1e11) epochMs.push(value);
+      return value;
+    });
+    expect(epochMs).toEqual([]);
+    expect(status.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(JSON.stringify(status)).not.toContain(USER.secret);
     expect((await fetch(`http://127.0.0.1:${port}/status`, { method: 'POST' })).status).toBe(405);
   });
@@ -204,11 +237,15 @@ describe('the agent against recorded fraud', () => {
   });
 
   test('a guessed password locks the endpoint in the store and in AstDB; its next call is hung up; unlock lifts both', async () => {
-    const { sim, smtp, agent, logger } = await start({ policies: ['account-compromise', 'locked-endpoints'] });
+    const port = await freePort();
+    const { sim, smtp, agent, logger } = await start({ policies: ['account-compromise', 'locked-endpoints'], httpPort: port });
     await replay(sim, fixturePath('..', 'policies', 'account-compromise', 'derived-guessed-then-calls.ami'), 40);
     await sim.waitForAction((action) => action.name === 'Hangup');
     await agent.actor.settled();
     expect(agent.store.lockOf('1001', Date.now())).toMatchObject({ endpoint: '1001', policy: 'account-compromise' });
+    // /status shows the lock with ISO times.
+    const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { locks: Record<string, unknown>[] };
+    expect(status.locks).toEqual([{ endpoint: '1001', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), until: null, policy: 'account-compromise', reason: expect.any(String) }]);
     // The scan's failures reached the digest's counters (gathered, then written in one transaction).
     const days = [Date.now(), Date.now() - 86_400_000].map((ms) => new Date(ms).toISOString().slice(0, 10)); // the lab's timezone is UTC; a run across midnight counts both days
     const counted = days.flatMap((day) => agent.store.securityCounts(day)).filter((row) => row.address === '203.0.113.9');
@@ -220,7 +257,7 @@ describe('the agent against recorded fraud', () => {
     expect(subjects.some((subject) => subject.startsWith('[Tollgate][CRITICAL][UPDATE] 1001 → +53 5551234 hung up'))).toBe(true);
 
     const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });
-    expect(lines).toEqual(['1001 unlocked', 'AstDB: removed from AstDB']);
+    expect(lines).toEqual([`database: ${agent.store.file}`, expect.stringMatching(new RegExp(`^agent running on it: pid ${process.pid} on `)), '1001 unlocked', 'AstDB: removed from AstDB']);
     expect(agent.store.lockOf('1001', Date.now())).toBeUndefined();
     expect(sim.astdb.get('tollgate/lock', '1001')).toBeUndefined();
     expect(logger.text()).not.toContain(USER.secret);

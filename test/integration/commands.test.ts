@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { runDemo } from '../../src/commands/demo.js';
 import { replayForDisplay } from '../../src/commands/replay.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { startSmtpServer } from '../helpers/smtp.js';
 import { packagePath } from '../../src/paths.js';
 
 const cuba = () => readFileSync(fixturePath('ami', 'intl-call-cuba.timestamped.ami'));
@@ -55,8 +56,15 @@ describe('tollgate replay --policies', () => {
     expect(first).toContain(
       '2026-11-21 11:04:51.932  FINDING   international-risk [high, score-4] 1001 → 00449098790123 (GB, premium rate, critical risk): risk score 16 (≥ 4: alert+hangup) — GB premium rate, critical risk (+6); Sat 11:04 UTC is outside office hours (Mon–Fri 08:00–19:00) (+2); 3 different numbers from 1001 within 1 min: faster than a person dials (+4); 2 calls from 1001 were hung up in the last 30 min (international-risk) (+4)',
     );
-    // Two policies condemn the call; it is hung up once.
-    expect(first.filter((line) => /^2026-11-21 11:04:51\.932  DECISION  hang up PJSIP\/1001-00000006 — policy /.test(line))).toHaveLength(1);
+    // Two policies condemn the call; it would be hung up once — and replay says it acts on nothing.
+    expect(first.filter((line) => /^2026-11-21 11:04:51\.932  DECISION  would hang up PJSIP\/1001-00000006 — replay acts on nothing — policy /.test(line))).toHaveLength(1);
+    // The recording goes on after the would-be hang-up, and the timeline says so.
+    expect(first).toContain(
+      '2026-11-21 11:05:17.245  call      1795259091.6    ended     25.0 s talk, cause 16 Normal Clearing — as recorded: Tollgate would have hung it up at 11:04:51.932 before it was answered; replay acts on nothing, so the recording goes on (25.0 s of talk after that)',
+    );
+    expect(first).toContain('  calls: 5 (5 answered, 0 still up), peak concurrent: 5, talk time: 125.0 s as recorded (125.0 s of it after Tollgate would have hung up 5 calls)');
+    expect(first).toContain('  decisions (what the agent would have done — replay acts on nothing): hangup ×5, alert ×3');
+    expect(first[first.length - 1]).toMatch(/^  prices: example rates \(/);
     expect(first.filter((line) => line.includes('FINDING   international-concurrency'))).toHaveLength(3);
   });
 
@@ -70,6 +78,10 @@ describe('tollgate replay --policies', () => {
     }
     const hangup = verdicts.find((record) => record.kind === 'decision' && record.action === 'hangup' && record.linkedid === '1795259091.6');
     expect(hangup).toMatchObject({ mode: 'enforce', endpoint: '1001', channel: 'PJSIP/1001-00000006', uniqueid: '1795259091.6', linkedid: '1795259091.6', dialled: '00449098790123', e164: '+449098790123' });
+    // Replay acts on nothing, and its JSON says so too.
+    expect(verdicts.filter((record) => record.kind === 'decision').every((record) => record.carriedOut === false)).toBe(true);
+    // A finding carries the destination's scope and its price, as classify shows them.
+    expect(verdicts.find((record) => record.kind === 'finding' && record.linkedid === '1795259091.6')).toMatchObject({ destinationScope: 'international', ratePerMinute: '3.00', currency: 'USD' });
   });
 
   test('--dry-run turns every decision into a simulation', () => {
@@ -77,7 +89,7 @@ describe('tollgate replay --policies', () => {
     const decisions = records.filter((record) => record.kind === 'decision');
     expect(decisions.length).toBeGreaterThan(0);
     expect(decisions.every((record) => record.mode === 'simulate')).toBe(true);
-    expect(replayForDisplay(capture(), { ...options, dryRun: true }).some((line) => line.includes('DECISION  SIMULATED: would hang up'))).toBe(true);
+    expect(replayForDisplay(capture(), { ...options, dryRun: true }).some((line) => line.includes('DECISION  would hang up') && line.includes('(the policy is in simulate mode) — replay acts on nothing'))).toBe(true);
   });
 
   test('an invalid policy directory is refused with every problem', () => {
@@ -86,11 +98,23 @@ describe('tollgate replay --policies', () => {
 });
 
 describe('tollgate demo', () => {
-  test('runs the real agent against the simulator over TCP and reports what it saw', async () => {
+  test('runs the real agent against the simulator over TCP, reports what it saw, and with --smtp sends the mails', async () => {
+    const smtp = await startSmtpServer();
     const printed: string[] = [];
-    await runDemo({ speed: 'max' }, (line) => printed.push(line));
+    try {
+      await runDemo({ speed: 'max', smtp: `smtp://127.0.0.1:${smtp.port}` }, (line) => printed.push(line));
+    } finally {
+      await smtp.close();
+    }
     const text = printed.join('\n');
     expect(printed[0]).toMatch(/^Tollgate demo: AMI simulator on 127\.0\.0\.1:\d+, replaying 2 recorded capture\(s\) at full speed$/);
+    expect(printed[1]).toBe(`Mails go to pbx-admin@example.com through 127.0.0.1:${smtp.port}, and are printed here.`);
+    // Every mail printed reached the SMTP server.
+    const printedMails = printed.filter((line) => line.includes('MAIL      to ')).length;
+    expect(text).toContain(`mails delivered to the SMTP server 127.0.0.1:${smtp.port}: ${printedMails}`);
+    expect(smtp.messages).toHaveLength(printedMails);
+    // The same mails as printed (their wording is the mail renderer's business).
+    expect(smtp.messages.map((message) => message.subject).sort()).toEqual(printed.filter((line) => line.includes('MAIL      to ')).map((line) => line.replace(/^.*MAIL      to [^:]+: /, '')).sort());
     expect(text).toContain('── 01-register-bruteforce.ami ──');
     expect(text).toContain('── 02-five-concurrent-international.ami ──');
     expect(text).toMatch(/  calls: 5 \(\d answered, 0 still up\)/);
@@ -134,8 +158,13 @@ describe('tollgate trust-address and addresses', () => {
     const { trustAddress, listAddresses } = await import('../../src/commands/addresses.js');
     const { Store } = await import('../../src/store/store.js');
     const db = join(mkdtempSync(join(tmpdir(), 'tollgate-trust-')), 'tollgate.db');
-    expect(listAddresses(db, '1002')).toEqual(['nothing learnt about 1002 yet']);
-    expect(trustAddress(db, '1002', '203.0.113.7', 1_000)).toEqual([`1002 may now log in from 203.0.113.0/24 (203.0.113.7): its calls from there no longer count as from a new address`, `database: ${db}`]);
+    // No database there: never created, the error says where the agent's is.
+    expect(() => listAddresses(db, '1002')).toThrow(/no Tollgate database at .*tollgate\.db/);
+    expect(() => trustAddress(db, '1002', '203.0.113.7', 1_000)).toThrow(/no Tollgate database/);
+    new Store(db).close();
+    const noAgent = 'WARNING: no agent has ever run on this database: is it the one `tollgate run` uses (db.file / TOLLGATE_DB)?';
+    expect(listAddresses(db, '1002')).toEqual([`database: ${db}`, noAgent, 'nothing learnt about 1002 yet']);
+    expect(trustAddress(db, '1002', '203.0.113.7', 1_000)).toEqual([`1002 may now log in from 203.0.113.0/24 (203.0.113.7): its calls from there no longer count as from a new address`, `database: ${db}`, noAgent]);
     const store = new Store(db);
     expect(store.isTrusted('1002', '203.0.113.0/24')).toBe(true);
     expect(store.isTrusted('1001', '203.0.113.0/24')).toBe(false);
@@ -143,8 +172,8 @@ describe('tollgate trust-address and addresses', () => {
     store.saveAddresses([{ endpoint: '1002', network: '203.0.113.0/24', address: '203.0.113.9', firstSeen: 500, lastSeen: 2_000, via: 'auth', trusted: false }]);
     expect(store.addressesOf('1002')).toEqual([{ endpoint: '1002', network: '203.0.113.0/24', address: '203.0.113.9', firstSeen: 500, lastSeen: 2_000, via: 'trusted', trusted: true }]);
     store.close();
-    expect(listAddresses(db, undefined)[0]).toMatch(/^1002 +203\.0\.113\.0\/24 +last 203\.0\.113\.9 .* trusted$/);
-    expect(() => trustAddress(db, 'PJSIP/1002', '203.0.113.7', 1)).toThrow(/not an endpoint name \(write 1002, not PJSIP\/1002\)/);
+    expect(listAddresses(db, undefined)[2]).toMatch(/^1002 +203\.0\.113\.0\/24 +last 203\.0\.113\.9 .* trusted$/);
+    expect(() => trustAddress(db, 'PJSIP/1002', '203.0.113.7', 1)).toThrow('"PJSIP/1002" is a channel, not an endpoint name: did you mean "1002"?');
     expect(() => trustAddress(db, '1002', '203.0.113', 1)).toThrow(/not an IPv4 or IPv6 address/);
   });
 });

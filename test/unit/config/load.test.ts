@@ -91,9 +91,9 @@ describe('agent configuration', () => {
       ['ami:', '  host: 127.0.0.1', '  prot: 5038', '  port: "not a port"', 'mode: enforcing', 'numbering:', '  homeCountry: XX', 'alerts:', '  to: admin@example.com', ''].join('\n'),
     );
     expect(problems(() => loadConfig({ file, env: {} }))).toEqual([
-      'tollgate.yaml:3: ami.prot: unknown key — did you mean "port"? (known: actionTimeoutMs, connectTimeoutMs, events, host, loginRetryMs, pingIntervalMs, port, reconcileIntervalMs, reconnectMaxMs, secret, secretFile, tls, tlsCaFile, tlsRejectUnauthorized, username)',
+      'tollgate.yaml:3: ami.prot: unknown key — did you mean "port"? (known: actionTimeoutMs, connectTimeoutMs, events, host, loginRetryMs, pingIntervalMs, port, reconcileIntervalMs, reconnectMaxMs, secret, secretFile, securityBacklog, tls, tlsCaFile, tlsRejectUnauthorized, username)',
       'tollgate.yaml:4: ami.port: Invalid input: expected number, received string',
-      'tollgate.yaml:5: mode: Invalid option: expected one of "enforce"|"simulate"',
+      'tollgate.yaml:5: mode: "enforcing" is not allowed — did you mean "enforce"? (one of: enforce, simulate)',
       expect.stringMatching(/^tollgate\.yaml:7: numbering\.homeCountry: homeCountry must be an ISO 3166-1 alpha-2 country code/),
       'tollgate.yaml:9: alerts.to: Invalid input: expected array, received string',
     ]);

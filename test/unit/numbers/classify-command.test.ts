@@ -18,6 +18,9 @@ describe('tollgate classify', () => {
     expect(lines).toHaveLength(3);
     const [isleOfMan, emergency, feature] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(isleOfMan).toMatchObject({
+      price: { source: 'example' },
+    });
+    expect(isleOfMan).toMatchObject({
       e164: '+447624123456',
       country: 'IM',
       type: 'MOBILE',
@@ -37,9 +40,11 @@ describe('tollgate classify', () => {
   });
 
   test('rates from --rates, else TOLLGATE_RATES; unknown prefixes assumed or denied', () => {
-    const viaEnv = JSON.parse(classifyForDisplay(['+4930123456'], { json: true }, { TOLLGATE_RATES: ratesFixture })[0]!) as { price: Record<string, unknown> };
+    // The fixture table is in EUR: as for `tollgate run`, rates.currency must say so.
+    const viaEnv = JSON.parse(classifyForDisplay(['+4930123456'], { json: true }, { TOLLGATE_RATES: ratesFixture, TOLLGATE_RATES_CURRENCY: 'EUR' })[0]!) as { price: Record<string, unknown> };
     expect(viaEnv.price).toMatchObject({ kind: 'assumed', pricePerMinute: '2.00', currency: 'EUR' });
-    const denied = JSON.parse(classifyForDisplay(['+4930123456'], { json: true, rates: ratesFixture, unknownPrefix: 'deny' }, {})[0]!) as { price: Record<string, unknown> };
+    expect(() => classifyForDisplay(['+4930123456'], { rates: ratesFixture }, {})).toThrow(/currency EUR differs from USD \(rates\.currency\)/);
+    const denied = JSON.parse(classifyForDisplay(['+4930123456'], { json: true, rates: ratesFixture, unknownPrefix: 'deny' }, { TOLLGATE_RATES_CURRENCY: 'EUR' })[0]!) as { price: Record<string, unknown> };
     expect(denied.price).toEqual({ kind: 'denied', reason: 'no rate for +4930123456' });
     expect(() => classifyForDisplay(['1'], { unknownPrefix: 'maybe' }, {})).toThrow(/--unknown-prefix must be assume or deny/);
   });
@@ -50,7 +55,7 @@ describe('tollgate classify', () => {
       [
         '9011442079460000',
         '  e164 +442079460000  country GB  type FIXED_LINE  scope international  valid yes  risk LOW',
-        '  price 0.015 USD/min, billed 30/6 (prefix 44 United Kingdom fixed); 1 min call = 0.015 USD',
+        '  price 0.015 USD/min, billed 30/6 (example rates — prefix 44 United Kingdom fixed); 1 min call = 0.015 USD',
         '  - outside-line code 9 stripped',
         '  - international access code 011 stripped',
         '  - United Kingdom (GB)',
@@ -76,6 +81,6 @@ describe('tollgate classify', () => {
   });
 
   test('a bad --country is a configuration error', () => {
-    expect(() => classifyForDisplay(['1'], { country: 'XX' }, {})).toThrow(/numbering\.homeCountry/);
+    expect(() => classifyForDisplay(['1'], { country: 'XX' }, {})).toThrow(/command line: --country: homeCountry must be an ISO 3166-1 alpha-2 country code/);
   });
 });

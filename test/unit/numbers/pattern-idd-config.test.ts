@@ -88,10 +88,12 @@ describe('numberingConfigSchema', () => {
     });
   });
 
-  test('derives the IDD of the configured country, keeps an explicit one', () => {
+  test('derives the IDD of the configured country; the admin\'s prefixes are added to it, never replace it', () => {
     expect(numberingConfigSchema.parse({ homeCountry: 'gb' })).toMatchObject({ homeCountry: 'GB', internationalPrefixes: ['00'] });
     expect(numberingConfigSchema.parse({ homeCountry: 'RU' }).internationalPrefixes).toEqual(['810']);
     expect(numberingConfigSchema.parse({ homeCountry: 'US', internationalPrefixes: ['00', '011'] }).internationalPrefixes).toEqual(['011', '00']);
+    expect(numberingConfigSchema.parse({ homeCountry: 'US', internationalPrefixes: ['00'] }).internationalPrefixes).toEqual(['011', '00']);
+    expect(numberingConfigSchema.parse({ homeCountry: 'GB', internationalPrefixes: ['011'] }).internationalPrefixes).toEqual(['011', '00']);
   });
 
   test.each([

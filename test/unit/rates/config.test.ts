@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rateTableFromConfig, ratesConfigSchema, unknownPrefixPolicy } from '../../../src/rates/index.js';
+import { EXAMPLE_RATES_FILE, describeRateSource, rateTableFromConfig, ratesConfigSchema, unknownPrefixPolicy } from '../../../src/rates/index.js';
 
 const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/rates');
 
@@ -42,9 +42,18 @@ describe('ratesConfigSchema', () => {
     expect(() => rateTableFromConfig(ratesConfigSchema.parse({ file: resolve(fixtures, 'rates.csv') }))).toThrow(/currency EUR differs from USD/);
   });
 
-  test('without a file every destination is unknown', () => {
-    const table = rateTableFromConfig(ratesConfigSchema.parse({}));
-    expect(table.size).toBe(0);
-    expect(table.quote('+442079460000')).toMatchObject({ kind: 'assumed', rate: { pricePerMinuteMicros: 2_000_000 } });
+  test('without a file: the shipped example table, labelled as example values; `none` or another currency: no table', () => {
+    const example = rateTableFromConfig(ratesConfigSchema.parse({}));
+    expect(example.source).toEqual({ kind: 'example', file: EXAMPLE_RATES_FILE });
+    expect(example.quote('+449098790123')).toMatchObject({ kind: 'matched', rate: { prefix: '449', pricePerMinuteMicros: 3_000_000 } });
+    expect(describeRateSource(example.source)).toMatch(/^example rates \(.*rates\.example\.csv: not any carrier's prices/);
+    // Named explicitly, the example table is still example values.
+    expect(rateTableFromConfig(ratesConfigSchema.parse({ file: EXAMPLE_RATES_FILE })).source?.kind).toBe('example');
+    for (const settings of [{ file: 'none' }, { currency: 'EUR' }]) {
+      const none = rateTableFromConfig(ratesConfigSchema.parse(settings));
+      expect(none.size).toBe(0);
+      expect(none.source).toEqual({ kind: 'none' });
+      expect(none.quote('+442079460000')).toMatchObject({ kind: 'assumed', rate: { pricePerMinuteMicros: 2_000_000 } });
+    }
   });
 });

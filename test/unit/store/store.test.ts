@@ -99,6 +99,11 @@ describe('store (a real SQLite file)', () => {
     expect(store.mail(first.id)).toMatchObject({ subject: 'grown', sentAt: 11_000, messageId: '<abc@tollgate>', attempts: 2 });
     expect(store.dueMails(20_000, 10).map((row) => row.id)).toEqual([second.id]);
     expect(store.outboxCounts()).toEqual({ pending: 1, sent: 1 });
+    // The failed attempt before the first mail went through is still counted; nothing waits after a failure.
+    expect(store.outboxFailures()).toEqual({ failedAttempts: 1, failing: 0 });
+    store.markMailFailed(second.id, '421 try later', 30_000);
+    store.markMailFailed(second.id, '421 try later', 60_000);
+    expect(store.outboxFailures()).toEqual({ failedAttempts: 3, failing: 1 });
     store.close();
   });
 
