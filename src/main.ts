@@ -65,6 +65,8 @@ export interface Agent {
   readonly policies: PolicySource;
   readonly store: Store;
   readonly actor: Actor;
+  /** Security events at info: a line per attacking source per minute. */
+  readonly securityLog: SecurityLog;
   readonly hangups: Hangups;
   readonly mailer: Mailer | undefined;
   /** The pre-dial gate, when agi.listen is set. */
@@ -284,6 +286,7 @@ export function createAgent(deps: AgentDeps): Agent {
     policies,
     store,
     actor,
+    securityLog,
     hangups,
     mailer,
     gate,

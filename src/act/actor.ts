@@ -15,13 +15,13 @@ import type { CallChange, Call } from '../calls/table.js';
 import type { Clock } from '../clock.js';
 import { snapshotIncident, type Decider, type Decision } from '../decide/decider.js';
 import { silentLogger, type Logger } from '../log.js';
+import { DateTime } from 'luxon';
 import { ExpiringMap } from '../policy/state.js';
 import type { PipelineResult } from '../pipeline.js';
 import type { Finding } from '../policy/types.js';
 import type { CallCheckpoint, OutboxMail, Store } from '../store/store.js';
 import { SECURITY_FAILURE_KINDS } from '../calls/events.js';
 import type { FirewallHook } from './firewall.js';
-import { localDay } from './mail/digest.js';
 import { incidentMail, outcomeKey, type IncidentMailInput } from './mail/render.js';
 import { attackSummaryMail } from './mail/summary.js';
 import { MailThreads, type MailThread } from './mail/threads.js';
@@ -29,6 +29,10 @@ import { severityRank } from '../policy/types.js';
 import type { Hangups } from './hangup.js';
 import type { Locker } from './locks.js';
 import type { ActionOutcome } from './outcome.js';
+
+/** Addresses of one day counted one by one in the digest's security table; later ones share a row. */
+const MAX_NAMED_SECURITY_ADDRESSES = 10_000;
+const OTHER_ADDRESSES = 'other addresses';
 
 export interface MailQueue {
   enqueue(mail: OutboxMail): unknown;
@@ -66,6 +70,7 @@ export class Actor {
   private warnedNoRecipients = false;
   /** Security counters for the digest, added up in memory and written once a second in one transaction. */
   private readonly securityCounts = new Map<string, { day: string; kind: string; address: string; count: number }>();
+  private today: { day: string; from: number; to: number; addresses: Set<string> } | undefined;
   private securityFlush: NodeJS.Timeout | undefined;
   /** Attack threads (mails), kept in the store. */
   readonly threads: MailThreads;
@@ -344,7 +349,7 @@ export class Actor {
     const { store } = this.options;
     for (const entry of result.committed) store.recordCost(entry);
     const event = result.event;
-    if (event?.type === 'security' && SECURITY_FAILURE_KINDS.has(event.kind)) this.countSecurity(localDay(event.at, this.options.timezone), event.kind, event.remote?.ip ?? 'unknown');
+    if (event?.type === 'security' && SECURITY_FAILURE_KINDS.has(event.kind)) this.countSecurity(this.dayOf(event.at), event.kind, event.remote?.ip ?? 'unknown');
     for (const change of result.changes) this.checkpoint(change);
     const incidents = new Set(result.decisions.map((decision) => decision.incident));
     for (const id of incidents) {
@@ -353,7 +358,24 @@ export class Actor {
     }
   }
 
-  private countSecurity(day: string, kind: string, address: string): void {
+  /** The local day of `at`; the day's bounds are kept, so a flood does not build a date per event. */
+  private dayOf(at: number): string {
+    const today = this.today;
+    if (today && at >= today.from && at < today.to) return today.day;
+    const start = DateTime.fromMillis(at, { zone: this.options.timezone }).startOf('day');
+    this.today = { day: start.toISODate()!, from: start.toMillis(), to: start.plus({ days: 1 }).toMillis(), addresses: new Set() };
+    return this.today.day;
+  }
+
+  private countSecurity(day: string, kind: string, sourceAddress: string): void {
+    // The digest names the first addresses of a day one by one; a scan from millions is counted
+    // beyond them under one row (a row per address would be a write per event and a huge table).
+    const named = this.today?.day === day ? this.today.addresses : undefined;
+    let address = sourceAddress;
+    if (named && !named.has(address)) {
+      if (named.size < MAX_NAMED_SECURITY_ADDRESSES) named.add(address);
+      else address = OTHER_ADDRESSES;
+    }
     const key = `${day}|${kind}|${address}`;
     const row = this.securityCounts.get(key);
     if (row) row.count++;

@@ -40,8 +40,6 @@ export class EventLanes {
   /** Normalised events (a few objects each, not the AMI message's dozens: a scan's backlog stays cheap to keep). */
   private waiting: { event: DomainEvent; source: string }[] = [];
   private head = 0;
-  /** Failures waiting per source address (so a SuccessfulAuth knows whether to pull any forward). */
-  private readonly waitingBySource = new Map<string, number>();
   private scheduled = false;
   private readonly maxWaiting: number;
   private readonly sliceMs: number;
@@ -60,7 +58,6 @@ export class EventLanes {
     if (event.type === 'security' && event.kind !== 'SuccessfulAuth') {
       const source = event.remote?.ip ?? '';
       this.waiting.push({ event, source });
-      this.waitingBySource.set(source, (this.waitingBySource.get(source) ?? 0) + 1);
       this.stats.deferred++;
       const count = this.waitingCount;
       if (count > this.stats.highWater) this.stats.highWater = count;
@@ -100,19 +97,19 @@ export class EventLanes {
     const entry = this.waiting[this.head]!;
     this.waiting[this.head++] = undefined as never;
     if (entry === undefined) return;
-    this.forget(entry.source);
     this.options.deliver(entry.event);
   }
 
-  /** A success from `source` is judged after the failures before it from the same address. */
+  /**
+   * A success from `source` is judged after the events before it from the same address. A walk of
+   * the lane (bounded, and only while a scan fills it) is cheaper than indexing every waiting event
+   * by address: successes are a few a second, scan events tens of thousands.
+   */
   private deliverWaitingFrom(source: string): void {
-    let left = this.waitingBySource.get(source) ?? 0;
-    for (let i = this.head; left > 0 && i < this.waiting.length; i++) {
+    for (let i = this.head; i < this.waiting.length; i++) {
       const entry = this.waiting[i];
       if (entry === undefined || entry.source !== source) continue;
       this.waiting[i] = undefined as never;
-      left--;
-      this.forget(source);
       this.options.deliver(entry.event);
     }
   }
@@ -124,7 +121,6 @@ export class EventLanes {
       const entry = this.waiting[this.head];
       this.waiting[this.head++] = undefined as never;
       if (entry === undefined) continue;
-      this.forget(entry.source);
       const kind = entry.event.type === 'security' ? entry.event.kind : entry.event.type;
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       this.stats.shedByKind.set(kind, (this.stats.shedByKind.get(kind) ?? 0) + 1);
@@ -134,12 +130,6 @@ export class EventLanes {
     this.stats.lastShedAt = at;
     this.compact();
     this.options.onShed?.(dropped, byKind);
-  }
-
-  private forget(source: string): void {
-    const left = (this.waitingBySource.get(source) ?? 1) - 1;
-    if (left > 0) this.waitingBySource.set(source, left);
-    else this.waitingBySource.delete(source);
   }
 
   private compact(): void {

@@ -10,6 +10,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { DateTime } from 'luxon';
 import type { Agent } from '../main.js';
 import { silentLogger, type Logger } from '../log.js';
+import { SHEDDING_RECENT_MS } from '../report/shedding.js';
 import type { PolicyMode } from '../policy/types.js';
 import { describeRateSource, formatMicros } from '../rates/index.js';
 import type { RateSource } from '../rates/index.js';
@@ -97,7 +98,10 @@ export class StatusServer {
     switch (path) {
       case '/healthz': {
         const healthy = agent.client.connected;
-        return { status: healthy ? 200 : 503, type: 'application/json', body: JSON.stringify({ ok: healthy, ami: agent.client.state, policies: agent.policies.policies.length }) + '\n' };
+        const lane = agent.tracker.lanes;
+        // Shedding is not down: calls are still judged first. It is said here so a supervisor can see it.
+        const security = { waiting: lane.waitingCount, shed: lane.stats.shed, shedding: lane.stats.lastShedAt > 0 && Date.now() - lane.stats.lastShedAt < SHEDDING_RECENT_MS, lastShedAt: lane.stats.lastShedAt > 0 ? new Date(lane.stats.lastShedAt).toISOString() : null };
+        return { status: healthy ? 200 : 503, type: 'application/json', body: JSON.stringify({ ok: healthy, ami: agent.client.state, policies: agent.policies.policies.length, security }) + '\n' };
       }
       case '/metrics':
         return { status: 200, type: this.registry.contentType, body: await this.registry.metrics() };
@@ -184,6 +188,25 @@ export class StatusServer {
     amiTotal('tollgate_ami_disconnects_total', 'AMI connections lost', () => agent.client.stats.disconnects);
     amiTotal('tollgate_ami_garbage_total', 'Malformed AMI frames ignored', () => agent.client.stats.garbage);
     amiTotal('tollgate_ami_dropped_events_total', 'AMI events dropped because consumers fell behind', () => agent.client.stats.droppedEvents);
+    new Gauge({ name: 'tollgate_security_lane_waiting', help: 'Security events waiting to be judged (calls go first)', registers: [registry], collect() { this.set(agent.tracker.lanes.waitingCount); } });
+    new Counter({
+      name: 'tollgate_security_events_shed_total',
+      help: 'Security events counted without detail because they arrived faster than they could be judged, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, count] of agent.tracker.lanes.stats.shedByKind) this.inc({ kind }, count);
+      },
+    });
+    // Every per-address and per-account memory is bounded: how full each is, and what it dropped.
+    const memories = (): { structure: string; entries: number; evicted: number }[] => [
+      ...agent.engine.memory().map((row) => ({ structure: `policy:${row.policy}`, entries: row.entries, evicted: row.evicted })),
+      { structure: 'address-memory', entries: agent.engine.addresses.failingSources, evicted: agent.engine.addresses.evicted },
+      { structure: 'security-log', entries: agent.securityLog.size, evicted: agent.securityLog.stats.evicted },
+    ];
+    new Gauge({ name: 'tollgate_state_entries', help: 'Entries in a bounded per-address/per-account memory', labelNames: ['structure'], registers: [registry], collect() { this.reset(); for (const row of memories()) this.set({ structure: row.structure }, row.entries); } });
+    new Counter({ name: 'tollgate_state_evictions_total', help: 'Entries dropped from a bounded memory to make room (not expired ones)', labelNames: ['structure'], registers: [registry], collect() { this.reset(); for (const row of memories()) this.inc({ structure: row.structure }, row.evicted); } });
     amiTotal('tollgate_findings_total', 'Findings made by the policies', () => agent.engine.stats.findings);
     amiTotal('tollgate_policy_errors_total', 'Policy evaluations that threw', () => agent.engine.stats.policyErrors);
     amiTotal('tollgate_emergency_exempted_total', 'Findings dropped because the call reaches an emergency number', () => agent.engine.stats.emergencyExempted);

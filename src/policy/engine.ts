@@ -113,6 +113,16 @@ export class PolicyEngine {
       });
   }
 
+  /** What each policy remembers per address or account, and what it dropped to stay bounded (for /metrics). */
+  memory(): { policy: string; entries: number; evicted: number }[] {
+    const rows: { policy: string; entries: number; evicted: number }[] = [];
+    for (const slot of this.slots) {
+      const memory = slot.instance.memory?.();
+      if (memory) rows.push({ policy: slot.policy.definition.id, ...memory });
+    }
+    return rows;
+  }
+
   /** Gives spend history (from the store, after a restart) to every policy that keeps budgets. */
   restoreCosts(entries: Iterable<CostEntry>): void {
     for (const entry of entries) for (const slot of this.slots) slot.instance.restoreCost?.(entry);

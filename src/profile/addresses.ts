@@ -87,6 +87,13 @@ export interface AddressMemoryOptions {
 
 export class AddressMemory {
   private startedAt: number | undefined;
+  /** Entries dropped to stay bounded (for /metrics). */
+  evicted = 0;
+
+  /** Addresses whose failures are counted now. */
+  get failingSources(): number {
+    return this.failures.size;
+  }
   private readonly byEndpoint = new Map<string, Map<string, AddressRecord>>();
   private readonly changed = new Map<string, AddressRecord>();
   private readonly lastWritten = new Map<string, number>();
@@ -125,7 +132,7 @@ export class AddressMemory {
         if (!endpoint || endpoint === '<unknown>') return;
         this.learn(endpoint, ip, now, 'auth');
         this.lastAuth.set(endpoint, { address: ip, at: now });
-        if (this.lastAuth.size > MAX_ENDPOINTS) dropOldest(this.lastAuth, MAX_ENDPOINTS / 10);
+        if (this.lastAuth.size > MAX_ENDPOINTS) this.evicted += dropOldest(this.lastAuth, MAX_ENDPOINTS / 10);
       } else if (FAILURE_KINDS.has(event.kind)) {
         this.countFailure(ip, now);
       }
@@ -141,7 +148,7 @@ export class AddressMemory {
     const auth = this.lastAuth.get(endpoint);
     if (!auth || createdAt - auth.at > AUTH_BEFORE_CALL_MS || auth.at - createdAt > 1000) return;
     this.callSources.set(linkedid, { endpoint, address: auth.address });
-    if (this.callSources.size > MAX_CALLS) dropOldest(this.callSources, MAX_CALLS / 10);
+    if (this.callSources.size > MAX_CALLS) this.evicted += dropOldest(this.callSources, MAX_CALLS / 10);
   }
 
   /** The address a call came from (its endpoint's authentication just before it), if known. */
@@ -246,7 +253,7 @@ export class AddressMemory {
     if (!networks) {
       networks = new Map();
       this.byEndpoint.set(endpoint, networks);
-      if (this.byEndpoint.size > MAX_ENDPOINTS) dropOldest(this.byEndpoint, MAX_ENDPOINTS / 10);
+      if (this.byEndpoint.size > MAX_ENDPOINTS) this.evicted += dropOldest(this.byEndpoint, MAX_ENDPOINTS / 10);
     }
     return networks;
   }
@@ -267,7 +274,7 @@ export class AddressMemory {
       this.failures.delete(address);
       this.failures.set(address, { count: 1, last: now });
     }
-    if (this.failures.size > MAX_FAILING_SOURCES) dropOldest(this.failures, MAX_FAILING_SOURCES / 10);
+    if (this.failures.size > MAX_FAILING_SOURCES) this.evicted += dropOldest(this.failures, MAX_FAILING_SOURCES / 10);
   }
 
   private failuresOf(address: string, now: number): number {

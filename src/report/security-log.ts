@@ -41,6 +41,11 @@ export interface SecurityLogOptions {
 
 export class SecurityLog {
   readonly stats = { events: 0, sources: 0, evicted: 0, lines: 0 };
+
+  /** Addresses in view now. */
+  get size(): number {
+    return this.sources.size;
+  }
   private readonly sources = new Map<string, SourceActivity>();
   /** Addresses that left the view to make room, and their failures not yet written, since the last tick. */
   private readonly dropped = { sources: 0, events: 0 };

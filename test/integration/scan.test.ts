@@ -1,0 +1,131 @@
+/**
+ * The agent under a scan from many addresses, over real sockets: security events wait in their own
+ * bounded lane, what cannot be judged is shed, counted and reported (/healthz, /metrics, the log, a
+ * mail), and the digest's counters name a day's first addresses one by one and count the rest.
+ */
+import { mkdirSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { MemoryLogger } from '../../src/log.js';
+import { createAgent, type Agent } from '../../src/main.js';
+import { packagePath } from '../../src/paths.js';
+import { AmiSimulator } from '../../src/sim/index.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { freePort, startSmtpServer } from '../helpers/smtp.js';
+import { until } from '../helpers/wait.js';
+
+const USER = { username: 'tollgate', secret: 'scan-test-secret' };
+
+interface Setup {
+  sim: AmiSimulator;
+  smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  agent: Agent;
+  logger: MemoryLogger;
+  httpPort: number;
+}
+
+let setup: Setup | undefined;
+
+afterEach(async () => {
+  if (!setup) return;
+  await setup.agent.stop();
+  await setup.sim.stop();
+  await setup.smtp.close();
+  setup = undefined;
+});
+
+async function start(securityBacklog: number): Promise<Setup> {
+  const sim = new AmiSimulator({ users: [USER] });
+  await sim.start();
+  const smtp = await startSmtpServer();
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-scan-'));
+  const policies = join(dir, 'policies');
+  mkdirSync(join(policies, 'lists'), { recursive: true });
+  copyFileSync(packagePath('policies', 'sip-brute-force.yaml'), join(policies, 'sip-brute-force.yaml'));
+  const httpPort = await freePort();
+  const { config } = loadConfig({
+    file: fixturePath('lab-config.yaml'),
+    env: {
+      TOLLGATE_AMI_PORT: String(sim.port),
+      TOLLGATE_AMI_USERNAME: USER.username,
+      TOLLGATE_AMI_SECRET: USER.secret,
+      TOLLGATE_AMI_PING_INTERVAL_MS: '0',
+      TOLLGATE_AMI_SECURITY_BACKLOG: String(securityBacklog),
+      TOLLGATE_DB: join(dir, 'tollgate.db'),
+      TOLLGATE_POLICIES: policies,
+      TOLLGATE_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      TOLLGATE_ALERT_TO: 'pbx-admin@example.com',
+      TOLLGATE_ALERT_FROM: 'tollgate@example.com',
+      TOLLGATE_ALERTS_DIGEST: 'false',
+      TOLLGATE_HTTP_PORT: String(httpPort),
+    },
+  });
+  const logger = new MemoryLogger();
+  const agent = createAgent({ config, logger, mailer: { retryBaseMs: 50, retryMaxMs: 200 } });
+  await agent.start();
+  await agent.client.waitForConnected(5000);
+  setup = { sim, smtp, agent, logger, httpPort };
+  return setup;
+}
+
+/** One refused REGISTER from its own address (a scan cycling addresses). */
+function scanEvent(index: number) {
+  return {
+    Event: 'ChallengeResponseFailed',
+    Privilege: 'security,all',
+    Severity: 'Error',
+    Service: 'PJSIP',
+    EventVersion: '1',
+    AccountID: String(1000 + (index % 50)),
+    SessionID: `scan-${index}`,
+    LocalAddress: 'IPV4/UDP/127.0.0.1/5060',
+    RemoteAddress: `IPV6/UDP/2001:db8:${(index >>> 16).toString(16)}:${(index & 0xffff).toString(16)}::1/5060`,
+  };
+}
+
+function judged(agent: Agent): number {
+  return agent.tracker.normaliser.stats.normalised - agent.tracker.lanes.waitingCount - agent.tracker.lanes.stats.shed;
+}
+
+describe('a scan from many addresses', () => {
+  test("the digest's counters name a day's first 10 000 addresses and count the others on one row", async () => {
+    const { sim, agent } = await start(20_000);
+    const scanned = 10_050;
+    const before = judged(agent);
+    sim.emitEvents(Array.from({ length: scanned }, (_, index) => scanEvent(index)));
+    await until(() => judged(agent) - before >= scanned, 'the scan judged', 30_000);
+    expect(agent.tracker.lanes.stats.shed).toBe(0);
+    agent.actor.flushSecurityCounts();
+    const day = new Date().toISOString().slice(0, 10); // the lab configuration's timezone is UTC
+    const rows = agent.store.securityCounts(day).filter((row) => row.kind === 'ChallengeResponseFailed');
+    expect(rows.filter((row) => row.address !== 'other addresses')).toHaveLength(10_000);
+    expect(rows.find((row) => row.address === 'other addresses')?.count).toBe(scanned - 10_000);
+    expect(rows.reduce((sum, row) => sum + row.count, 0)).toBe(scanned);
+  });
+
+  test('what arrives faster than it can be judged is shed, counted by kind, and reported in /healthz, /metrics, the log and one mail', async () => {
+    const { sim, agent, smtp, logger, httpPort } = await start(100);
+    // One burst the agent reads in a few socket reads: far more than the lane's 100 places.
+    sim.emitEvents(Array.from({ length: 5000 }, (_, index) => scanEvent(index)));
+    await until(() => agent.tracker.lanes.stats.shed > 0 && agent.tracker.lanes.waitingCount === 0, 'the burst shed and drained', 30_000);
+    const { shed, shedByKind, highWater } = agent.tracker.lanes.stats;
+    expect(shedByKind.get('ChallengeResponseFailed')).toBe(shed);
+    expect(highWater).toBeLessThanOrEqual(101);
+
+    const health = (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { ok: boolean; security: { shed: number; shedding: boolean; waiting: number } };
+    expect(health.ok).toBe(true);
+    expect(health.security).toMatchObject({ shed, shedding: true, waiting: 0 });
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toContain(`tollgate_security_events_shed_total{kind="ChallengeResponseFailed"} ${shed}`);
+    expect(metrics).toMatch(/tollgate_state_entries\{structure="policy:sip-brute-force"\} \d+/);
+    expect(metrics).toMatch(/tollgate_state_evictions_total\{structure="address-memory"\} \d+/);
+
+    await until(() => logger.entries.some((entry) => entry.msg?.startsWith('security events arrive faster than they can be judged')), 'the shedding warning');
+    const [mail] = await smtp.waitFor(1, 10_000);
+    expect(mail!.subject).toMatch(/security events shed \(scan faster than the agent\)/);
+    expect(mail!.text).toContain('Every call event was still judged first');
+    // The log stays small: one warning for the burst, not one per event.
+    expect(logger.entries.filter((entry) => entry.msg?.startsWith('security events arrive faster')).length).toBe(1);
+  });
+});
