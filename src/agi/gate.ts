@@ -73,7 +73,7 @@ export class PreDialGate {
 
   /** The AGI session handler. */
   readonly handle = async (session: AgiSession): Promise<void> => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const environment = session.environment;
     const context = environment.agi_context ?? '';
     try {
@@ -101,7 +101,7 @@ export class PreDialGate {
       this.log.warn({ channel: environment.agi_channel, err: error instanceof Error ? error.message : String(error) }, 'gate failed; the dialplan goes on');
       if (this.failClosed(context) && !session.hungUp) await this.answer(session, 'deny', 'the gate failed (fail-closed context)').catch(() => undefined);
     } finally {
-      this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = Number(process.hrtime.bigint() - started) / 1e6;
+      this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = performance.now() - started;
     }
   };
 
@@ -148,16 +148,21 @@ export class PreDialGate {
 }
 
 /** The work's result, or 'timeout' once `ms` have passed (a late rejection of the work is then ignored). */
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  // One promise and one timer per call (no race array, no async frame): it runs twice per gated call.
+  return new Promise<T | 'timeout'>((resolve, reject) => {
+    const timer = setTimeout(() => resolve('timeout'), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The Newchannel Asterisk sent (or is about to send) for the channel, rebuilt from the AGI environment. */

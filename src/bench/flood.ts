@@ -185,10 +185,11 @@ export async function benchFlood(): Promise<void> {
   await withAgent(
     { scenario: 'mixed', count: Number.MAX_SAFE_INTEGER, floodRate: MIXED_FLOOD_RATE, calls: MIXED_CALLS, callEveryMs: 20 },
     async ({ agent, report }) => {
-      const { latencies, unanswered, floodSent } = await report('latencies');
+      const { latencies, unanswered, floodSent, floodNotWritten } = await report('latencies');
       return [
         { name: 'fraud calls hung up', value: `${latencies.length} of ${MIXED_CALLS} (${unanswered} not)` },
         { name: 'scan events sent meanwhile', value: floodSent },
+        { name: 'scan events not written (agent not reading)', value: floodNotWritten },
         { name: 'DialBegin → Hangup action p50', value: percentile(latencies, 50), unit: 'ms' },
         { name: 'DialBegin → Hangup action p99', value: percentile(latencies, 99), unit: 'ms' },
         { name: 'DialBegin → Hangup action max', value: percentile(latencies, 100), unit: 'ms' },

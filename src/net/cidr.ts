@@ -64,8 +64,93 @@ export function formatIp(address: IpAddress): string {
 
 /** The canonical text of `text` as an address, or undefined when it is not one. */
 export function normaliseIp(text: string): string | undefined {
+  // Every security event's address passes here: the common spellings take a path that builds no bytes.
+  if (CANONICAL_IPV4.test(text)) return text;
+  const fast = plainIpv6(text);
+  if (fast !== undefined) return fast;
   const address = parseIp(text);
   return address ? formatIp(address) : undefined;
+}
+
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const GROUPS = new Uint16Array(8);
+
+/**
+ * RFC 5952 text of a plain IPv6 address (hex groups and at most one `::`), or undefined for any
+ * other spelling (brackets, zone, embedded IPv4, IPv4-mapped, invalid), which the general parser takes.
+ */
+function plainIpv6(text: string): string | undefined {
+  const length = text.length;
+  if (length < 2 || length > 39) return undefined;
+  let count = 0;
+  let gap = -1;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= length; i++) {
+    const code = i < length ? text.charCodeAt(i) : 58; // a final ':' ends the last group
+    if (code === 58) {
+      if (i < length && i + 1 < length && text.charCodeAt(i + 1) === 58) {
+        if (gap >= 0) return undefined;
+        if (digits > 0) {
+          if (count === 8) return undefined;
+          GROUPS[count++] = value;
+        } else if (i !== 0) return undefined;
+        gap = count;
+        i++;
+        value = 0;
+        digits = 0;
+        if (i + 1 === length) break;
+        continue;
+      }
+      if (digits === 0) return undefined;
+      if (count === 8) return undefined;
+      GROUPS[count++] = value;
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    let nibble: number;
+    if (code >= 48 && code <= 57) nibble = code - 48;
+    else if (code >= 97 && code <= 102) nibble = code - 87;
+    else if (code >= 65 && code <= 70) nibble = code - 55;
+    else return undefined;
+    if (++digits > 4) return undefined;
+    value = (value << 4) | nibble;
+  }
+  if (gap < 0 ? count !== 8 : count > 7) return undefined;
+  if (gap >= 0) {
+    const missing = 8 - count;
+    GROUPS.copyWithin(gap + missing, gap, count);
+    GROUPS.fill(0, gap, gap + missing);
+  }
+  // IPv4-mapped addresses are IPv4: the general path says so.
+  if (GROUPS[0] === 0 && GROUPS[1] === 0 && GROUPS[2] === 0 && GROUPS[3] === 0 && GROUPS[4] === 0 && GROUPS[5] === 0xffff) return undefined;
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let start = 0; start < 8; ) {
+    if (GROUPS[start] !== 0) {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < 8 && GROUPS[end] === 0) end++;
+    if (end - start > bestLength) {
+      bestStart = start;
+      bestLength = end - start;
+    }
+    start = end;
+  }
+  let out = '';
+  for (let index = 0; index < 8; index++) {
+    if (index === bestStart) {
+      out += '::';
+      index += bestLength - 1;
+      continue;
+    }
+    if (out.length > 0 && !out.endsWith(':')) out += ':';
+    out += GROUPS[index]!.toString(16);
+  }
+  return out;
 }
 
 /**

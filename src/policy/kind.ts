@@ -143,6 +143,8 @@ export function compilePolicyScope(policy: BasePolicy): { applies: (facts: CallF
 
 /** Calls that began in this input (a new call, or an existing call's first dial out). */
 export function callsStartingOutbound(context: EvalContext): Call[] {
+  // Most inputs start nothing (a scan's security events, call progress): nothing to allocate then.
+  if (!context.changes.some(startsOutbound)) return NO_CALLS;
   const seen = new Set<Call>();
   for (const change of context.changes) {
     if (change.kind === 'call.started' || change.kind === 'dial.started') seen.add(change.call);
@@ -150,16 +152,27 @@ export function callsStartingOutbound(context: EvalContext): Call[] {
   return [...seen].filter((call) => call.live);
 }
 
+/** Shared and frozen: callers may sort it, never add to it. */
+const NO_CALLS = Object.freeze([]) as unknown as Call[];
+
+function startsOutbound(change: EvalContext['changes'][number]): boolean {
+  return change.kind === 'call.started' || change.kind === 'dial.started';
+}
+
 /**
  * The facts of each call that starts or dials out in this input, within the policy's scope, that
  * has no finding from this policy yet (`fired` holds the linkedids it already judged guilty).
  */
-export function* unjudgedStartingCalls(context: EvalContext, scope: { applies: (facts: CallFacts) => boolean }, fired: ExpiringSet<string>): Generator<CallFacts> {
-  for (const call of callsStartingOutbound(context)) {
+export function unjudgedStartingCalls(context: EvalContext, scope: { applies: (facts: CallFacts) => boolean }, fired: ExpiringSet<string>): CallFacts[] {
+  const starting = callsStartingOutbound(context);
+  if (starting.length === 0) return starting as never[];
+  const unjudged: CallFacts[] = [];
+  for (const call of starting) {
     if (fired.has(call.linkedid, context.now)) continue;
     const facts = context.facts(call);
-    if (scope.applies(facts)) yield facts;
+    if (scope.applies(facts)) unjudged.push(facts);
   }
+  return unjudged;
 }
 
 function assign<T extends object>(target: T, values: Partial<Record<keyof T, unknown>>): void {

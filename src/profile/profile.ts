@@ -16,6 +16,7 @@
 import { DateTime } from 'luxon';
 import { dropOldest } from '../bounded.js';
 import type { DomainEvent } from '../calls/events.js';
+import { LocalCalendar } from '../local-time.js';
 import { normaliseIp } from '../net/cidr.js';
 import { UserAgentList, type UserAgentEntry } from './user-agents.js';
 
@@ -108,12 +109,14 @@ export class EndpointProfiles {
   private readonly countedCalls = new Map<string, true>();
   private lastForget = 0;
   readonly timezone: string;
+  private readonly calendar: LocalCalendar;
   private readonly forgetAfterMs: number;
   readonly scanners: UserAgentList;
 
   constructor(options: EndpointProfilesOptions = {}) {
     this.startedAt = options.since;
     this.timezone = options.timezone ?? 'UTC';
+    this.calendar = new LocalCalendar(this.timezone);
     this.forgetAfterMs = options.forgetAfterMs ?? 90 * DAY_MS;
     this.scanners = options.scanners ?? new UserAgentList();
   }
@@ -154,9 +157,9 @@ export class EndpointProfiles {
     if (this.countedCalls.has(call.linkedid)) return;
     this.countedCalls.set(call.linkedid, true);
     if (this.countedCalls.size > MAX_COUNTED_CALLS) dropOldest(this.countedCalls, MAX_COUNTED_CALLS / 10);
-    const local = DateTime.fromMillis(call.at, { zone: this.timezone });
-    this.learn(call.endpoint, 'hour', local.toFormat('HH'), call.at);
-    this.learn(call.endpoint, 'weekday', local.toFormat('ccc').toLowerCase(), call.at);
+    const local = this.calendar.parts(call.at);
+    this.learn(call.endpoint, 'hour', local.hour, call.at);
+    this.learn(call.endpoint, 'weekday', local.weekday, call.at);
     if (call.international && call.country) this.learn(call.endpoint, 'country', call.country, call.at);
     const day = this.day(call.endpoint, call.at);
     day.calls++;
@@ -240,7 +243,7 @@ export class EndpointProfiles {
   }
 
   localDay(at: number): string {
-    return DateTime.fromMillis(at, { zone: this.timezone }).toFormat('yyyy-MM-dd');
+    return this.calendar.parts(at).date;
   }
 
   private day(endpoint: string, at: number): ProfileDay {

@@ -225,6 +225,8 @@ class SpendBudgets {
   evaluate(context: EvalContext): Finding[] {
     const now = context.now;
     const restored = this.drainHistory(context);
+    // An event that moved no money and no call (a scan's security event) cannot cross a threshold.
+    if (context.input.type === 'event' && restored === 0 && context.committed.length === 0 && context.changes.length === 0) return [];
     const touched = new Map<string, number>();
     for (const entry of context.committed) {
       const key = this.record(entry, context);
