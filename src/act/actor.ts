@@ -71,6 +71,9 @@ export class Actor {
   /** Security counters for the digest, added up in memory and written once a second in one transaction. */
   private readonly securityCounts = new Map<string, { day: string; kind: string; address: string; count: number }>();
   private today: { day: string; from: number; to: number; addresses: Set<string> } | undefined;
+  /** Bookkeeping writes of this turn, committed together (flushWrites). */
+  private writes: (() => void)[] = [];
+  private writesScheduled = false;
   private securityFlush: NodeJS.Timeout | undefined;
   /** Attack threads (mails), kept in the store. */
   readonly threads: MailThreads;
@@ -94,6 +97,7 @@ export class Actor {
   stop(): void {
     clearInterval(this.summaryTimer);
     this.summaryTimer = undefined;
+    this.flushWrites();
   }
 
   /** Mails the summary of every attack that has been quiet long enough (once per thread, ever). Never throws. */
@@ -149,7 +153,34 @@ export class Actor {
   /** Resolves when everything started so far has settled (tests, shutdown). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.flushWrites();
     this.flushSecurityCounts();
+  }
+
+  /**
+   * Writes the bookkeeping of the inputs handled in this event-loop turn (costs, call checkpoints,
+   * incidents) in one transaction: a busy PBX costs one commit per turn, not four per call. Decisions
+   * are not among them: their audit rows are written before anything is done.
+   */
+  flushWrites(): void {
+    this.writesScheduled = false;
+    if (this.writes.length === 0) return;
+    const writes = this.writes;
+    this.writes = [];
+    try {
+      this.options.store.batch(() => {
+        for (const write of writes) write();
+      });
+    } catch (error) {
+      this.log.error({ err: error instanceof Error ? error.message : String(error), writes: writes.length }, 'could not write costs, checkpoints or incidents');
+    }
+  }
+
+  private write(write: () => void): void {
+    this.writes.push(write);
+    if (this.writesScheduled) return;
+    this.writesScheduled = true;
+    setImmediate(() => this.flushWrites());
   }
 
   /** Writes the security counters gathered since the last write (a flood costs one transaction a second, not one per event). */
@@ -347,14 +378,17 @@ export class Actor {
 
   private persist(result: PipelineResult): void {
     const { store } = this.options;
-    for (const entry of result.committed) store.recordCost(entry);
+    for (const entry of result.committed) this.write(() => store.recordCost(entry));
     const event = result.event;
     if (event?.type === 'security' && SECURITY_FAILURE_KINDS.has(event.kind)) this.countSecurity(this.dayOf(event.at), event.kind, event.remote?.ip ?? 'unknown');
     for (const change of result.changes) this.checkpoint(change);
     const incidents = new Set(result.decisions.map((decision) => decision.incident));
     for (const id of incidents) {
       const incident = this.options.decider.incidentById(id);
-      if (incident) store.saveIncident(snapshotIncident(incident));
+      if (incident) {
+        const snapshot = snapshotIncident(incident);
+        this.write(() => store.saveIncident(snapshot));
+      }
     }
   }
 
@@ -391,13 +425,15 @@ export class Actor {
   /** Live calls that matter for money are checkpointed so a restart keeps their answer times. */
   private checkpoint(change: CallChange): void {
     const call = change.call;
+    const { store } = this.options;
     if (change.kind === 'call.ended') {
-      this.options.store.endCheckpoint(call.linkedid);
+      this.write(() => store.endCheckpoint(call.linkedid));
       return;
     }
     if (change.kind !== 'dial.answered' && change.kind !== 'dial.started') return;
     if (call.outboundDials.length === 0) return;
-    this.options.store.checkpointCall(checkpointOf(call, this.options.clock.now()));
+    const checkpoint = checkpointOf(call, this.options.clock.now());
+    this.write(() => store.checkpointCall(checkpoint));
   }
 
   private track(work: Promise<unknown>): void {

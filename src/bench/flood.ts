@@ -23,6 +23,8 @@ import { percentile, printSection, type BenchRow } from './report.js';
 // Smaller runs for development: BENCH_SCAN_ADDRESSES=100000 BENCH_CALLS=500 npm run bench agent.
 const SCAN_ADDRESSES = Number(process.env.BENCH_SCAN_ADDRESSES) || 1_000_000;
 const JUDGED_SCAN = Math.min(200_000, SCAN_ADDRESSES);
+// BENCH_AGENT=calls,mixed runs only those parts (judged, scan, calls, mixed).
+const PARTS = new Set((process.env.BENCH_AGENT ?? 'judged,scan,calls,mixed').split(','));
 const CALLS = Number(process.env.BENCH_CALLS) || 5_000;
 const MIXED_FLOOD_RATE = 40_000;
 const MIXED_CALLS = 200;
@@ -122,7 +124,7 @@ function rss(): number {
 
 export async function benchFlood(): Promise<void> {
   // Every event judged in detail (a backlog that never sheds): the agent's own speed.
-  await withAgent(
+  if (PARTS.has('judged')) await withAgent(
     { scenario: 'security', count: JUDGED_SCAN },
     async ({ agent, lines, cpuMs }) => {
       const rate = await throughput(agent, JUDGED_SCAN);
@@ -143,7 +145,7 @@ export async function benchFlood(): Promise<void> {
   );
 
   // Default settings: as fast as the generator writes; the lane sheds what the agent cannot judge.
-  await withAgent(
+  if (PARTS.has('scan')) await withAgent(
     { scenario: 'security', count: SCAN_ADDRESSES },
     async ({ agent, lines, peakRss }) => {
       const rate = await throughput(agent, SCAN_ADDRESSES);
@@ -163,7 +165,7 @@ export async function benchFlood(): Promise<void> {
     `the whole agent over TCP: a SIP scan from ${SCAN_ADDRESSES.toLocaleString('en-US')} distinct IPv6 addresses at full speed (default settings)`,
   );
 
-  await withAgent(
+  if (PARTS.has('calls')) await withAgent(
     { scenario: 'calls', count: CALLS, fraudEvery: 50 },
     async ({ agent, lines, cpuMs, report }) => {
       const { events } = await report('sent');
@@ -182,7 +184,7 @@ export async function benchFlood(): Promise<void> {
     `the whole agent over TCP: busy call traffic (recorded call event sets)`,
   );
 
-  await withAgent(
+  if (PARTS.has('mixed')) await withAgent(
     { scenario: 'mixed', count: Number.MAX_SAFE_INTEGER, floodRate: MIXED_FLOOD_RATE, calls: MIXED_CALLS, callEveryMs: 20 },
     async ({ agent, report }) => {
       const { latencies, unanswered, floodSent, floodNotWritten } = await report('latencies');

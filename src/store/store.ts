@@ -306,6 +306,11 @@ export class Store implements LockView, TrustView {
     return this.statements.outboxFailures.get() as { failedAttempts: number; failing: number };
   }
 
+  /** Runs `work` in one transaction (many small writes, one commit). */
+  batch(work: () => void): void {
+    this.db.transaction(work)();
+  }
+
   // ───────────────────────────── security counters (daily digest) ─────────────────────────────
 
   countSecurityEvent(day: string, kind: string, address: string, count = 1): void {

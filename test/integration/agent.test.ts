@@ -159,7 +159,7 @@ describe('the agent against recorded fraud', () => {
     await agent.actor.settled();
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, ami: 'connected', policies: 1 });
+    expect(await health.json()).toEqual({ ok: true, ami: 'connected', policies: 1, security: { waiting: 0, shed: 0, shedding: false, lastShedAt: null } });
     // The call's alert mail reached the relay and every call has ended (the ledger has them).
     await smtp.waitFor(1);
     await until(() => agent.table.liveCallCount === 0 && agent.store.outboxCounts().sent === 1, 'the calls to end and the mail to be marked sent');
