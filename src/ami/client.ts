@@ -57,6 +57,11 @@ export interface AmiClientOptions {
   loginRetryMs?: number;
   /** Messages buffered for slow consumers before the oldest plain events are dropped. @default 100000 */
   maxQueuedMessages?: number;
+  /**
+   * Messages buffered before the oldest events of the `security` class (a scan's refusals) are
+   * dropped, so a scan cannot push call events out. SuccessfulAuth is kept. @default 20000
+   */
+  maxQueuedBeforeShedding?: number;
   /** Longest stretch spent dispatching before yielding to the event loop (socket reads). @default 25 */
   dispatchBudgetMs?: number;
   logger?: Logger;
@@ -89,6 +94,8 @@ export interface AmiClientStats {
   truncated: number;
   /** Plain events dropped because consumers fell behind. */
   droppedEvents: number;
+  /** Security-class events dropped first when consumers fell behind (no reconciliation needed). */
+  shedSecurityEvents: number;
   /** Answers that arrived after their action timed out. */
   lateResponses: number;
   loginFailures: number;
@@ -106,6 +113,8 @@ export interface AmiClientEvents {
   garbage: [frame: { reason: string; sample: string }];
   /** Events were dropped; the owner's picture of the PBX may be stale and should be reconciled. */
   overflow: [info: { dropped: number }];
+  /** Security-class events were dropped to keep up (by event name); the call picture is intact. */
+  shed: [info: { count: number; byName: ReadonlyMap<string, number> }];
   /** An action was written to the socket (synchronously, in the caller's event-loop turn). */
   sent: [info: { action: string; actionId: string }];
 }
@@ -130,6 +139,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
     garbage: 0,
     truncated: 0,
     droppedEvents: 0,
+    shedSecurityEvents: 0,
     lateResponses: 0,
     loginFailures: 0,
     listenerErrors: 0,
@@ -175,6 +185,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
       reconnectMaxMs: options.reconnectMaxMs ?? 10_000,
       loginRetryMs: options.loginRetryMs ?? 60_000,
       maxQueuedMessages: options.maxQueuedMessages ?? 100_000,
+      maxQueuedBeforeShedding: options.maxQueuedBeforeShedding ?? 20_000,
       dispatchBudgetMs: options.dispatchBudgetMs ?? 25,
     };
     this.log = (options.logger ?? silentLogger).child({ part: 'ami', host: options.host, port: options.port, user: options.username });
@@ -441,13 +452,18 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
 
   // ───────────────────────────── dispatch ─────────────────────────────
 
-  /** Drops the oldest plain events when the queue is over its bound; answers to actions are kept. */
+  /**
+   * Over `maxQueuedBeforeShedding`, the oldest security-class events go first (a scan must not push
+   * call events out; nothing to reconcile); over `maxQueuedMessages`, the oldest plain events of any
+   * class (reconcile then). Answers to actions are always kept.
+   */
   private enforceQueueBound(): void {
     const queued = this.queuedMessages;
     if (queued > this.stats.queueHighWater) this.stats.queueHighWater = queued;
-    if (queued <= this.options.maxQueuedMessages) return;
+    if (queued > this.options.maxQueuedBeforeShedding) this.shedSecurityEvents(queued - Math.floor(this.options.maxQueuedBeforeShedding * 0.9));
+    if (this.queuedMessages <= this.options.maxQueuedMessages) return;
     const target = Math.floor(this.options.maxQueuedMessages * 0.9);
-    let toDrop = queued - target;
+    let toDrop = this.queuedMessages - target;
     const kept: AmiMessage[] = [];
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const message = this.queue[i]!;
@@ -457,12 +473,32 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
       }
       kept.push(message);
     }
-    const dropped = queued - kept.length;
+    const dropped = this.queue.length - this.queueHead - kept.length;
     this.queue = kept;
     this.queueHead = 0;
     this.stats.droppedEvents += dropped;
     this.log.error({ dropped, totalDropped: this.stats.droppedEvents }, 'AMI consumers fell behind; oldest events dropped');
     this.safeEmit('overflow', { dropped });
+  }
+
+  private shedSecurityEvents(wanted: number): void {
+    const byName = new Map<string, number>();
+    let shed = 0;
+    const kept: AmiMessage[] = [];
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const message = this.queue[i]!;
+      if (shed < wanted && isSheddable(message)) {
+        shed++;
+        byName.set(message.name, (byName.get(message.name) ?? 0) + 1);
+        continue;
+      }
+      kept.push(message);
+    }
+    if (shed === 0) return;
+    this.queue = kept;
+    this.queueHead = 0;
+    this.stats.shedSecurityEvents += shed;
+    this.safeEmit('shed', { count: shed, byName });
   }
 
   private dispatch(): void {
@@ -568,4 +604,10 @@ function isListStart(message: AmiMessage): boolean {
 function isListEnd(message: AmiMessage): boolean {
   const eventList = message.get('EventList')?.toLowerCase();
   return eventList === 'complete' || eventList === 'cancelled' || message.name.endsWith('Complete');
+}
+
+/** A security-class event other than a success (the refusals a scan produces). */
+function isSheddable(message: AmiMessage): boolean {
+  if (message.kind !== 'event' || message.name === 'SuccessfulAuth') return false;
+  return message.get('Privilege')?.startsWith('security') ?? false;
 }

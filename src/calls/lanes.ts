@@ -114,6 +114,19 @@ export class EventLanes {
     }
   }
 
+  /** Security events shed before they reached the lane (the AMI client's own queue was full). */
+  recordShed(byKind: ReadonlyMap<string, number>, at: number): void {
+    let total = 0;
+    for (const [kind, count] of byKind) {
+      this.stats.shedByKind.set(kind, (this.stats.shedByKind.get(kind) ?? 0) + count);
+      total += count;
+    }
+    if (total === 0) return;
+    this.stats.shed += total;
+    this.stats.lastShedAt = at;
+    this.options.onShed?.(total, byKind);
+  }
+
   private shed(count: number, at: number): void {
     const byKind = new Map<string, number>();
     let dropped = 0;

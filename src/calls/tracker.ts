@@ -18,6 +18,7 @@ export interface AmiSource {
   on(event: 'event', listener: (message: AmiMessage) => void): unknown;
   on(event: 'connected', listener: (info: { version: string; reconnect: boolean }) => void): unknown;
   on(event: 'overflow', listener: (info: { dropped: number }) => void): unknown;
+  on(event: 'shed', listener: (info: { count: number; byName: ReadonlyMap<string, number> }) => void): unknown;
   off(event: string, listener: (...args: never[]) => void): unknown;
   action(action: string, fields?: Record<string, string>, options?: { timeoutMs?: number }): Promise<AmiActionResult>;
   readonly connected: boolean;
@@ -73,6 +74,9 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   private readonly onOverflow = (): void => {
     void this.reconcile('events were dropped');
   };
+  private readonly onShed = (info: { byName: ReadonlyMap<string, number> }): void => {
+    this.lanes.recordShed(info.byName, this.clock.now());
+  };
 
   constructor(options: CallTrackerOptions) {
     super();
@@ -91,6 +95,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.on('event', this.onMessage);
     source.on('connected', this.onConnected);
     source.on('overflow', this.onOverflow);
+    source.on('shed', this.onShed);
     if (this.reconcileIntervalMs > 0) {
       this.timer = setInterval(() => void this.reconcile('periodic'), this.reconcileIntervalMs);
       this.timer.unref();
@@ -106,6 +111,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.off('event', this.onMessage);
     source.off('connected', this.onConnected);
     source.off('overflow', this.onOverflow);
+    source.off('shed', this.onShed);
     this.source = undefined;
   }
 

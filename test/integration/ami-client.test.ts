@@ -301,6 +301,41 @@ describe('resilience', () => {
     expect((await ami.action('Ping')).response.get('Ping')).toBe('Pong');
   });
 
+  test('slow consumers under a scan: security refusals are shed first (counted by name), call events and successes all arrive, nothing to reconcile', async () => {
+    const ami = await connected({ maxQueuedBeforeShedding: 100, dispatchBudgetMs: 1 });
+    const calls: number[] = [];
+    let successes = 0;
+    let refusals = 0;
+    ami.on('event', (message) => {
+      if (message.name === 'Newchannel') calls.push(Number(message.get('Seq')));
+      else if (message.name === 'SuccessfulAuth') successes++;
+      else if (message.name === 'ChallengeResponseFailed') refusals++;
+      else return;
+      const until = Date.now() + 1;
+      while (Date.now() < until) {
+        /* a deliberately slow consumer */
+      }
+    });
+    const shedInfo: number[] = [];
+    ami.on('shed', (info) => shedInfo.push(info.count));
+    let overflowed = false;
+    ami.on('overflow', () => (overflowed = true));
+    let burst = '';
+    for (let i = 0; i < 2000; i++) {
+      burst += encodeMessage(AmiMessage.from({ Event: 'ChallengeResponseFailed', Privilege: 'security,all', Service: 'PJSIP', AccountID: '1001', SessionID: `s${i}`, RemoteAddress: 'IPV4/UDP/203.0.113.9/5060' }));
+      if (i % 100 === 0) burst += encodeMessage(AmiMessage.from({ Event: 'Newchannel', Privilege: 'call,all', Channel: `PJSIP/1001-${i}`, Uniqueid: `1.${i}`, Linkedid: `1.${i}`, Seq: String(i) }));
+      if (i % 500 === 0) burst += encodeMessage(AmiMessage.from({ Event: 'SuccessfulAuth', Privilege: 'security,all', Service: 'PJSIP', AccountID: '1001', SessionID: `ok${i}`, RemoteAddress: 'IPV4/UDP/198.51.100.7/5060' }));
+    }
+    sim.sendRaw(burst);
+    await until(() => calls.length === 20 && successes === 4 && refusals + ami.stats.shedSecurityEvents === 2000, 'every call event and success delivered, every refusal delivered or shed', 15_000);
+    expect(calls).toEqual(Array.from({ length: 20 }, (_, index) => index * 100));
+    expect(ami.stats.shedSecurityEvents).toBeGreaterThan(0);
+    expect(shedInfo.reduce((sum, count) => sum + count, 0)).toBe(ami.stats.shedSecurityEvents);
+    expect(ami.stats.droppedEvents).toBe(0);
+    expect(overflowed).toBe(false);
+    expect(ami.connected).toBe(true);
+  });
+
   test('a listener that throws does not break the session', async () => {
     const ami = await connected();
     const seen: string[] = [];

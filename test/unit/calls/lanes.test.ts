@@ -96,4 +96,12 @@ describe('EventLanes: calls first', () => {
     expect(delivered).toBe(1000);
     expect(lane.stats.highWater).toBe(1000);
   });
+
+  it('counts what the AMI client shed before it reached the lane, with the others', () => {
+    const { lanes: lane, shed } = lanes();
+    lane.recordShed(new Map([['ChallengeResponseFailed', 40], ['InvalidAccountID', 2]]), 7);
+    expect(shed).toEqual([42]);
+    expect(lane.stats).toMatchObject({ shed: 42, lastShedAt: 7 });
+    expect([...lane.stats.shedByKind]).toEqual([['ChallengeResponseFailed', 40], ['InvalidAccountID', 2]]);
+  });
 });
