@@ -55,8 +55,14 @@ smtp_port=$(cat "$work/smtp.port")
 say "loopback SMTP server on 127.0.0.1:$smtp_port"
 check "tollgate test-mail --smtp: accepted, and in the mailbox" \
   sh -c "'$bin' test-mail --smtp smtp://127.0.0.1:$smtp_port --to admin@example.com | grep -q 'test mail accepted' && grep -q '^admin@example.com | \[Tollgate\] test mail' '$work/mails/mails.log'"
-check "tollgate demo --smtp: the incident mails arrive" \
-  sh -c "timeout 120 '$bin' demo --speed max --smtp smtp://127.0.0.1:$smtp_port > '$work/demo-smtp.out' 2>&1 && grep -q 'mails delivered to the SMTP server' '$work/demo-smtp.out' && grep -q '^pbx-admin@example.com | \[Tollgate\]\[CRITICAL\] password guessed' '$work/mails/mails.log' || { tail -20 '$work/demo-smtp.out'; cat '$work/mails/mails.log'; exit 1; }"
+# The demo's attack is one mail thread: the scan opens it, the guessed password and the first call
+# hung up follow as updates (the other calls are folded in).
+check "tollgate demo --smtp: the incident mails arrive (one thread: scan, guessed password, call hung up)" \
+  sh -c "timeout 120 '$bin' demo --speed max --smtp smtp://127.0.0.1:$smtp_port > '$work/demo-smtp.out' 2>&1 && grep -q 'mails delivered to the SMTP server' '$work/demo-smtp.out' \
+    && grep -q '^pbx-admin@example.com | \[Tollgate\]\[HIGH\] brute force from 127.0.0.1' '$work/mails/mails.log' \
+    && grep -q '^pbx-admin@example.com | \[Tollgate\]\[CRITICAL\]\[UPDATE\] password guessed on 1001' '$work/mails/mails.log' \
+    && grep -q '^pbx-admin@example.com | \[Tollgate\]\[CRITICAL\]\[UPDATE\] 1001 → .* hung up' '$work/mails/mails.log' \
+    || { tail -20 '$work/demo-smtp.out'; cat '$work/mails/mails.log'; exit 1; }"
 kill "$smtp_pid"; wait "$smtp_pid" 2>/dev/null || true; smtp_pid=
 check "tollgate test-mail with SMTP down: exit 1 and the reason" \
   sh -c "! '$bin' test-mail --smtp smtp://127.0.0.1:$smtp_port --to admin@example.com 2>'$work/down.err' && grep -q 'test mail NOT sent.*ECONNREFUSED' '$work/down.err'"

@@ -15,7 +15,9 @@
 //     lifted by `tollgate unlock 1001` (Tollgate alone): no fraud call answered by the carrier,
 //     Tollgate's hang-ups in its log;
 //   legit: 1002's national calls are answered by the carrier and end normally;
-//   the alert mails are in the catcher (its HTTP API), none about the legitimate calls;
+//   the alert mails are in the catcher (its HTTP API): the attack is one thread (one first mail, the
+//     rest [UPDATE]s answering it: the guessed password, the scanner's registration, the first call
+//     hung up with the next ones folded in), none about the legitimate calls;
 //   tollgate is still healthy at the end.
 // Prints one line per check and a summary; exits 1 on any failure (after dumping the services' logs).
 //
@@ -34,6 +36,10 @@ const started = Date.now();
 
 const FRAUD = ['005355512345', '0037190123456', '00252612345678', '00882161234567', '09098790000'];
 const LEGIT = ['02079460123', '01614960000'];
+// The alert mails' subjects (act/mail/render.ts), with or without [UPDATE]: that depends on the thread.
+const COMPROMISE = /\] password guessed on 1001 from 127\.0\.0\.1 — locked/;
+const SCANNER = /\] scanner on 1001 from 127\.0\.0\.1 — locked/;
+const HUNG_UP = /\] 1001 → .* hung up$/;
 // docker-compose.yml's listeners on 127.0.0.1: a leftover demo or the live tier's Asterisk would
 // answer in place of the containers.
 const PORTS = [['udp', 5060], ['tcp', 5038], ['tcp', 8088], ['udp', 5080], ['tcp', 1025], ['tcp', 1080], ['tcp', 9090]];
@@ -210,12 +216,23 @@ async function main() {
     if (r.status !== 200) return undefined;
     const list = JSON.parse(r.body);
     const subjects = list.map((m) => m.subject ?? '');
-    return subjects.some((s) => /1001/.test(s) && /lock/i.test(s)) && subjects.some((s) => /hung up/i.test(s)) ? list : undefined;
+    return [COMPROMISE, SCANNER, HUNG_UP].every((re) => subjects.some((s) => re.test(s))) ? list : undefined;
   }, 30_000, 2000);
   const subjects = (mails ?? []).map((m) => m.subject ?? '');
   console.log(indent(subjects.map((s) => `mail: ${s}`).join('\n') + '\n'));
-  check('the catcher has the compromise mail (1001 locked)', subjects.some((s) => /1001/.test(s) && /lock/i.test(s)));
-  check('the catcher has the hang-up mails', subjects.filter((s) => /hung up/i.test(s)).length >= 1);
+  check('the catcher has the compromise mail (password guessed on 1001, locked)', subjects.some((s) => COMPROMISE.test(s)));
+  check('the catcher has the scanner mail (endpoint-baseline: 1001 registered by friendly-scanner, locked)', subjects.some((s) => SCANNER.test(s)));
+  const hungUp = subjects.filter((s) => HUNG_UP.test(s)).length;
+  check('one hang-up mail for the first call, the next calls folded in', hungUp >= 1 && hungUp < FRAUD.length, `${hungUp} hang-up mails for ${FRAUD.length} fraud calls`);
+  // Mail threads (act/mail/threads.ts): the scan, the guessed password, the scanner's registration and
+  // the calls share an address and an endpoint — one attack, one thread. Which finding opens it
+  // depends on which event Tollgate judges first; the others answer it (In-Reply-To).
+  const incidentMails = (mails ?? []).filter((m) => !/\[DIGEST\]/.test(m.subject ?? ''));
+  const firsts = incidentMails.filter((m) => !/\[UPDATE\]/.test(m.subject ?? ''));
+  const rootId = firsts[0]?.headers?.['message-id'];
+  const strays = incidentMails.filter((m) => m !== firsts[0] && !(/\[UPDATE\]/.test(m.subject ?? '') && m.headers?.['in-reply-to'] === rootId));
+  check('the attack is one mail thread: one first mail, every other an [UPDATE] answering it', firsts.length === 1 && Boolean(rootId) && strays.length === 0,
+    `first: ${firsts.map((m) => m.subject).join(' | ') || 'none'}${strays.length ? `; not in the thread: ${strays.map((m) => m.subject).join(' | ')}` : ''}`);
   check('every mail is addressed to the admin', (mails ?? []).length > 0 && mails.every((m) => (m.to ?? []).some((t) => t.address === 'pbx-admin@example.com')));
   // Subjects write numbers grouped (+44 20 7946 0123): compare digits only.
   check('no mail about the legitimate calls', !subjects.some((s) => LEGIT.some((n) => s.replace(/\D/g, '').includes(n.slice(1)))));
