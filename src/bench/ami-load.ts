@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
 
 export interface LoadSettings {
   scenario: 'security' | 'calls' | 'mixed';
@@ -202,7 +203,8 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
   });
 }
 
-// Started as a child process by the benches.
-if (process.send && process.argv[2]) {
-  run(JSON.parse(process.argv[2]) as LoadSettings, (message) => process.send!(message));
+// Started as a child process by the benches (the module is also imported for callTemplate).
+const [, entry, settings] = process.argv;
+if (process.send && entry !== undefined && settings !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  run(JSON.parse(settings) as LoadSettings, (message) => process.send!(message));
 }

@@ -12,12 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../config/load.js';
 import type { TollgateConfig } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { createAgent, type Agent } from '../main.js';
 import { packagePath } from '../paths.js';
-import type { LoadReport, LoadSettings } from './ami-load.js';
+import { callTemplate, type LoadReport, type LoadSettings } from './ami-load.js';
 import { percentile, printSection, type BenchRow } from './report.js';
 
 // Smaller runs for development: BENCH_SCAN_ADDRESSES=100000 BENCH_CALLS=500 npm run bench agent.
@@ -27,6 +29,7 @@ const JUDGED_SCAN = Math.min(200_000, SCAN_ADDRESSES);
 const PARTS = new Set((process.env.BENCH_AGENT ?? 'judged,scan,calls,mixed').split(','));
 const CALLS = Number(process.env.BENCH_CALLS) || 5_000;
 const MIXED_FLOOD_RATE = 40_000;
+const CALL_CAPTURE = packagePath('test', 'fixtures', 'ami', 'intl-call-cuba.ami');
 const MIXED_CALLS = 200;
 
 interface Run {
@@ -39,7 +42,7 @@ interface Run {
 
 /** Starts the load generator and an agent connected to it; always stops both. */
 async function withAgent(settings: Omit<LoadSettings, 'template'>, body: (run: Run) => Promise<BenchRow[]>, title: string, configure?: (config: TollgateConfig) => void): Promise<void> {
-  const generator = fork(fileURLToPath(new URL('./ami-load.js', import.meta.url)), [JSON.stringify({ ...settings, template: packagePath('test', 'fixtures', 'ami', 'intl-call-cuba.ami') })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const generator = fork(fileURLToPath(new URL('./ami-load.js', import.meta.url)), [JSON.stringify({ ...settings, template: CALL_CAPTURE })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const reports: LoadReport[] = [];
   const waiters: (() => void)[] = [];
   generator.on('message', (message: LoadReport) => {
@@ -122,6 +125,13 @@ function rss(): number {
   return process.memoryUsage().rss / 1048576;
 }
 
+/** The heap still in use after a full collection (what the agent holds, not garbage waiting). */
+function liveHeap(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed / 1048576;
+}
+
 export async function benchFlood(): Promise<void> {
   // Every event judged in detail (a backlog that never sheds): the agent's own speed.
   if (PARTS.has('judged')) await withAgent(
@@ -159,6 +169,7 @@ export async function benchFlood(): Promise<void> {
         { name: 'dropped by the AMI client', value: agent.client.stats.droppedEvents },
         { name: 'log lines written', value: lines() },
         { name: 'rss after the scan', value: rss(), unit: 'MiB' },
+        { name: 'live heap after the scan (after a full GC)', value: liveHeap(), unit: 'MiB' },
         { name: 'peak rss', value: peakRss() / 1048576, unit: 'MiB' },
       ];
     },
@@ -167,8 +178,9 @@ export async function benchFlood(): Promise<void> {
 
   if (PARTS.has('calls')) await withAgent(
     { scenario: 'calls', count: CALLS, fraudEvery: 50 },
-    async ({ agent, lines, cpuMs, report }) => {
-      const { events } = await report('sent');
+    async ({ agent, lines, cpuMs }) => {
+      // Counted from the template, so the clock runs from the first event, not from the last one written.
+      const events = CALLS * (callTemplate(CALL_CAPTURE).split('\r\n\r\n').length - 1);
       const rate = await throughput(agent, events);
       const cpu = cpuMs();
       await agent.actor.settled();

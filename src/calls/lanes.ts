@@ -9,7 +9,10 @@
  * are delivered first (security events keep their order among themselves). When the queue is full
  * the oldest lose their detail: they are counted (by kind) and reported; call events never are.
  */
-import type { DomainEvent } from './events.js';
+import { SECURITY_EVENT_KINDS, type DomainEvent } from './events.js';
+
+/** Security events that wait in the lane (every one but the success, which is judged at once). */
+const DEFERRED_KINDS: ReadonlySet<string> = new Set(SECURITY_EVENT_KINDS.filter((kind) => kind !== 'SuccessfulAuth'));
 
 export interface EventLanesOptions {
   /** Delivers one event to the live path. */
@@ -41,6 +44,8 @@ export class EventLanes {
   private waiting: { event: DomainEvent; source: string }[] = [];
   private head = 0;
   private scheduled = false;
+  private arrivalShed = new Map<string, number>();
+  private arrivalShedAt = 0;
   private readonly maxWaiting: number;
   private readonly sliceMs: number;
 
@@ -53,9 +58,24 @@ export class EventLanes {
     return this.waiting.length - this.head;
   }
 
+  /**
+   * Whether an event named `name` would be shed on arrival: the lane is full and it is a security
+   * event that waits. The tracker then counts it without reading it (no normalising for nothing).
+   */
+  wouldShed(name: string): boolean {
+    return this.waitingCount >= this.maxWaiting && DEFERRED_KINDS.has(name);
+  }
+
+  /** Counts a security event shed on arrival (see wouldShed); reported with the next slice. */
+  shedOnArrival(name: string, at: number): void {
+    this.arrivalShed.set(name, (this.arrivalShed.get(name) ?? 0) + 1);
+    this.arrivalShedAt = at;
+    this.schedule();
+  }
+
   push(event: DomainEvent): void {
     // Every security event but the success waits: a success is what a guessed password is judged on, with the call after it.
-    if (event.type === 'security' && event.kind !== 'SuccessfulAuth') {
+    if (event.type === 'security' && DEFERRED_KINDS.has(event.kind)) {
       const source = event.remote?.ip ?? '';
       this.waiting.push({ event, source });
       this.stats.deferred++;
@@ -71,8 +91,16 @@ export class EventLanes {
 
   /** Delivers everything waiting now (stop, replay, tests). */
   flush(): void {
+    this.reportArrivalShed();
     while (this.head < this.waiting.length) this.deliverNext();
     this.compact();
+  }
+
+  private reportArrivalShed(): void {
+    if (this.arrivalShed.size === 0) return;
+    const shed = this.arrivalShed;
+    this.arrivalShed = new Map();
+    this.recordShed(shed, this.arrivalShedAt);
   }
 
   private schedule(): void {
@@ -83,6 +111,7 @@ export class EventLanes {
 
   private readonly drain = (): void => {
     this.scheduled = false;
+    this.reportArrivalShed();
     const deadline = performance.now() + this.sliceMs;
     let count = 0;
     while (this.head < this.waiting.length) {

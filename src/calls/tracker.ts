@@ -65,7 +65,14 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   private reconciling: Promise<ReconcileSummary | undefined> | undefined;
   private reconcileAgain = false;
   private readonly onMessage = (message: AmiMessage): void => {
-    const event = this.normaliser.normalise(message, this.clock.now());
+    const now = this.clock.now();
+    const name = message.event;
+    // A scan that fills the security lane: what cannot wait is counted, not read.
+    if (name !== undefined && this.lanes.wouldShed(name)) {
+      this.lanes.shedOnArrival(name, now);
+      return;
+    }
+    const event = this.normaliser.normalise(message, now);
     if (event) this.lanes.push(event);
   };
   private readonly onConnected = (): void => {

@@ -104,4 +104,20 @@ describe('EventLanes: calls first', () => {
     expect(lane.stats).toMatchObject({ shed: 42, lastShedAt: 7 });
     expect([...lane.stats.shedByKind]).toEqual([['ChallengeResponseFailed', 40], ['InvalidAccountID', 2]]);
   });
+
+  it('when full, a security event is shed on arrival (counted, never read); a call event or a success never is', async () => {
+    const { lanes: lane, shed } = lanes({ maxWaiting: 2 });
+    lane.push(failure('203.0.113.1', 'a', 1));
+    expect(lane.wouldShed('ChallengeResponseFailed')).toBe(false);
+    lane.push(failure('203.0.113.2', 'b', 2));
+    expect(lane.wouldShed('ChallengeResponseFailed')).toBe(true);
+    expect(lane.wouldShed('InvalidAccountID')).toBe(true);
+    expect(lane.wouldShed('SuccessfulAuth')).toBe(false);
+    expect(lane.wouldShed('DialBegin')).toBe(false);
+    lane.shedOnArrival('ChallengeResponseFailed', 3);
+    lane.shedOnArrival('InvalidAccountID', 4);
+    await nextTurn();
+    expect(shed).toEqual([2]);
+    expect(lane.stats).toMatchObject({ shed: 2, lastShedAt: 4 });
+  });
 });
