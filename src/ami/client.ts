@@ -153,6 +153,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private currentState: AmiClientState = 'idle';
   private socket: net.Socket | undefined;
   private decoder = new AmiDecoder();
+  private skipEvent: ((name: string) => boolean) | undefined;
   private readonly pending = new Map<string, PendingAction>();
   private queue: AmiMessage[] = [];
   private queueHead = 0;
@@ -273,7 +274,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private connect(): void {
     if (this.currentState === 'stopped') return;
     this.currentState = 'connecting';
-    this.decoder = new AmiDecoder();
+    this.decoder = new AmiDecoder(this.skipEvent ? { skipEvent: this.skipEvent } : {});
     this.bannerVersion = '';
     const { host, port } = this.options;
     const socket = this.options.tls ? this.connectTls(host, port) : net.connect({ host, port });
@@ -308,9 +309,13 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private onData(socket: net.Socket, chunk: Buffer): void {
     if (socket !== this.socket) return;
     this.stats.bytesIn += chunk.length;
+    let skipped: Map<string, number> | undefined;
     for (const frame of this.decoder.push(chunk)) {
       if (frame.type === 'message') {
         this.queue.push(frame.message);
+      } else if (frame.type === 'skipped') {
+        skipped ??= new Map();
+        skipped.set(frame.name, (skipped.get(frame.name) ?? 0) + 1);
       } else if (frame.type === 'banner') {
         this.onBanner(socket, frame.version);
       } else {
@@ -321,8 +326,23 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
         this.safeEmit('garbage', { reason: frame.reason, sample: frame.sample });
       }
     }
+    if (skipped) {
+      let count = 0;
+      for (const n of skipped.values()) count += n;
+      this.stats.shedSecurityEvents += count;
+      this.safeEmit('shed', { count, byName: skipped });
+    }
     this.enforceQueueBound();
     this.dispatch();
+  }
+
+  /**
+   * Events the consumer would shed unread right now (a full security lane): the decoder passes over
+   * them by name, and they are reported as shed.
+   */
+  skipEventsWhen(predicate: ((name: string) => boolean) | undefined): void {
+    this.skipEvent = predicate;
+    this.decoder.skipEvent = predicate;
   }
 
   private onBanner(socket: net.Socket, version: string): void {

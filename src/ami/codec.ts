@@ -14,6 +14,8 @@ export { AmiMessage, type AmiField } from './message.js';
 export type AmiFrame =
   | { type: 'banner'; version: string; line: string }
   | { type: 'message'; message: AmiMessage }
+  /** An event the caller asked not to read (skipEvent): only its name. */
+  | { type: 'skipped'; name: string }
   | { type: 'garbage'; reason: string; sample: string };
 
 export interface AmiDecoderOptions {
@@ -23,6 +25,11 @@ export interface AmiDecoderOptions {
    * @default 1_048_576
    */
   maxMessageChars?: number;
+  /**
+   * Events not worth reading now, by name (a flood the consumer would shed anyway): their other
+   * lines are passed over without being cut into fields, and a `skipped` frame says which.
+   */
+  skipEvent?: (name: string) => boolean;
 }
 
 export interface AmiDecoderStats {
@@ -51,8 +58,12 @@ export class AmiDecoder {
   private messageChars = 0;
   private garbageLines: string[] = [];
 
+  /** See AmiDecoderOptions.skipEvent; may be changed between chunks. */
+  skipEvent: ((name: string) => boolean) | undefined;
+
   constructor(options: AmiDecoderOptions = {}) {
     this.maxMessageChars = options.maxMessageChars ?? 1_048_576;
+    this.skipEvent = options.skipEvent;
   }
 
   /** Feeds bytes; returns every frame they complete, in order. */
@@ -70,7 +81,10 @@ export class AmiDecoder {
     let newline = buffer.indexOf('\n', start);
     while (newline >= 0) {
       const end = newline > start && buffer.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
-      this.line(buffer.slice(start, end), newline + 1 - start, frames);
+      if (this.mode === 'skipping') {
+        // Passing over a message: only its end (a blank line) matters; no string is cut.
+        if (end === start) this.mode = 'fields';
+      } else this.line(buffer.slice(start, end), newline + 1 - start, frames);
       start = newline + 1;
       newline = buffer.indexOf('\n', start);
     }
@@ -135,6 +149,12 @@ export class AmiDecoder {
     if (this.fields.length === 0 && this.garbageLines.length > 0) this.flushGarbage(frames, chars);
     const key = line.slice(0, colon);
     const value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
+    if (this.fields.length === 0 && this.skipEvent !== undefined && key.length === 5 && key.toLowerCase() === 'event' && this.skipEvent(value)) {
+      frames.push({ type: 'skipped', name: value });
+      this.reset();
+      this.mode = 'skipping';
+      return;
+    }
     this.fields.push([key, value]);
     if (this.fields.length === 1 && key.length === 8 && key.toLowerCase() === 'response' && value.toLowerCase() === 'follows') {
       this.mode = 'followsHeaders';
@@ -188,11 +208,12 @@ export class AmiDecoder {
   }
 
   private reset(): void {
-    this.fields = [];
-    this.unparsed = [];
-    this.output = [];
+    // A finished message keeps its arrays; empty ones are reused (most messages have no unparsed lines).
+    if (this.fields.length > 0) this.fields = [];
+    if (this.unparsed.length > 0) this.unparsed = [];
+    if (this.output.length > 0) this.output = [];
     this.messageChars = 0;
-    this.garbageLines = [];
+    if (this.garbageLines.length > 0) this.garbageLines = [];
     this.mode = 'fields';
   }
 }

@@ -20,6 +20,8 @@ export interface AmiSource {
   on(event: 'overflow', listener: (info: { dropped: number }) => void): unknown;
   on(event: 'shed', listener: (info: { count: number; byName: ReadonlyMap<string, number> }) => void): unknown;
   off(event: string, listener: (...args: never[]) => void): unknown;
+  /** Lets the connection pass over events the tracker would shed unread (AmiClient does). */
+  skipEventsWhen?(predicate: ((name: string) => boolean) | undefined): void;
   action(action: string, fields?: Record<string, string>, options?: { timeoutMs?: number }): Promise<AmiActionResult>;
   readonly connected: boolean;
 }
@@ -81,6 +83,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   private readonly onOverflow = (): void => {
     void this.reconcile('events were dropped');
   };
+  private readonly wouldShed = (name: string): boolean => this.lanes.wouldShed(name);
   private readonly onShed = (info: { byName: ReadonlyMap<string, number> }): void => {
     this.lanes.recordShed(info.byName, this.clock.now());
   };
@@ -103,6 +106,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.on('connected', this.onConnected);
     source.on('overflow', this.onOverflow);
     source.on('shed', this.onShed);
+    source.skipEventsWhen?.(this.wouldShed);
     if (this.reconcileIntervalMs > 0) {
       this.timer = setInterval(() => void this.reconcile('periodic'), this.reconcileIntervalMs);
       this.timer.unref();
@@ -119,6 +123,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.off('connected', this.onConnected);
     source.off('overflow', this.onOverflow);
     source.off('shed', this.onShed);
+    source.skipEventsWhen?.(undefined);
     this.source = undefined;
   }
 

@@ -157,7 +157,7 @@ export class SimSession {
   private dispatch(frames: AmiFrame[], raw: string): void {
     for (const frame of frames) {
       if (frame.type === 'message') this.handlers.message(this, frame.message, raw);
-      else this.handlers.garbage(this, frame);
+      else if (frame.type !== 'skipped') this.handlers.garbage(this, frame); // the simulator skips nothing
       if (this.closing || !this.isOpen) return;
     }
   }

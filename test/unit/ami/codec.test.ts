@@ -178,6 +178,41 @@ describe('AMI decoder edge cases', () => {
   });
 });
 
+describe('AMI decoder: events passed over by name (a shedding consumer)', () => {
+  it('reports a skipped frame for each, keeps every other message whole, in order, across chunk boundaries', () => {
+    const text =
+      'Asterisk Call Manager/11.0.0\r\n' +
+      'Event: ChallengeResponseFailed\r\nPrivilege: security,all\r\nRemoteAddress: IPV4/UDP/203.0.113.9/5060\r\n\r\n' +
+      'Event: DialBegin\r\nChannel: PJSIP/1001-00000001\r\n\r\n' +
+      'Event: InvalidAccountID\r\nAccountID: 9999\r\n\r\n' +
+      'Response: Success\r\nActionID: 7\r\n\r\n';
+    const skip = (name: string) => name !== 'DialBegin';
+    for (const size of [1, 7, text.length]) {
+      const decoder = new AmiDecoder({ skipEvent: skip });
+      const frames = [];
+      for (let at = 0; at < text.length; at += size) frames.push(...decoder.push(text.slice(at, at + size)));
+      expect(frames.map((frame) => (frame.type === 'message' ? `message ${frame.message.name}` : frame.type === 'skipped' ? `skipped ${frame.name}` : frame.type))).toEqual([
+        'banner',
+        'skipped ChallengeResponseFailed',
+        'message DialBegin',
+        'skipped InvalidAccountID',
+        'message Success',
+      ]);
+      expect(decoder.midMessage).toBe(false);
+    }
+  });
+
+  it('can be switched on and off between chunks', () => {
+    const decoder = new AmiDecoder();
+    const event = 'Event: ChallengeResponseFailed\r\nService: PJSIP\r\n\r\n';
+    expect(decoder.push(event).map((frame) => frame.type)).toEqual(['message']);
+    decoder.skipEvent = () => true;
+    expect(decoder.push(event).map((frame) => frame.type)).toEqual(['skipped']);
+    decoder.skipEvent = undefined;
+    expect(decoder.push(event).map((frame) => frame.type)).toEqual(['message']);
+  });
+});
+
 describe('AMI encoder', () => {
   test('encodes an action with ActionID first and repeated keys for arrays', () => {
     expect(encodeAction('Originate', 'o-1', { Channel: 'PJSIP/1001', Variable: ['a=1', 'b=2'], Async: true, Skip: undefined })).toBe(
