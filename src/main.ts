@@ -36,6 +36,7 @@ import { numberMasker } from './privacy.js';
 import { SecurityLog } from './report/security-log.js';
 import { AddressMemory } from './profile/addresses.js';
 import { rateTableFromConfig } from './rates/index.js';
+import { DetectionState } from './store/detection-state.js';
 import { Store } from './store/store.js';
 
 export interface AgentDeps {
@@ -135,6 +136,7 @@ export function createAgent(deps: AgentDeps): Agent {
     onPolicyError: (policy, error) => engineLog.error({ policy, err: error instanceof Error ? error.stack : String(error) }, 'policy failed; the others go on'),
   });
   const decider = new Decider({ mode: config.mode });
+  const detectionState = new DetectionState({ store, engine, decider, addresses, clock, logger: logger.child({ part: 'state' }), intervalMs: config.db.checkpointIntervalMs });
   // Before the pipeline sees a reconciliation: calls known before a restart get their real answer times first.
   tracker.on('reconciled', () => restoreCheckpoints());
   const pipeline = new Pipeline({ tracker, engine, decider, clock });
@@ -142,6 +144,8 @@ export function createAgent(deps: AgentDeps): Agent {
   pipeline.onResult((result) => verdicts(result.findings, result.decisions));
   // New networks and refreshed last-seen times (at most hourly per network) reach the database.
   pipeline.onResult(() => store.saveAddresses(addresses.drainChanges()));
+  // Detection state reaches the store on a timer, and right after a finding (never on the event's path).
+  pipeline.onResult((result) => (result.findings.length > 0 ? detectionState.saveSoon() : detectionState.markChanged()));
 
   // Action.
   const ari = config.ari.url
@@ -180,6 +184,7 @@ export function createAgent(deps: AgentDeps): Agent {
   // Continuity across restarts.
   engine.restoreCosts(store.costsSince(clock.now() - HISTORY_MS));
   decider.restore(store.incidentsSince(clock.now() - 30 * 60_000).map(incidentFromStore));
+  detectionState.restore();
   client.on('connected', () => void locker.syncAstDb().catch((error: unknown) => logger.warn({ err: String(error) }, 'AstDB lock sync failed')));
 
   /** After a reconciliation: calls known before a restart get their real answer times back; calls that ended while we were away are billed up to now. */
@@ -233,6 +238,7 @@ export function createAgent(deps: AgentDeps): Agent {
       purge();
       purger = setInterval(purge, DAY_MS);
       purger.unref();
+      detectionState.start();
       mailer?.start();
       digest?.start();
       client.start();
@@ -257,6 +263,7 @@ export function createAgent(deps: AgentDeps): Agent {
       policies.close();
       pipeline.close();
       tracker.detach();
+      detectionState.stop();
       await actor.settled();
       digest?.stop();
       await mailer?.stop();

@@ -66,6 +66,11 @@ export function incidentFromStore(record: { [K in keyof IncidentSnapshot]: unkno
   return record as IncidentSnapshot;
 }
 
+/** The decider's state beyond its incidents (see Decider.snapshot). */
+export interface DeciderSnapshot {
+  hangups: unknown;
+}
+
 export interface DeciderOptions {
   /** `simulate` turns every decision into a report. @default 'enforce' */
   mode?: PolicyMode;
@@ -123,6 +128,15 @@ export class Decider {
       this.incidents.set(`${incident.policy}|${incident.scope}`, incident, incident.lastAt);
       this.byId.set(incident.id, incident, incident.lastAt);
     }
+  }
+
+  /** What restore() does not bring back from the incidents: the calls already hung up (plain data, for checkpoints). */
+  snapshot(now: number): DeciderSnapshot {
+    return { hangups: this.hangups.snapshot(now) };
+  }
+
+  restoreSnapshot(snapshot: Partial<DeciderSnapshot>, now: number): void {
+    this.hangups.restore(snapshot.hangups, now);
   }
 
   decide(findings: readonly Finding[]): Decision[] {

@@ -45,6 +45,27 @@ export class ExpiringMap<K, V> {
     for (const [key, entry] of this.entries) if (entry.expires > now) yield [key, entry.value];
   }
 
+  /**
+   * The live entries, stalest first, as plain data (Maps and Sets tagged, see toPlain): what a
+   * checkpoint keeps. `encode` turns a value that is not plain data (a class) into some.
+   */
+  snapshot(now: number, encode: (value: V) => unknown = toPlain): [K, unknown, number][] {
+    const entries: [K, unknown, number][] = [];
+    for (const [key, entry] of this.entries) if (entry.expires > now) entries.push([key, encode(entry.value), entry.expires]);
+    return entries;
+  }
+
+  /** Takes back a snapshot's entries (the ones not yet expired at `now`), after whatever it holds. */
+  restore(snapshot: unknown, now: number, decode: (plain: unknown) => V = fromPlain as (plain: unknown) => V): void {
+    if (!Array.isArray(snapshot)) return;
+    for (const item of snapshot) {
+      if (!Array.isArray(item) || item.length !== 3 || typeof item[2] !== 'number' || item[2] <= now) continue;
+      this.entries.delete(item[0] as K);
+      this.entries.set(item[0] as K, { value: decode(item[1]), expires: item[2] });
+    }
+    this.evict(now);
+  }
+
   private evict(now: number): void {
     if (this.entries.size <= this.maxSize) return;
     // Large maps make room for a tenth at once: walking a Map from its start after many deletions
@@ -75,6 +96,14 @@ export class ExpiringSet<K> {
 
   has(key: K, now: number): boolean {
     return this.map.has(key, now);
+  }
+
+  snapshot(now: number): unknown {
+    return this.map.snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.map.restore(snapshot, now);
   }
 }
 
@@ -110,6 +139,14 @@ export class SlidingWindow<K> {
   /** The values recorded in the window (duplicates kept). */
   values(key: K, now: number): string[] {
     return this.prune(key, now)?.values.slice() ?? [];
+  }
+
+  snapshot(now: number): unknown {
+    return this.keys.snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.keys.restore(snapshot, now);
   }
 
   private prune(key: K, now: number): { times: number[]; values: string[] } | undefined {
@@ -163,4 +200,68 @@ export class LeakyBuckets<K> {
   reset(key: K): void {
     this.buckets.delete(key);
   }
+
+  snapshot(now: number): unknown {
+    return this.buckets.snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.buckets.restore(snapshot, now);
+  }
+}
+
+// ───────────────────────────── checkpoints ─────────────────────────────
+
+/** State that can be written down as plain data and taken back after a restart. */
+export interface Checkpointable {
+  snapshot(now: number): unknown;
+  restore(snapshot: unknown, now: number): void;
+}
+
+/**
+ * The snapshot()/restore() of a policy instance made of named state containers: the snapshot is
+ * `{ name: container snapshot }`; restore gives each container its part (an unknown name, or a
+ * container the snapshot lacks, is left as it is: a policy that gained a rule starts it empty).
+ */
+export function checkpointed(containers: Record<string, Checkpointable | undefined>): Checkpointable {
+  return {
+    snapshot(now) {
+      const parts: Record<string, unknown> = {};
+      for (const [name, container] of Object.entries(containers)) if (container) parts[name] = container.snapshot(now);
+      return parts;
+    },
+    restore(snapshot, now) {
+      if (!isRecord(snapshot)) return;
+      for (const [name, container] of Object.entries(containers)) if (container && name in snapshot) container.restore(snapshot[name], now);
+    },
+  };
+}
+
+/**
+ * A value as JSON-safe plain data: Maps and Sets become `{ "@map": [[k, v], …] }` and
+ * `{ "@set": [v, …] }` (recursively); fromPlain turns them back.
+ */
+export function toPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Map) return { '@map': [...value].map(([key, item]) => [toPlain(key), toPlain(item)]) };
+  if (value instanceof Set) return { '@set': [...value].map(toPlain) };
+  if (Array.isArray(value)) return value.map(toPlain);
+  const plain: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (item !== undefined) plain[key] = toPlain(item);
+  return plain;
+}
+
+export function fromPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(fromPlain);
+  const record = value as Record<string, unknown>;
+  if (Array.isArray(record['@map'])) return new Map((record['@map'] as [unknown, unknown][]).map(([key, item]) => [fromPlain(key), fromPlain(item)]));
+  if (Array.isArray(record['@set'])) return new Set((record['@set'] as unknown[]).map(fromPlain));
+  const plain: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(record)) plain[key] = fromPlain(item);
+  return plain;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -179,4 +179,8 @@ export interface PolicyInstance {
   evaluate(context: EvalContext): Finding[];
   /** Spend history (restart, reload): a cost committed before now. */
   restoreCost?(entry: CostEntry): void;
+  /** Detection state as plain data (windows, buckets, what already fired), for the store to checkpoint. */
+  snapshot?(now: number): unknown;
+  /** Takes back a snapshot() of the same policy after a restart. */
+  restore?(snapshot: unknown, now: number): void;
 }

@@ -70,6 +70,13 @@ export interface AddressJudgement {
   settleMs: number;
 }
 
+/** The short-lived part of the memory (see AddressMemory.snapshotRecent). */
+export interface AddressMemorySnapshot {
+  lastAuth: [string, { address: string; at: number }][];
+  callSources: [string, { endpoint: string; address: string }][];
+  failures: [string, { count: number; last: number }][];
+}
+
 /** Trust granted outside the agent (the CLI writes it to the store); consulted for new networks only. */
 export interface TrustView {
   isTrusted(endpoint: string, network: string): boolean;
@@ -203,6 +210,25 @@ export class AddressMemory {
       networks.set(record.network, { ...record });
       this.lastWritten.set(`${record.endpoint}|${record.network}`, record.lastSeen);
     }
+  }
+
+  /**
+   * What the address table in the store does not keep, as plain data: each endpoint's latest login
+   * (the source of the call it is about to place), the sources of recent calls, and the failed
+   * logins per address (an address that attacked is never trusted). Checkpointed by the owner.
+   */
+  snapshotRecent(): AddressMemorySnapshot {
+    return { lastAuth: [...this.lastAuth], callSources: [...this.callSources], failures: [...this.failures] };
+  }
+
+  /** Takes back a snapshotRecent() written before a restart (after restore()). */
+  restoreRecent(snapshot: Partial<AddressMemorySnapshot>): void {
+    for (const [endpoint, auth] of snapshot.lastAuth ?? []) this.lastAuth.set(endpoint, auth);
+    for (const [linkedid, source] of snapshot.callSources ?? []) this.callSources.set(linkedid, source);
+    for (const [address, failures] of snapshot.failures ?? []) this.failures.set(address, failures);
+    if (this.lastAuth.size > MAX_ENDPOINTS) dropOldest(this.lastAuth, this.lastAuth.size - MAX_ENDPOINTS);
+    if (this.callSources.size > MAX_CALLS) dropOldest(this.callSources, this.callSources.size - MAX_CALLS);
+    if (this.failures.size > MAX_FAILING_SOURCES) dropOldest(this.failures, this.failures.size - MAX_FAILING_SOURCES);
   }
 
   /** `203.0.113.7` → `203.0.113.0/24`. */

@@ -217,7 +217,7 @@ describe('the agent against recorded fraud', () => {
     expect(subjects).toContain('[Tollgate][CRITICAL] password guessed on 1001 from 203.0.113.9 — locked, not blocked (no firewall hook)');
     expect(subjects.some((subject) => subject.startsWith('[Tollgate][CRITICAL][UPDATE] 1001 → +53 5551234 hung up'))).toBe(true);
 
-    const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });
+    const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90, checkpointIntervalMs: 1000 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });
     expect(lines).toEqual(['1001 unlocked', 'AstDB: removed from AstDB']);
     expect(agent.store.lockOf('1001', Date.now())).toBeUndefined();
     expect(sim.astdb.get('tollgate/lock', '1001')).toBeUndefined();

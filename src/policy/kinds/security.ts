@@ -39,7 +39,7 @@
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { actionsField, durationField } from '../schema.js';
-import { ExpiringMap, ExpiringSet, LeakyBuckets } from '../state.js';
+import { checkpointed, ExpiringMap, ExpiringSet, LeakyBuckets, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
 import { AddressList, normaliseIp, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
@@ -119,6 +119,14 @@ export class AttemptCounter {
     this.sessions.set(key, counts, now);
     return attemptsIn(event.service, counts) > before;
   }
+
+  snapshot(now: number): unknown {
+    return this.sessions.snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.sessions.restore(snapshot, now);
+  }
 }
 
 function attemptsIn(service: string, counts: ReadonlyMap<string, number>): number {
@@ -149,6 +157,27 @@ export class RecentNames {
     for (const _ of this.names.values(now)) count++;
     return count;
   }
+
+  snapshot(now: number): unknown {
+    return this.names.snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.names.restore(snapshot, now);
+  }
+}
+
+/** Checkpoints a map of RecentNames (a class, so its entries are written and rebuilt through it). */
+function recentNamesState(map: ExpiringMap<string, RecentNames>, windowMs: number, limit: number): Checkpointable {
+  return {
+    snapshot: (now) => map.snapshot(now, (names) => names.snapshot(now)),
+    restore: (snapshot, now) =>
+      map.restore(snapshot, now, (plain) => {
+        const names = new RecentNames(windowMs, limit);
+        names.restore(plain, now);
+        return names;
+      }),
+  };
 }
 
 /** What one address did during its current incident (failures with no pause longer than repeatAfter). */
@@ -377,6 +406,8 @@ export const securityKind = defineKind({
 
     return {
       id: policy.id,
+      // Survives a restart: an attack in progress goes on being counted, a compromise keeps its calls window.
+      ...checkpointed({ activity, attempts, buckets, bruteForceFired, accountsBySource: recentNamesState(accountsBySource, enumerationWindowMs, enumeration?.distinctAccounts ?? 1), enumerationFired, failureRuns, compromiseFired, compromised, callsFired }),
       evaluate(context) {
         const findings: Finding[] = [];
         const input = context.input;

@@ -213,6 +213,18 @@ class SpendBudgets {
     this.passes = new ExpiringMap(this.window.retentionMs, MAX_BUDGET_KEYS);
   }
 
+  /** Thresholds reached and calls targeted survive a restart; the ledger is rebuilt from the store (restoreCost). */
+  snapshot(now: number): unknown {
+    return { reached: this.reached.snapshot(now), targeted: this.targeted.snapshot(now) };
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    if (snapshot === null || typeof snapshot !== 'object') return;
+    const parts = snapshot as { reached?: unknown; targeted?: unknown };
+    this.reached.restore(parts.reached, now);
+    this.targeted.restore(parts.targeted, now);
+  }
+
   /** History is only queued here: judging it needs the classifier, which comes with the next evaluation. */
   restoreCost(entry: CostEntry): void {
     this.newestHistory = Math.max(this.newestHistory, entry.endedAt);
