@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store, type OutboxMail } from '../../../src/store/store.js';
+import { MIGRATIONS } from '../../../src/store/schema.js';
 import type { CostEntry } from '../../../src/policy/types.js';
 
 function tempDb(): string {
@@ -35,7 +36,7 @@ describe('store (a real SQLite file)', () => {
     store.close();
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 });
+    expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: MIGRATIONS.length });
     raw.close();
     const again = new Store(file);
     expect(again.costsSince(0).map((entry) => entry.linkedid)).toEqual(['a']);
@@ -48,7 +49,7 @@ describe('store (a real SQLite file)', () => {
     const raw = new Database(file);
     raw.prepare('UPDATE schema_version SET version = 99').run();
     raw.close();
-    expect(() => new Store(file)).toThrow(/written by a newer Tollgate \(schema 99; this one knows 2\)/);
+    expect(() => new Store(file)).toThrow(`written by a newer Tollgate (schema 99; this one knows ${MIGRATIONS.length})`);
   });
 
   test('spend ledger: a dial is recorded once; history by time', () => {
