@@ -134,6 +134,7 @@ export class DetectionState {
     this.stats.lastMs = performance.now() - started;
     this.stats.lastSavedAt = now;
     this.lastEnded = performance.now();
+    this.options.logger.debug({ bytes: this.stats.lastBytes, ms: Math.round(this.stats.lastMs * 10) / 10 }, 'detection state saved');
   }
 
   private saveIfChanged(): void {
