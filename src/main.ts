@@ -58,6 +58,8 @@ export interface Agent {
   readonly pipeline: Pipeline;
   readonly policies: PolicySource;
   readonly store: Store;
+  /** Detection state checkpoints (windows, buckets, compromises) in the store. */
+  readonly detectionState: DetectionState;
   readonly actor: Actor;
   readonly mailer: Mailer | undefined;
   /** The pre-dial gate, when agi.listen is set. */
@@ -222,6 +224,7 @@ export function createAgent(deps: AgentDeps): Agent {
     pipeline,
     policies,
     store,
+    detectionState,
     actor,
     mailer,
     gate,

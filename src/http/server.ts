@@ -117,6 +117,9 @@ export class StatusServer {
     amiTotal('tollgate_findings_total', 'Findings made by the policies', () => agent.engine.stats.findings);
     amiTotal('tollgate_policy_errors_total', 'Policy evaluations that threw', () => agent.engine.stats.policyErrors);
     amiTotal('tollgate_emergency_exempted_total', 'Findings dropped because the call reaches an emergency number', () => agent.engine.stats.emergencyExempted);
+    amiTotal('tollgate_state_checkpoints_total', 'Detection state checkpoints written', () => agent.detectionState.stats.saves);
+    amiTotal('tollgate_state_checkpoint_failures_total', 'Detection state checkpoints that could not be written', () => agent.detectionState.stats.failures);
+    new Gauge({ name: 'tollgate_state_checkpoint_bytes', help: 'Size of the last detection state checkpoint (JSON)', registers: [registry], collect() { this.set(agent.detectionState.stats.lastBytes); } });
     const gate = agent.gate;
     if (gate) {
       new Counter({

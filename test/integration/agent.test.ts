@@ -164,6 +164,9 @@ describe('the agent against recorded fraud', () => {
     expect(metrics).toMatch(/^tollgate_ami_connected 1$/m);
     expect(metrics).toMatch(/^tollgate_findings_total 1$/m);
     expect(metrics).toMatch(/^tollgate_policies_loaded 1$/m);
+    // The finding's detection state was checkpointed right after it.
+    expect(metrics).toMatch(/^tollgate_state_checkpoints_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/^tollgate_state_checkpoint_bytes [1-9]\d*$/m);
     const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
     expect(status.policies).toEqual([{ id: 'block-premium-rate', kind: 'destination', mode: 'enforce', enabled: true }]);
     expect(JSON.stringify(status)).not.toContain(USER.secret);
