@@ -120,6 +120,7 @@ export class StatusServer {
     amiTotal('tollgate_state_checkpoints_total', 'Detection state checkpoints written', () => agent.detectionState.stats.saves);
     amiTotal('tollgate_state_checkpoint_failures_total', 'Detection state checkpoints that could not be written', () => agent.detectionState.stats.failures);
     new Gauge({ name: 'tollgate_state_checkpoint_bytes', help: 'Size of the last detection state checkpoint (JSON)', registers: [registry], collect() { this.set(agent.detectionState.stats.lastBytes); } });
+    new Gauge({ name: 'tollgate_state_checkpoint_block_ms', help: 'Longest the last detection state checkpoint held the event loop at once (it is taken one policy per turn)', registers: [registry], collect() { this.set(agent.detectionState.stats.lastBlockMs); } });
     const gate = agent.gate;
     if (gate) {
       new Counter({

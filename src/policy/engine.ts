@@ -129,11 +129,28 @@ export class PolicyEngine {
    */
   snapshot(now: number): EngineSnapshot {
     const policies: EngineSnapshot['policies'] = {};
-    for (const slot of this.slots) {
-      const state = slot.instance.snapshot?.(now);
-      if (state !== undefined) policies[slot.policy.definition.id] = { definition: fnv1a(slot.fingerprint), state };
+    for (const id of this.statefulPolicies()) {
+      const part = this.snapshotPolicy(id, now);
+      if (part) policies[id] = part;
     }
-    return { policies, condemned: this.condemnedCalls.snapshot(now) };
+    return { policies, condemned: this.snapshotCondemned(now) };
+  }
+
+  /** The ids of the policies that keep state (a checkpoint may take them one at a time). */
+  statefulPolicies(): string[] {
+    return this.slots.filter((slot) => slot.instance.snapshot).map((slot) => slot.policy.definition.id);
+  }
+
+  /** One policy's part of snapshot() (undefined when it is gone or keeps nothing). */
+  snapshotPolicy(id: string, now: number): EngineSnapshot['policies'][string] | undefined {
+    const slot = this.slots.find((candidate) => candidate.policy.definition.id === id);
+    const state = slot?.instance.snapshot?.(now);
+    return slot && state !== undefined ? { definition: fnv1a(slot.fingerprint), state } : undefined;
+  }
+
+  /** The condemned calls' part of snapshot(). */
+  snapshotCondemned(now: number): unknown {
+    return this.condemnedCalls.snapshot(now);
   }
 
   /** Takes back a snapshot() written before a restart (parts of changed or removed policies are dropped). */

@@ -4,6 +4,14 @@
  * without bound. Time always comes from the caller (the engine's clock), never from Date.now().
  */
 
+/** What a snapshot of a large map keeps (a flood fills maps with attackers' addresses). */
+export interface SnapshotLimits {
+  /** Only entries written within this long before now. */
+  writtenWithinMs?: number;
+  /** Only the most recently written entries, at most this many. */
+  newest?: number;
+}
+
 /** Map whose entries expire `ttlMs` after their last write; the oldest go first when full. */
 export class ExpiringMap<K, V> {
   private readonly entries = new Map<K, { value: V; expires: number }>();
@@ -49,9 +57,16 @@ export class ExpiringMap<K, V> {
    * The live entries, stalest first, as plain data (Maps and Sets tagged, see toPlain): what a
    * checkpoint keeps. `encode` turns a value that is not plain data (a class) into some.
    */
-  snapshot(now: number, encode: (value: V) => unknown = toPlain): [K, unknown, number][] {
+  snapshot(now: number, options: SnapshotLimits = {}, encode: (value: V) => unknown = toPlain): [K, unknown, number][] {
+    // Entries written within the last `writtenWithinMs` expire after now + ttl - writtenWithinMs.
+    const after = options.writtenWithinMs === undefined ? now : Math.max(now, now + this.ttlMs - options.writtenWithinMs);
+    // Insertion order is last-write order: the newest are at the end.
+    let skip = options.newest === undefined ? 0 : this.entries.size - options.newest;
     const entries: [K, unknown, number][] = [];
-    for (const [key, entry] of this.entries) if (entry.expires > now) entries.push([key, encode(entry.value), entry.expires]);
+    for (const [key, entry] of this.entries) {
+      if (skip-- > 0) continue;
+      if (entry.expires > after) entries.push([key, encode(entry.value), entry.expires]);
+    }
     return entries;
   }
 
@@ -98,8 +113,8 @@ export class ExpiringSet<K> {
     return this.map.has(key, now);
   }
 
-  snapshot(now: number): unknown {
-    return this.map.snapshot(now);
+  snapshot(now: number, limits?: SnapshotLimits): unknown {
+    return this.map.snapshot(now, limits);
   }
 
   restore(snapshot: unknown, now: number): void {
@@ -201,8 +216,8 @@ export class LeakyBuckets<K> {
     this.buckets.delete(key);
   }
 
-  snapshot(now: number): unknown {
-    return this.buckets.snapshot(now);
+  snapshot(now: number, limits?: SnapshotLimits): unknown {
+    return this.buckets.snapshot(now, limits);
   }
 
   restore(snapshot: unknown, now: number): void {
@@ -235,6 +250,16 @@ export function checkpointed(containers: Record<string, Checkpointable | undefin
       for (const [name, container] of Object.entries(containers)) if (container && name in snapshot) container.restore(snapshot[name], now);
     },
   };
+}
+
+/**
+ * A container whose snapshot keeps only its most recently written entries: state keyed by source
+ * address, which a flood from many addresses fills to its cap. A restart then forgets the least
+ * recently active attackers' counts (they start again from zero), never a compromise or an endpoint.
+ */
+export function limited(container: { snapshot(now: number, limits?: SnapshotLimits): unknown; restore(snapshot: unknown, now: number): void } | undefined, limits: SnapshotLimits): Checkpointable | undefined {
+  if (!container) return undefined;
+  return { snapshot: (now) => container.snapshot(now, limits), restore: (snapshot, now) => container.restore(snapshot, now) };
 }
 
 /**

@@ -28,6 +28,8 @@ const MAX_FAILING_SOURCES = 50_000;
 const FAILURE_MEMORY_MS = 30 * 86_400_000;
 /** A network seen again is written back at most this often (registrations refresh every minute). */
 const LAST_SEEN_WRITE_MS = 3_600_000;
+/** Failing addresses and call sources a checkpoint keeps (the most recent). */
+const CHECKPOINT_ENTRIES = 2000;
 const FAILURE_KINDS: ReadonlySet<string> = new Set(['InvalidAccountID', 'ChallengeResponseFailed', 'InvalidPassword', 'FailedACL', 'UnexpectedAddress']);
 
 export type AddressVia = 'auth' | 'registration' | 'trusted';
@@ -218,7 +220,8 @@ export class AddressMemory {
    * logins per address (an address that attacked is never trusted). Checkpointed by the owner.
    */
   snapshotRecent(): AddressMemorySnapshot {
-    return { lastAuth: [...this.lastAuth], callSources: [...this.callSources], failures: [...this.failures] };
+    // Failing addresses and call sources: the most recent (a scan from a million addresses fills the first).
+    return { lastAuth: [...this.lastAuth], callSources: newest(this.callSources, CHECKPOINT_ENTRIES), failures: newest(this.failures, CHECKPOINT_ENTRIES) };
   }
 
   /** Takes back a snapshotRecent() written before a restart (after restore()). */
@@ -300,4 +303,12 @@ export class AddressMemory {
     const entry = this.failures.get(address);
     return entry && now - entry.last < FAILURE_MEMORY_MS ? entry.count : 0;
   }
+}
+
+/** The last `count` entries of a map (insertion order: the most recently written last). */
+function newest<K, V>(map: ReadonlyMap<K, V>, count: number): [K, V][] {
+  let skip = map.size - count;
+  const entries: [K, V][] = [];
+  for (const entry of map) if (skip-- <= 0) entries.push(entry);
+  return entries;
 }

@@ -59,6 +59,10 @@ export interface SoakReport {
   fraudStoppedAfterFuzz: boolean;
   /** What went wrong, for the reader: fraud calls that survived (placed at, s) and mails received twice. */
   survivors: { placedAtSeconds: number; channel: string; duringFault: boolean }[];
+  /** The largest and slowest detection state checkpoint seen (from /metrics, sampled with the RSS). */
+  checkpoint: { maxBytes: number; maxMs: number };
+  /** Mails still in the outbox when the soak gave up waiting. */
+  waitingMails: { key: string; attempts: number; ageSeconds: number; dueInSeconds: number; lastError: string }[];
   duplicateKeys: string[];
 }
 
@@ -143,6 +147,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const rss: [number, number][] = [];
   const reconnects: SoakReport['reconnects'] = [];
   let faultActive = 0;
+  const checkpoint = { maxBytes: 0, maxMs: 0 };
   let scannerEvents = 0;
   let agent = new AgentProcess(configFile);
   const timers = new Set<NodeJS.Timeout>();
@@ -163,8 +168,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const placeCall = (): void => {
       const fraud = random() < 1 / 3;
       sequence++;
-      // Fraud from its own phones (never the legitimate ones: a phone caught is watched closely).
-      const from = fraud ? String(3000 + (sequence % 500)) : String(2000 + (sequence % 40));
+      // Fraud from a few hijacked phones of its own (never the legitimate ones: a phone caught is
+      // watched closely), so an attack is a few incidents, as it is on a real PBX.
+      const from = fraud ? String(3001 + (sequence % 6)) : String(2000 + (sequence % 40));
       const to = fraud ? FRAUD_NUMBERS[sequence % FRAUD_NUMBERS.length]! : LEGIT_NUMBERS[sequence % LEGIT_NUMBERS.length]!;
       const script = sim.callEvents({ from, to, ringMs: 300, talkMs: fraud ? FRAUD_TALK_MS : 3000 + Math.floor(random() * 7000) });
       const call: PlacedCall = { kind: fraud ? 'fraud' : 'legit', channel: script.caller.channel, placedAt: Date.now(), duringFault: faultActive > 0, ended: false };
@@ -184,8 +190,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const events = [];
       for (let i = 0; i < count; i++) {
         scanSequence++;
-        // 64 busy scanners and a trickle of one-shot IPv6 sources.
-        const ip = scanSequence % 50 === 0 ? `IPV6/UDP/2001:db8::${(scanSequence % 65_536).toString(16)}/5060` : `IPV4/UDP/203.0.113.${1 + (scanSequence % 64)}/${5060 + (scanSequence % 100)}`;
+        // 8 busy scanners and a trickle of one-shot IPv6 sources.
+        const ip = scanSequence % 50 === 0 ? `IPV6/UDP/2001:db8::${(scanSequence % 65_536).toString(16)}/5060` : `IPV4/UDP/203.0.113.${1 + (scanSequence % 8)}/${5060 + (scanSequence % 100)}`;
         const kind = scanSequence % 2 === 0 ? 'InvalidAccountID' : 'ChallengeResponseFailed';
         events.push({
           Event: kind,
@@ -210,7 +216,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const rssTimer = setInterval(() => {
       const bytes = agent.rss();
       if (bytes !== undefined) rss.push([Math.round((Date.now() - started) / 1000), Math.round(bytes / 1_048_576)]);
-    }, Math.max(1000, Math.min(30_000, options.durationMs / 12)));
+      void metric(httpPort, 'tollgate_state_checkpoint_bytes').then((value) => (checkpoint.maxBytes = Math.max(checkpoint.maxBytes, value ?? 0)));
+      void metric(httpPort, 'tollgate_state_checkpoint_block_ms').then((value) => (checkpoint.maxMs = Math.max(checkpoint.maxMs, value ?? 0)));
+    }, Math.max(1000, Math.min(10_000, options.durationMs / 36)));
 
     // ── faults, at fixed fractions of the duration ──
     const at = (fraction: number): Promise<void> => sleep(Math.max(0, started + fraction * options.durationMs - Date.now()));
@@ -292,8 +300,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     log('load stopped; waiting for the last calls to end and every mail to be delivered');
     await waitFor(() => [...calls.values()].every((call) => call.ended || call.hungUpAt !== undefined), FRAUD_TALK_MS + 5000);
     if (!smtp.running) await smtp.start();
-    // The outbox drains: mails held back during the outage go out (the mailer retries with backoff).
-    await waitFor(() => outbox(db).pending === 0, 180_000, 500);
+    // The outbox drains: mails held back during the outage go out (the mailer retries with backoff
+    // and sends at most 30 a minute).
+    await waitFor(() => outbox(db).pending === 0, 300_000, 500);
     await sleep(1000);
     clearInterval(rssTimer);
 
@@ -349,6 +358,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       aliveAfterFuzz,
       fraudStoppedAfterFuzz: probeCall.hungUpAt !== undefined,
       survivors: fraud.filter((call) => call.hungUpAt === undefined).map((call) => ({ placedAtSeconds: Math.round((call.placedAt - started) / 100) / 10, channel: call.channel, duringFault: call.duringFault })),
+      waitingMails: mail.waiting,
+      checkpoint,
       duplicateKeys: [...new Set(received.filter((key, index) => received.indexOf(key) !== index))],
     };
   } finally {
@@ -387,6 +398,7 @@ export function formatReport(report: SoakReport): string {
     ['SIGHUP with a broken policy set', report.brokenReloadRejected && report.policiesKeptAfterBrokenReload ? 'rejected, last good set kept' : 'NOT rejected', 'rejected'],
     ['scanner security events sent', String(report.scannerEvents), ''],
     ['decision latency p50 / p99 / max', `${report.latency.p50} / ${report.latency.p99} / ${report.latency.max} ms (${report.latency.count} fraud calls)`, ''],
+    ['detection state checkpoint: largest / longest block', `${Math.round(report.checkpoint.maxBytes / 1024)} KiB / ${Math.round(report.checkpoint.maxMs)} ms`, ''],
     ['fuzz frames sent / garbage counted', `${report.fuzzFrames} / ${report.garbageCounted ?? '?'}`, ''],
     ['agent after the fuzz', report.aliveAfterFuzz && report.fraudStoppedAfterFuzz ? 'alive, still hangs up fraud' : 'DEAD or not guarding', 'alive'],
   ];
@@ -398,6 +410,7 @@ export function formatReport(report: SoakReport): string {
   table.push(`${'agent RSS over time'.padEnd(width[0]!)}  ${rss.map(([seconds, mb]) => `${seconds} s: ${mb} MB`).join(', ')}`);
   for (const call of report.survivors) table.push(`  survived: ${call.channel} placed at ${call.placedAtSeconds} s${call.duringFault ? ' (during a fault)' : ''}`);
   for (const key of report.duplicateKeys) table.push(`  received twice: ${key}`);
+  for (const mail of report.waitingMails) table.push(`  still in the outbox: ${mail.key} (${mail.attempts} attempts, queued ${mail.ageSeconds} s ago, next try in ${mail.dueInSeconds} s: ${mail.lastError})`);
   return table.join('\n');
 }
 
@@ -409,11 +422,19 @@ function percentiles(samples: number[]): SoakReport['latency'] {
 }
 
 /** Outbox rows (every mail the agent queued) and how many wait for the mail server. */
-function outbox(file: string): { keys: string[]; pending: number } {
+function outbox(file: string): { keys: string[]; pending: number; waiting: SoakReport['waitingMails'] } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT dedupe_key AS key, sent_at AS sentAt FROM outbox').all() as { key: string; sentAt: number | null }[];
-    return { keys: rows.map((row) => row.key), pending: rows.filter((row) => row.sentAt === null).length };
+    const rows = db.prepare('SELECT dedupe_key AS key, sent_at AS sentAt, attempts, next_attempt_at AS nextAt, created_at AS createdAt, last_error AS lastError FROM outbox').all() as {
+      key: string;
+      sentAt: number | null;
+      attempts: number;
+      nextAt: number;
+      createdAt: number;
+      lastError: string | null;
+    }[];
+    const waiting = rows.filter((row) => row.sentAt === null).map((row) => ({ key: row.key, attempts: row.attempts, ageSeconds: Math.round((Date.now() - row.createdAt) / 1000), dueInSeconds: Math.round((row.nextAt - Date.now()) / 1000), lastError: row.lastError ?? '' }));
+    return { keys: rows.map((row) => row.key), pending: waiting.length, waiting };
   } finally {
     db.close();
   }

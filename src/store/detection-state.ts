@@ -36,8 +36,10 @@ export interface DetectionStateStats {
   saves: number;
   /** Bytes of JSON in the last checkpoint. */
   lastBytes: number;
-  /** Milliseconds the last checkpoint took (serialise + write). */
+  /** Milliseconds the last checkpoint took in all (serialise + write). */
   lastMs: number;
+  /** The longest the last checkpoint held the event loop at once (it works one policy per turn). */
+  lastBlockMs: number;
   lastSavedAt: number | undefined;
   failures: number;
 }
@@ -45,7 +47,7 @@ export interface DetectionStateStats {
 const PARTS = ['engine', 'decider', 'addresses'] as const;
 
 export class DetectionState {
-  readonly stats: DetectionStateStats = { saves: 0, lastBytes: 0, lastMs: 0, lastSavedAt: undefined, failures: 0 };
+  readonly stats: DetectionStateStats = { saves: 0, lastBytes: 0, lastMs: 0, lastBlockMs: 0, lastSavedAt: undefined, failures: 0 };
   private readonly options: DetectionStateOptions;
   private readonly intervalMs: number;
   private readonly maxShare: number;
@@ -53,6 +55,10 @@ export class DetectionState {
   private immediate: NodeJS.Immediate | undefined;
   private changed = false;
   private running = false;
+  /** A checkpoint taken in slices is under way. */
+  private saving = false;
+  /** Bumped by stop(): a sliced checkpoint started before it is abandoned. */
+  private generation = 0;
   /** performance.now() when the last checkpoint ended. */
   private lastEnded = Number.NEGATIVE_INFINITY;
 
@@ -98,7 +104,7 @@ export class DetectionState {
     if (!this.running || this.immediate || performance.now() - this.lastEnded < this.stats.lastMs / this.maxShare) return;
     this.immediate = setImmediate(() => {
       this.immediate = undefined;
-      this.saveIfChanged();
+      void this.saveInSlices();
     });
   }
 
@@ -109,52 +115,119 @@ export class DetectionState {
 
   /** Stops the timer and writes a last checkpoint (clean stop). */
   stop(): void {
+    // A checkpoint abandoned half-way wrote nothing: the last one is written whatever changed.
+    const interrupted = this.saving;
     this.running = false;
+    this.generation++;
+    this.saving = false;
     clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = undefined;
     this.timer = undefined;
-    this.saveIfChanged();
-  }
-
-  /** Writes every part now, in one transaction. */
-  save(): void {
-    const { store, engine, decider, addresses, clock } = this.options;
-    const started = performance.now();
-    const now = clock.now();
-    const parts = {
-      engine: JSON.stringify(engine.snapshot(now)),
-      decider: JSON.stringify(decider.snapshot(now)),
-      addresses: JSON.stringify(addresses.snapshotRecent()),
-    };
-    store.saveDetectionState(parts, now);
-    this.changed = false;
-    this.stats.saves++;
-    this.stats.lastBytes = parts.engine.length + parts.decider.length + parts.addresses.length;
-    this.stats.lastMs = performance.now() - started;
-    this.stats.lastSavedAt = now;
-    this.lastEnded = performance.now();
-    this.options.logger.debug({ bytes: this.stats.lastBytes, ms: Math.round(this.stats.lastMs * 10) / 10 }, 'detection state saved');
-  }
-
-  private saveIfChanged(): void {
-    if (!this.changed) return;
+    if (!this.changed && !interrupted) return;
     try {
       this.save();
     } catch (error) {
-      // A full disk must not stop the guard: the state stays in memory, the next checkpoint retries.
-      this.stats.failures++;
-      this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'detection state checkpoint failed; retrying at the next one');
+      this.failed(error);
     }
+  }
+
+  /** Writes every part now, in one transaction (clean stop, tests). */
+  save(): void {
+    const { engine, decider, addresses, clock } = this.options;
+    const started = performance.now();
+    const now = clock.now();
+    this.changed = false;
+    this.write({ engine: JSON.stringify(engine.snapshot(now)), decider: JSON.stringify(decider.snapshot(now)), addresses: JSON.stringify(addresses.snapshotRecent()) }, now, performance.now() - started, performance.now() - started);
+  }
+
+  /**
+   * The timer's checkpoint: one policy serialised per turn of the event loop, so events (a fraud
+   * call's DialBegin) are judged between the slices; then every part written in one transaction.
+   * Each policy's part is consistent in itself; the parts may be a few milliseconds apart.
+   */
+  private async saveInSlices(): Promise<void> {
+    if (this.saving || !this.changed) return;
+    const { engine, decider, addresses, clock } = this.options;
+    const generation = this.generation;
+    this.saving = true;
+    this.changed = false;
+    let total = 0;
+    let block = 0;
+    const slice = <T>(work: () => T): T => {
+      const started = performance.now();
+      const result = work();
+      const spent = performance.now() - started;
+      total += spent;
+      block = Math.max(block, spent);
+      return result;
+    };
+    try {
+      const now = clock.now();
+      const policies: string[] = [];
+      for (const id of engine.statefulPolicies()) {
+        await nextTurn();
+        if (generation !== this.generation) return;
+        const part = slice(() => {
+          const snapshot = engine.snapshotPolicy(id, now);
+          return snapshot ? `${JSON.stringify(id)}:${JSON.stringify(snapshot)}` : undefined;
+        });
+        if (part) policies.push(part);
+      }
+      await nextTurn();
+      if (generation !== this.generation) return;
+      slice(() =>
+        this.write(
+          {
+            engine: `{"policies":{${policies.join(',')}},"condemned":${JSON.stringify(engine.snapshotCondemned(now))}}`,
+            decider: JSON.stringify(decider.snapshot(now)),
+            addresses: JSON.stringify(addresses.snapshotRecent()),
+          },
+          now,
+          0,
+          0,
+        ),
+      );
+      this.stats.lastMs = total;
+      this.stats.lastBlockMs = block;
+    } catch (error) {
+      this.changed = true;
+      this.failed(error);
+    } finally {
+      if (generation === this.generation) this.saving = false;
+    }
+  }
+
+  private write(parts: { engine: string; decider: string; addresses: string }, now: number, totalMs: number, blockMs: number): void {
+    const started = performance.now();
+    this.options.store.saveDetectionState(parts, now);
+    this.stats.saves++;
+    this.stats.lastBytes = parts.engine.length + parts.decider.length + parts.addresses.length;
+    this.stats.lastMs = totalMs + performance.now() - started;
+    this.stats.lastBlockMs = blockMs + performance.now() - started;
+    this.stats.lastSavedAt = now;
+    this.lastEnded = performance.now();
+    this.options.logger.debug({ bytes: this.stats.lastBytes }, 'detection state saved');
+  }
+
+  private failed(error: unknown): void {
+    // A full disk must not stop the guard: the state stays in memory, the next checkpoint retries.
+    this.stats.failures++;
+    this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'detection state checkpoint failed; retrying at the next one');
   }
 
   private arm(delayMs: number): void {
     this.timer = setTimeout(() => {
-      this.saveIfChanged();
-      if (!this.running) return;
-      // A checkpoint that took long (a flood filled the maps) waits longer: at most maxShare of the time.
-      this.arm(Math.max(this.intervalMs, this.stats.lastMs / this.maxShare));
+      void this.saveInSlices().finally(() => {
+        if (!this.running) return;
+        // A checkpoint that took long (a flood filled the maps) waits longer: at most maxShare of the time.
+        this.arm(Math.max(this.intervalMs, this.stats.lastMs / this.maxShare));
+      });
     }, delayMs);
     this.timer.unref();
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

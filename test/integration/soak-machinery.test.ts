@@ -112,6 +112,8 @@ test('the verdict: every zero row must hold', () => {
     aliveAfterFuzz: true,
     fraudStoppedAfterFuzz: true,
     survivors: [],
+    waitingMails: [],
+    checkpoint: { maxBytes: 0, maxMs: 0 },
     duplicateKeys: [],
   };
   expect(failedChecks(passing)).toEqual([]);
