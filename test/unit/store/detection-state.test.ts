@@ -23,6 +23,7 @@ import { parseTranscript, type TranscriptEntry } from '../../../src/sim/transcri
 import { DetectionState } from '../../../src/store/detection-state.js';
 import { Store } from '../../../src/store/store.js';
 import { silentLogger } from '../../../src/log.js';
+import { until } from '../../helpers/wait.js';
 import type { TollgateConfig } from '../../../src/config/schema.js';
 import type { Classifier } from '../../../src/numbers/index.js';
 
@@ -209,5 +210,36 @@ test('the checkpointer writes every part in one row each and a fresh agent reads
   expect(snapshot(second)).toEqual(snapshot(first));
   // The failures are there: five attempts from 203.0.113.9 in the compromise policy's run for 1001.
   expect(JSON.stringify(second.engine.snapshot(clock.now()).policies['account-compromise'])).toContain('203.0.113.9');
+  store.close();
+});
+
+test('a flood: per-source state keeps its most recent sources, and the timer checkpoint works one policy per turn', async () => {
+  const store = new Store(':memory:');
+  const clock = new ManualClock(Date.parse('2026-11-21T11:00:00Z'));
+  const config = caseConfig({});
+  const addresses = new AddressMemory({ since: clock.now() - 86_400_000 * 30 });
+  const engine = new PolicyEngine({ policies: shipped(), classifier: caseClassifier(config), rates: rateTableFromConfig(config.rates), clock, addresses });
+  const table = new CallTable({ trunks: new TrunkRegistry(config.trunks) });
+  const tracker = new CallTracker({ table, clock });
+  const pipeline = new Pipeline({ tracker, engine, decider: new Decider(), clock });
+  // 5 000 scanning addresses, one refused attempt each.
+  for (let n = 0; n < 5000; n++) {
+    clock.advanceBy(10);
+    const address = `2001:db8::${n.toString(16)}`;
+    tracker.ingest(parseTranscript(`Event: InvalidAccountID\r\nSeverity: Error\r\nService: PJSIP\r\nAccountID: ${100 + n}\r\nSessionID: s${n}\r\nRemoteAddress: IPV6/UDP/${address}/5060\r\nLocalAddress: IPV4/UDP/198.51.100.1/5060\r\n\r\n`)[0]!.message, clock.now());
+  }
+  pipeline.close();
+  const state = new DetectionState({ store, engine, decider: new Decider(), addresses, clock, logger: silentLogger });
+  state.start();
+  state.saveSoon();
+  await until(() => state.stats.saves === 1, 'the sliced checkpoint', 5000);
+  state.stop();
+  expect(state.stats.lastBlockMs).toBeLessThanOrEqual(state.stats.lastMs);
+  const saved = JSON.parse(store.detectionState().get('engine')!.state) as { policies: Record<string, { state: { activity: [string, unknown, number][] } }> };
+  const activity = saved.policies['sip-brute-force']!.state.activity;
+  expect(activity).toHaveLength(2000);
+  // The newest sources: the last address of the flood is there, the first is not.
+  expect(activity.at(-1)![0]).toBe('2001:db8::1387');
+  expect(activity.some(([key]) => key === '2001:db8::0')).toBe(false);
   store.close();
 });
