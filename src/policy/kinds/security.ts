@@ -53,8 +53,12 @@ const MAX_SOURCES = 10_000;
 const MAX_SESSIONS = 20_000;
 /** A session's reports arrive within milliseconds of each other; a minute is plenty. */
 const SESSION_MEMORY_MS = 60_000;
-/** Sessions written this recently are checkpointed (a restart takes seconds; older reports are over). */
-const SESSION_CHECKPOINT_MS = 10_000;
+/**
+ * Sessions written this recently are checkpointed, at most CHECKPOINT_SESSIONS of them: the reports
+ * of one attempt arrive within milliseconds, and a restart takes seconds.
+ */
+const SESSION_CHECKPOINT_MS = 2000;
+const CHECKPOINT_SESSIONS = 500;
 /** Per-source state checkpointed: the most recently active sources (accounts per source for failure runs). */
 const CHECKPOINT_SOURCES = 2000;
 const BY_SOURCE = { newest: CHECKPOINT_SOURCES };
@@ -130,7 +134,7 @@ export class AttemptCounter {
    * milliseconds, and under a scan this map is the largest of all (one entry per attempt).
    */
   snapshot(now: number): unknown {
-    return this.sessions.snapshot(now, { writtenWithinMs: SESSION_CHECKPOINT_MS, newest: CHECKPOINT_SOURCES });
+    return this.sessions.snapshot(now, { writtenWithinMs: SESSION_CHECKPOINT_MS, newest: CHECKPOINT_SESSIONS });
   }
 
   restore(snapshot: unknown, now: number): void {
