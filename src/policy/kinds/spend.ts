@@ -52,7 +52,7 @@ import type { Call } from '../../calls/table.js';
 import { formatMicros, mulDivCeil } from '../../rates/money.js';
 import { actionList, baseFinding, callFinding, compilePolicyScope, defineKind, describeCall, type KindPolicy } from '../kind.js';
 import { actionsField, durationField, moneyField, timezoneField } from '../schema.js';
-import { ExpiringMap } from '../state.js';
+import { checkpointed, ExpiringMap } from '../state.js';
 import { GROUPINGS, groupOf, groupScope } from '../group.js';
 import { SEVERITIES, type CallFacts, type CostEntry, type EvalContext, type Finding, type PolicyAction, type Severity } from '../types.js';
 import { CALENDAR_PERIODS, CalendarWindow, RollingWindow, SpendLedger, describeDuration, projectedMicros, type SpendWindow, type WindowSpan } from './spend-windows.js';
@@ -215,14 +215,11 @@ class SpendBudgets {
 
   /** Thresholds reached and calls targeted survive a restart; the ledger is rebuilt from the store (restoreCost). */
   snapshot(now: number): unknown {
-    return { reached: this.reached.snapshot(now), targeted: this.targeted.snapshot(now) };
+    return checkpointed({ reached: this.reached, targeted: this.targeted }).snapshot(now);
   }
 
   restore(snapshot: unknown, now: number): void {
-    if (snapshot === null || typeof snapshot !== 'object') return;
-    const parts = snapshot as { reached?: unknown; targeted?: unknown };
-    this.reached.restore(parts.reached, now);
-    this.targeted.restore(parts.targeted, now);
+    checkpointed({ reached: this.reached, targeted: this.targeted }).restore(snapshot, now);
   }
 
   /** History is only queued here: judging it needs the classifier, which comes with the next evaluation. */
