@@ -6,7 +6,7 @@
  * endpoint and one firewall entry per address.
  */
 import { fnv1a } from '../hash.js';
-import { ExpiringMap } from '../policy/state.js';
+import { BY_CALL, ExpiringMap } from '../policy/state.js';
 import { severityRank, type Finding, type PolicyAction, type PolicyMode, type Severity } from '../policy/types.js';
 
 export interface DecisionTarget {
@@ -132,7 +132,7 @@ export class Decider {
 
   /** What restore() does not bring back from the incidents: the calls already hung up (plain data, for checkpoints). */
   snapshot(now: number): DeciderSnapshot {
-    return { hangups: this.hangups.snapshot(now) };
+    return { hangups: this.hangups.snapshot(now, BY_CALL) };
   }
 
   restoreSnapshot(snapshot: Partial<DeciderSnapshot>, now: number): void {

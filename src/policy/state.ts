@@ -263,6 +263,13 @@ export function limited(container: { snapshot(now: number, limits?: SnapshotLimi
 }
 
 /**
+ * What a checkpoint keeps of state keyed by call (what was judged, what fired): the calls started
+ * most recently — every call still up at a restart on any PBX this agent suits, not the day's
+ * thousands of ended calls that can never come again.
+ */
+export const BY_CALL: SnapshotLimits = { newest: 5000 };
+
+/**
  * A value as JSON-safe plain data: Maps and Sets become `{ "@map": [[k, v], …] }` and
  * `{ "@set": [v, …] }` (recursively); fromPlain turns them back.
  */

@@ -39,7 +39,7 @@
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { actionsField, durationField } from '../schema.js';
-import { checkpointed, ExpiringMap, ExpiringSet, LeakyBuckets, limited, type Checkpointable } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, LeakyBuckets, limited, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
 import { AddressList, normaliseIp, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
@@ -432,7 +432,7 @@ export const securityKind = defineKind({
         failureRuns: limited(failureRuns, BY_SOURCE),
         compromiseFired: limited(compromiseFired, BY_SOURCE),
         compromised,
-        callsFired,
+        callsFired: limited(callsFired, BY_CALL),
       }),
       evaluate(context) {
         const findings: Finding[] = [];
