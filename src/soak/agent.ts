@@ -15,7 +15,6 @@ export interface AgentLine {
 
 export class AgentProcess {
   readonly lines: AgentLine[] = [];
-  readonly startedAt = Date.now();
   private readonly child: ChildProcess;
   private buffer = '';
   private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -51,11 +50,6 @@ export class AgentProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Exit code and signal once it exited. */
-  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return this.exit;
-  }
-
   /** Resident memory in bytes (Linux /proc), or undefined once it exited. */
   rss(): number | undefined {
     if (!this.running || this.pid === undefined) return undefined;
@@ -75,9 +69,5 @@ export class AgentProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.signal(signal);
     return this.exit;
-  }
-
-  find(msg: string): AgentLine[] {
-    return this.lines.filter((line) => line.msg === msg);
   }
 }

@@ -276,12 +276,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     await at(0.5);
     log('SIGHUP with a broken policy set');
-    const rejectedBefore = agent.find('policy reload rejected').length + agent.lines.filter((line) => String(line.msg).startsWith('policy reload rejected')).length;
+    const rejections = (): number => agent.lines.filter((line) => String(line.msg).startsWith('policy reload rejected')).length;
+    const rejectedBefore = rejections();
     const broken = join(policiesDir, 'zz-broken.yaml');
     writeFileSync(broken, 'id: zz-broken\nkind: destination\nactions: [alert, explode]\nmatch: { destination: { countries: [XX] } }\n');
     agent.signal('SIGHUP');
-    await waitFor(() => agent.lines.filter((line) => String(line.msg).startsWith('policy reload rejected')).length > rejectedBefore, 10_000);
-    const brokenReloadRejected = agent.lines.filter((line) => String(line.msg).startsWith('policy reload rejected')).length > rejectedBefore;
+    const brokenReloadRejected = await waitFor(() => rejections() > rejectedBefore, 10_000);
     unlinkSync(broken);
     agent.signal('SIGHUP');
     log(`broken set ${brokenReloadRejected ? 'rejected; the last good set stays in force' : 'NOT rejected'}`);

@@ -60,7 +60,7 @@ const SESSION_MEMORY_MS = 60_000;
 const SESSION_CHECKPOINT_MS = 2000;
 const CHECKPOINT_SESSIONS = 500;
 /** Per-source state checkpointed: the most recently active sources (accounts per source for failure runs). */
-const CHECKPOINT_SOURCES = 2000;
+const CHECKPOINT_SOURCES = 1000;
 const BY_SOURCE = { newest: CHECKPOINT_SOURCES };
 const MAX_ACCOUNTS_PER_SOURCE = 64;
 const SAMPLE_ACCOUNTS = 10;

@@ -237,7 +237,7 @@ test('a flood: per-source state keeps its most recent sources, and the timer che
   expect(state.stats.lastBlockMs).toBeLessThanOrEqual(state.stats.lastMs);
   const saved = JSON.parse(store.detectionState().get('engine')!.state) as { policies: Record<string, { state: { activity: [string, unknown, number][] } }> };
   const activity = saved.policies['sip-brute-force']!.state.activity;
-  expect(activity).toHaveLength(2000);
+  expect(activity).toHaveLength(1000);
   // The newest sources: the last address of the flood is there, the first is not.
   expect(activity.at(-1)![0]).toBe('2001:db8::1387');
   expect(activity.some(([key]) => key === '2001:db8::0')).toBe(false);
