@@ -42,6 +42,7 @@ import { ContactLookup } from './calls/contacts.js';
 import { describeRateSource, rateTableFromConfig } from './rates/index.js';
 import { Store, type OutboxMail } from './store/store.js';
 import { AGENT_HEARTBEAT_MS, writeAgentMarker, type AgentMarker } from './store/agent-marker.js';
+import { DetectionState } from './store/detection-state.js';
 
 export interface AgentDeps {
   config: TollgateConfig;
@@ -64,6 +65,8 @@ export interface Agent {
   readonly pipeline: Pipeline;
   readonly policies: PolicySource;
   readonly store: Store;
+  /** Detection state checkpoints (windows, buckets, compromises) in the store. */
+  readonly detectionState: DetectionState;
   readonly actor: Actor;
   /** Security events at info: a line per attacking source per minute. */
   readonly securityLog: SecurityLog;
@@ -164,6 +167,7 @@ export function createAgent(deps: AgentDeps): Agent {
     onPolicyError: (policy, error) => engineLog.error({ policy, err: error instanceof Error ? error.stack : String(error) }, 'policy failed; the others go on'),
   });
   const decider = new Decider({ mode: config.mode });
+  const detectionState = new DetectionState({ store, engine, decider, addresses, clock, logger: logger.child({ part: 'state' }), intervalMs: config.db.checkpointIntervalMs });
   // Before the pipeline sees a reconciliation: calls known before a restart get their real answer times first.
   tracker.on('reconciled', () => restoreCheckpoints());
   const pipeline = new Pipeline({ tracker, engine, decider, clock });
@@ -184,6 +188,8 @@ export function createAgent(deps: AgentDeps): Agent {
     else if (event.type === 'contact') contactLog.info({ endpoint: event.endpoint, userAgent: event.userAgent, ip: event.ip, port: event.port, callId: event.callId }, `${event.endpoint} registered from ${event.ip ?? event.uri} as "${event.userAgent}"`);
   });
   client.on('connected', () => contacts.listAll());
+  // Detection state reaches the store on a timer, and right after a finding (never on the event's path).
+  pipeline.onResult((result) => (result.findings.length > 0 ? detectionState.saveSoon() : detectionState.markChanged()));
 
   // Action.
   const ari = config.ari.url
@@ -231,6 +237,7 @@ export function createAgent(deps: AgentDeps): Agent {
   // Continuity across restarts.
   engine.restoreCosts(store.costsSince(clock.now() - HISTORY_MS));
   decider.restore(store.incidentsSince(clock.now() - 30 * 60_000).map(incidentFromStore));
+  detectionState.restore();
   client.on('connected', () => void locker.syncAstDb().catch((error: unknown) => logger.warn({ err: String(error) }, 'AstDB lock sync failed')));
 
   /** After a reconciliation: calls known before a restart get their real answer times back; calls that ended while we were away are billed up to now. */
@@ -285,6 +292,7 @@ export function createAgent(deps: AgentDeps): Agent {
     pipeline,
     policies,
     store,
+    detectionState,
     actor,
     securityLog,
     hangups,
@@ -307,6 +315,7 @@ export function createAgent(deps: AgentDeps): Agent {
       purge();
       purger = setInterval(purge, DAY_MS);
       purger.unref();
+      detectionState.start();
       mailer?.start();
       digest?.start();
       actor.start();
@@ -341,6 +350,7 @@ export function createAgent(deps: AgentDeps): Agent {
       shedding.stop();
       pipeline.close();
       tracker.detach();
+      detectionState.stop();
       await actor.settled();
       actor.stop();
       clearInterval(profileTicker);

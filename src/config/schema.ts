@@ -119,7 +119,14 @@ export const configSchema = z.object({
     .prefault({}),
   /** Trunk endpoint names (PJSIP endpoints / SIP peers) — calls through them cost money. Others are learnt from dial strings. */
   trunks: z.array(z.string().min(1)).default([]),
-  db: z.object({ file: z.string().default('tollgate.db'), retentionDays: z.number().int().min(1).default(90) }).default({ file: 'tollgate.db', retentionDays: 90 }),
+  db: z
+    .object({
+      file: z.string().default('tollgate.db'),
+      retentionDays: z.number().int().min(1).default(90),
+      /** Detection state (windows, buckets, compromises) is checkpointed at most this often: what a kill -9 can lose. */
+      checkpointIntervalMs: z.number().int().min(100).max(60_000).default(1000),
+    })
+    .default({ file: 'tollgate.db', retentionDays: 90, checkpointIntervalMs: 1000 }),
   smtp: z
     .object({
       /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465. Never logged. */

@@ -6,7 +6,7 @@
  * endpoint and one firewall entry per address.
  */
 import { fnv1a } from '../hash.js';
-import { ExpiringMap } from '../policy/state.js';
+import { BY_CALL, ExpiringMap } from '../policy/state.js';
 import { severityRank, type Finding, type PolicyAction, type PolicyMode, type Severity } from '../policy/types.js';
 
 export interface DecisionTarget {
@@ -64,6 +64,11 @@ export function snapshotIncident(incident: Incident): IncidentSnapshot {
 /** An incident read back from the store (JSON: the findings come back as plain objects). */
 export function incidentFromStore(record: { [K in keyof IncidentSnapshot]: unknown }): IncidentSnapshot {
   return record as IncidentSnapshot;
+}
+
+/** The decider's state beyond its incidents (see Decider.snapshot). */
+export interface DeciderSnapshot {
+  hangups: unknown;
 }
 
 export interface DeciderOptions {
@@ -143,6 +148,15 @@ export class Decider {
       this.incidents.set(`${incident.policy}|${incident.scope}`, incident, incident.lastAt);
       this.byId.set(incident.id, incident, incident.lastAt);
     }
+  }
+
+  /** What restore() does not bring back from the incidents: the calls already hung up (plain data, for checkpoints). */
+  snapshot(now: number): DeciderSnapshot {
+    return { hangups: this.hangups.snapshot(now, BY_CALL) };
+  }
+
+  restoreSnapshot(snapshot: Partial<DeciderSnapshot>, now: number): void {
+    this.hangups.restore(snapshot.hangups, now);
   }
 
   decide(findings: readonly Finding[]): Decision[] {

@@ -243,6 +243,10 @@ export class StatusServer {
     const uptime = (): number => (this.now() - this.createdAt) / 1000;
     new Gauge({ name: 'tollgate_uptime_seconds', help: 'Seconds since the agent started', registers: [registry], collect() { this.set(uptime()); } });
     new Gauge({ name: 'tollgate_info', help: 'Always 1: the version and global mode as labels', labelNames: ['version', 'mode'], registers: [registry] }).set({ version: VERSION, mode: this.options.mode }, 1);
+    amiTotal('tollgate_state_checkpoints_total', 'Detection state checkpoints written', () => agent.detectionState.stats.saves);
+    amiTotal('tollgate_state_checkpoint_failures_total', 'Detection state checkpoints that could not be written', () => agent.detectionState.stats.failures);
+    new Gauge({ name: 'tollgate_state_checkpoint_bytes', help: 'Size of the last detection state checkpoint (JSON)', registers: [registry], collect() { this.set(agent.detectionState.stats.lastBytes); } });
+    new Gauge({ name: 'tollgate_state_checkpoint_block_ms', help: 'Longest the last detection state checkpoint held the event loop at once (it is taken one policy per turn)', registers: [registry], collect() { this.set(agent.detectionState.stats.lastBlockMs); } });
     const gate = agent.gate;
     if (gate) {
       new Counter({

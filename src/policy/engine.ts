@@ -8,6 +8,7 @@
  */
 import type { Call, CallChange, CallTable, Dial } from '../calls/table.js';
 import type { Clock } from '../clock.js';
+import { fnv1a } from '../hash.js';
 import type { Classification, Classifier } from '../numbers/index.js';
 import { AddressMemory } from '../profile/addresses.js';
 import { EndpointProfiles, type ProfileCall } from '../profile/profile.js';
@@ -16,6 +17,13 @@ import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
 import { ExpiringMap } from './state.js';
 import type { BasePolicy } from './schema.js';
 import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LiveCost, LockView, PolicyInstance } from './types.js';
+
+/** The engine's detection state as plain data (see PolicyEngine.snapshot). */
+export interface EngineSnapshot {
+  /** By policy id: a hash of its definition and its state. */
+  policies: Record<string, { definition: string; state: unknown }>;
+  condemned: unknown;
+}
 
 /** A validated policy from a file, ready to instantiate. */
 export interface LoadedPolicy {
@@ -126,6 +134,47 @@ export class PolicyEngine {
   /** Gives spend history (from the store, after a restart) to every policy that keeps budgets. */
   restoreCosts(entries: Iterable<CostEntry>): void {
     for (const entry of entries) for (const slot of this.slots) slot.instance.restoreCost?.(entry);
+  }
+
+  /**
+   * Detection state as plain data (every policy's windows, buckets and what already fired, and the
+   * calls condemned per endpoint): what the store checkpoints so a restart continues an attack's
+   * count instead of starting from zero. Each policy's part names its definition: a policy edited
+   * between runs starts afresh.
+   */
+  snapshot(now: number): EngineSnapshot {
+    const policies: EngineSnapshot['policies'] = {};
+    for (const id of this.statefulPolicies()) {
+      const part = this.snapshotPolicy(id, now);
+      if (part) policies[id] = part;
+    }
+    return { policies, condemned: this.snapshotCondemned(now) };
+  }
+
+  /** The ids of the policies that keep state (a checkpoint may take them one at a time). */
+  statefulPolicies(): string[] {
+    return this.slots.filter((slot) => slot.instance.snapshot).map((slot) => slot.policy.definition.id);
+  }
+
+  /** One policy's part of snapshot() (undefined when it is gone or keeps nothing). */
+  snapshotPolicy(id: string, now: number): EngineSnapshot['policies'][string] | undefined {
+    const slot = this.slots.find((candidate) => candidate.policy.definition.id === id);
+    const state = slot?.instance.snapshot?.(now);
+    return slot && state !== undefined ? { definition: fnv1a(slot.fingerprint), state } : undefined;
+  }
+
+  /** The condemned calls' part of snapshot(). */
+  snapshotCondemned(now: number): unknown {
+    return this.condemnedCalls.snapshot(now);
+  }
+
+  /** Takes back a snapshot() written before a restart (parts of changed or removed policies are dropped). */
+  restore(snapshot: EngineSnapshot, now: number): void {
+    for (const slot of this.slots) {
+      const saved = snapshot.policies?.[slot.policy.definition.id];
+      if (saved && saved.definition === fnv1a(slot.fingerprint)) slot.instance.restore?.(saved.state, now);
+    }
+    this.condemnedCalls.restore(snapshot.condemned, now);
   }
 
   /** The facts policies would see for a call now (for the CLI and mail). */

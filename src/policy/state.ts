@@ -4,6 +4,14 @@
  * without bound. Time always comes from the caller (the engine's clock), never from Date.now().
  */
 
+/** What a snapshot of a large map keeps (a flood fills maps with attackers' addresses). */
+export interface SnapshotLimits {
+  /** Only entries written within this long before now. */
+  writtenWithinMs?: number;
+  /** Only the most recently written entries, at most this many. */
+  newest?: number;
+}
+
 /**
  * Map whose entries expire `ttlMs` after their last write; when full, the stalest go first.
  *
@@ -60,6 +68,38 @@ export class ExpiringMap<K, V> {
     for (const [key, entry] of this.entries) if (entry.expires > now) yield [key, entry.value];
   }
 
+  /**
+   * The live entries, stalest first, as plain data (Maps and Sets tagged, see toPlain): what a
+   * checkpoint keeps. `encode` turns a value that is not plain data (a class) into some.
+   */
+  snapshot(now: number, options: SnapshotLimits = {}, encode: (value: V) => unknown = toPlain): [K, unknown, number][] {
+    // Entries written within the last `writtenWithinMs` expire after now + ttl - writtenWithinMs.
+    const after = options.writtenWithinMs === undefined ? now : Math.max(now, now + this.ttlMs - options.writtenWithinMs);
+    // Entries are updated in place: the most recently written are the ones that expire last.
+    let from = after;
+    if (options.newest !== undefined && this.entries.size > options.newest) {
+      const expiries = new Float64Array(this.entries.size);
+      let index = 0;
+      for (const entry of this.entries.values()) expiries[index++] = entry.expires;
+      expiries.sort();
+      from = Math.max(from, expiries[expiries.length - options.newest - 1]!);
+    }
+    const entries: [K, unknown, number][] = [];
+    for (const [key, entry] of this.entries) if (entry.expires > from) entries.push([key, encode(entry.value), entry.expires]);
+    return entries;
+  }
+
+  /** Takes back a snapshot's entries (the ones not yet expired at `now`), after whatever it holds. */
+  restore(snapshot: unknown, now: number, decode: (plain: unknown) => V = fromPlain as (plain: unknown) => V): void {
+    if (!Array.isArray(snapshot)) return;
+    for (const item of snapshot) {
+      if (!Array.isArray(item) || item.length !== 3 || typeof item[2] !== 'number' || item[2] <= now) continue;
+      this.entries.delete(item[0] as K);
+      this.entries.set(item[0] as K, { value: decode(item[1]), expires: item[2], rewritten: false });
+    }
+    if (this.entries.size > this.maxSize) this.evict(now);
+  }
+
   private evict(now: number): void {
     // Large maps make room for a tenth at once: walking a Map from its start after many deletions
     // skips their holes, so one entry at a time under a flood of new keys costs O(n) per insert.
@@ -111,6 +151,14 @@ export class ExpiringSet<K> {
   has(key: K, now: number): boolean {
     return this.map.has(key, now);
   }
+
+  snapshot(now: number, limits?: SnapshotLimits): unknown {
+    return this.map.snapshot(now, limits);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.map.restore(snapshot, now);
+  }
 }
 
 /** Events per key within a sliding window (timestamps kept, at most `maxPerKey` per key). */
@@ -145,6 +193,14 @@ export class SlidingWindow<K> {
   /** The values recorded in the window (duplicates kept). */
   values(key: K, now: number): string[] {
     return this.prune(key, now)?.values.slice() ?? [];
+  }
+
+  snapshot(now: number): unknown {
+    return this.keys.snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.keys.restore(snapshot, now);
   }
 
   private prune(key: K, now: number): { times: number[]; values: string[] } | undefined {
@@ -199,4 +255,85 @@ export class LeakyBuckets<K> {
   reset(key: K): void {
     this.keys.delete(key);
   }
+
+  snapshot(now: number, limits?: SnapshotLimits): unknown {
+    return this.keys.snapshot(now, limits);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.keys.restore(snapshot, now);
+  }
+}
+
+// ───────────────────────────── checkpoints ─────────────────────────────
+
+/** State that can be written down as plain data and taken back after a restart. */
+export interface Checkpointable {
+  snapshot(now: number): unknown;
+  restore(snapshot: unknown, now: number): void;
+}
+
+/**
+ * The snapshot()/restore() of a policy instance made of named state containers: the snapshot is
+ * `{ name: container snapshot }`; restore gives each container its part (an unknown name, or a
+ * container the snapshot lacks, is left as it is: a policy that gained a rule starts it empty).
+ */
+export function checkpointed(containers: Record<string, Checkpointable | undefined>): Checkpointable {
+  return {
+    snapshot(now) {
+      const parts: Record<string, unknown> = {};
+      for (const [name, container] of Object.entries(containers)) if (container) parts[name] = container.snapshot(now);
+      return parts;
+    },
+    restore(snapshot, now) {
+      if (!isRecord(snapshot)) return;
+      for (const [name, container] of Object.entries(containers)) if (container && name in snapshot) container.restore(snapshot[name], now);
+    },
+  };
+}
+
+/**
+ * A container whose snapshot keeps only its most recently written entries: state keyed by source
+ * address, which a flood from many addresses fills to its cap. A restart then forgets the least
+ * recently active attackers' counts (they start again from zero), never a compromise or an endpoint.
+ */
+export function limited(container: { snapshot(now: number, limits?: SnapshotLimits): unknown; restore(snapshot: unknown, now: number): void } | undefined, limits: SnapshotLimits): Checkpointable | undefined {
+  if (!container) return undefined;
+  return { snapshot: (now) => container.snapshot(now, limits), restore: (snapshot, now) => container.restore(snapshot, now) };
+}
+
+/**
+ * What a checkpoint keeps of state keyed by call (what was judged, what fired): the calls started
+ * most recently — every call still up at a restart on any PBX this agent suits, not the day's
+ * thousands of ended calls that can never come again.
+ */
+export const BY_CALL: SnapshotLimits = { newest: 5000 };
+
+/**
+ * A value as JSON-safe plain data: Maps and Sets become `{ "@map": [[k, v], …] }` and
+ * `{ "@set": [v, …] }` (recursively); fromPlain turns them back.
+ */
+export function toPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Map) return { '@map': [...value].map(([key, item]) => [toPlain(key), toPlain(item)]) };
+  if (value instanceof Set) return { '@set': [...value].map(toPlain) };
+  if (Array.isArray(value)) return value.map(toPlain);
+  const plain: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (item !== undefined) plain[key] = toPlain(item);
+  return plain;
+}
+
+export function fromPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(fromPlain);
+  const record = value as Record<string, unknown>;
+  if (Array.isArray(record['@map'])) return new Map((record['@map'] as [unknown, unknown][]).map(([key, item]) => [fromPlain(key), fromPlain(item)]));
+  if (Array.isArray(record['@set'])) return new Set((record['@set'] as unknown[]).map(fromPlain));
+  const plain: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(record)) plain[key] = fromPlain(item);
+  return plain;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

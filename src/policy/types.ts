@@ -187,4 +187,8 @@ export interface PolicyInstance {
   restoreCost?(entry: CostEntry): void;
   /** What the policy remembers per address or account: entries now, and entries dropped to stay bounded (for /metrics). */
   memory?(): { entries: number; evicted: number };
+  /** Detection state as plain data (windows, buckets, what already fired), for the store to checkpoint. */
+  snapshot?(now: number): unknown;
+  /** Takes back a snapshot() of the same policy after a restart. */
+  restore?(snapshot: unknown, now: number): void;
 }

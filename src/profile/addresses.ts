@@ -28,6 +28,8 @@ const MAX_FAILING_SOURCES = 50_000;
 const FAILURE_MEMORY_MS = 30 * 86_400_000;
 /** A network seen again is written back at most this often (registrations refresh every minute). */
 const LAST_SEEN_WRITE_MS = 3_600_000;
+/** Failing addresses and call sources a checkpoint keeps (the most recent). */
+const CHECKPOINT_ENTRIES = 2000;
 const FAILURE_KINDS: ReadonlySet<string> = new Set(['InvalidAccountID', 'ChallengeResponseFailed', 'InvalidPassword', 'FailedACL', 'UnexpectedAddress']);
 
 export type AddressVia = 'auth' | 'registration' | 'trusted';
@@ -68,6 +70,13 @@ export interface AddressJudgement {
   learningMs: number;
   /** A network used for this long without an admin objecting is no longer new. */
   settleMs: number;
+}
+
+/** The short-lived part of the memory (see AddressMemory.snapshotRecent). */
+export interface AddressMemorySnapshot {
+  lastAuth: [string, { address: string; at: number }][];
+  callSources: [string, { endpoint: string; address: string }][];
+  failures: [string, { count: number; last: number }][];
 }
 
 /** Trust granted outside the agent (the CLI writes it to the store); consulted for new networks only. */
@@ -212,6 +221,26 @@ export class AddressMemory {
     }
   }
 
+  /**
+   * What the address table in the store does not keep, as plain data: each endpoint's latest login
+   * (the source of the call it is about to place), the sources of recent calls, and the failed
+   * logins per address (an address that attacked is never trusted). Checkpointed by the owner.
+   */
+  snapshotRecent(): AddressMemorySnapshot {
+    // Failing addresses and call sources: the most recent (a scan from a million addresses fills the first).
+    return { lastAuth: [...this.lastAuth], callSources: newest(this.callSources, CHECKPOINT_ENTRIES), failures: newest(this.failures, CHECKPOINT_ENTRIES) };
+  }
+
+  /** Takes back a snapshotRecent() written before a restart (after restore()). */
+  restoreRecent(snapshot: Partial<AddressMemorySnapshot>): void {
+    for (const [endpoint, auth] of snapshot.lastAuth ?? []) this.lastAuth.set(endpoint, auth);
+    for (const [linkedid, source] of snapshot.callSources ?? []) this.callSources.set(linkedid, source);
+    for (const [address, failures] of snapshot.failures ?? []) this.failures.set(address, failures);
+    if (this.lastAuth.size > MAX_ENDPOINTS) dropOldest(this.lastAuth, this.lastAuth.size - MAX_ENDPOINTS);
+    if (this.callSources.size > MAX_CALLS) dropOldest(this.callSources, this.callSources.size - MAX_CALLS);
+    if (this.failures.size > MAX_FAILING_SOURCES) dropOldest(this.failures, this.failures.size - MAX_FAILING_SOURCES);
+  }
+
   /** `203.0.113.7` → `203.0.113.0/24`. */
   networkOf(address: string): string {
     const parsed = parseIp(address);
@@ -281,4 +310,12 @@ export class AddressMemory {
     const entry = this.failures.get(address);
     return entry && now - entry.last < FAILURE_MEMORY_MS ? entry.count : 0;
   }
+}
+
+/** The last `count` entries of a map (insertion order: the most recently written last). */
+function newest<K, V>(map: ReadonlyMap<K, V>, count: number): [K, V][] {
+  let skip = map.size - count;
+  const entries: [K, V][] = [];
+  for (const entry of map) if (skip-- <= 0) entries.push(entry);
+  return entries;
 }

@@ -148,4 +148,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (endpoint, day)
   );
   `,
+  `
+  -- Detection state as JSON, one row per part (engine: every policy's windows, buckets and what
+  -- already fired; decider: calls already hung up; addresses: recent logins and failures),
+  -- rewritten together in one transaction about once a second (src/store/detection-state.ts), so a
+  -- restart continues an attack's count instead of starting from zero.
+  CREATE TABLE detection_state (
+    part TEXT PRIMARY KEY,
+    saved_at INTEGER NOT NULL,
+    state TEXT NOT NULL
+  );
+  `,
 ];

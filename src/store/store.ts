@@ -397,6 +397,21 @@ export class Store implements LockView, TrustView {
     this.statements.setMeta.run({ key, value });
   }
 
+  // ───────────────────────────── detection state ─────────────────────────────
+
+  /** Replaces the saved detection state, every part in one transaction (already serialised: JSON). */
+  saveDetectionState(parts: Readonly<Record<string, string>>, savedAt: number): void {
+    this.db.transaction(() => {
+      for (const [part, state] of Object.entries(parts)) this.statements.saveState.run({ part, saved_at: savedAt, state });
+    })();
+  }
+
+  /** The saved detection state by part (JSON text), and when it was saved. */
+  detectionState(): Map<string, { savedAt: number; state: string }> {
+    const rows = this.statements.detectionState.all() as { part: string; saved_at: number; state: string }[];
+    return new Map(rows.map((row) => [row.part, { savedAt: row.saved_at, state: row.state }]));
+  }
+
   // ───────────────────────────── retention ─────────────────────────────
 
   /** Deletes call records, incidents, decisions, sent mails and counters older than `before`. */
@@ -508,6 +523,8 @@ export class Store implements LockView, TrustView {
       forgetProfileDays: db.prepare('DELETE FROM endpoint_days WHERE day < @day'),
       meta: db.prepare('SELECT value FROM meta WHERE key = @key'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      saveState: db.prepare('INSERT INTO detection_state (part, saved_at, state) VALUES (@part, @saved_at, @state) ON CONFLICT(part) DO UPDATE SET saved_at = excluded.saved_at, state = excluded.state'),
+      detectionState: db.prepare('SELECT part, saved_at, state FROM detection_state'),
     };
   }
 }

@@ -177,6 +177,9 @@ describe('the agent against recorded fraud', () => {
     expect(metrics).toMatch(/^tollgate_mail_failures_total 0$/m);
     expect(metrics).toMatch(/^tollgate_outbox_pending 0$/m);
     expect(metrics).toMatch(/^tollgate_info\{version="\d+\.\d+\.\d+[^"]*",mode="enforce"\} 1$/m);
+    // The finding's detection state was checkpointed right after it.
+    expect(metrics).toMatch(/^tollgate_state_checkpoints_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/^tollgate_state_checkpoint_bytes [1-9]\d*$/m);
     const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
     expect(status.policies).toEqual([{ id: 'block-premium-rate', kind: 'destination', mode: 'enforce', enabled: true }]);
     expect(status).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), mode: 'enforce', uptimeSeconds: expect.any(Number), hangups: { confirmed: 1, failed: 0, skipped: 0 }, outbox: { pending: 0, sent: 1, failedAttempts: 0, failing: 0 } });
@@ -256,7 +259,7 @@ describe('the agent against recorded fraud', () => {
     expect(subjects).toContain('[Tollgate][CRITICAL] password guessed on 1001 from 203.0.113.9 — locked, not blocked (no firewall hook)');
     expect(subjects.some((subject) => subject.startsWith('[Tollgate][CRITICAL][UPDATE] 1001 → +53 5551234 hung up'))).toBe(true);
 
-    const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });
+    const lines = await unlockEndpoint('1001', { ...loadConfig({ env: {} }).config, db: { file: agent.store.file, retentionDays: 90, checkpointIntervalMs: 1000 }, ami: { ...loadConfig({ env: {} }).config.ami, port: sim.port, ...USER, secret: USER.secret } });
     expect(lines).toEqual([`database: ${agent.store.file}`, expect.stringMatching(new RegExp(`^agent running on it: pid ${process.pid} on `)), '1001 unlocked', 'AstDB: removed from AstDB']);
     expect(agent.store.lockOf('1001', Date.now())).toBeUndefined();
     expect(sim.astdb.get('tollgate/lock', '1001')).toBeUndefined();

@@ -42,7 +42,7 @@ import { formatMicros } from '../../rates/money.js';
 import { actionList, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
 import { globMatcher } from '../match.js';
 import { actionsField, countryField, durationField, moneyField, nameField, prefixField, timezoneField } from '../schema.js';
-import { ExpiringMap, ExpiringSet } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited } from '../state.js';
 import { SEVERITIES, type CallFacts, type CostEntry, type EvalContext, type Finding } from '../types.js';
 import { answeredTalkSeconds, formatWindow } from './velocity.js';
 import { WeeklySchedule, holidayField, windowSchema } from './time-window.js';
@@ -332,6 +332,8 @@ export const callRiskKind = defineKind({
 
     return {
       id: policy.id,
+      // The spent map is left out: it is rebuilt from the spend ledger (restoreCost).
+      ...checkpointed({ numbersDialled, judged: limited(judged, BY_CALL), attempts, riskyCalls, counted: limited(counted, BY_CALL) }),
       restoreCost(entry) {
         pendingHistory.push(entry);
         if (pendingHistory.length > 100_000) pendingHistory = pendingHistory.slice(-50_000);

@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
-import { ExpiringMap } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, limited } from '../state.js';
 import type { CallFacts, EvalContext, Finding } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
 
@@ -52,6 +52,7 @@ export const concurrencyKind = defineKind({
 
     return {
       id: policy.id,
+      ...checkpointed({ verdicts: limited(verdicts, BY_CALL) }),
       evaluate(context) {
         const starting = callsStartingOutbound(context)
           .filter((call) => !verdicts.has(call.linkedid, context.now))

@@ -14,7 +14,7 @@
 import { compileMatch } from '../match.js';
 import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
 import { destinationMatchSchema } from '../schema.js';
-import { ExpiringSet } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
 import { z } from 'zod';
 
@@ -40,6 +40,7 @@ export const destinationKind = defineKind({
     const fired = new ExpiringSet<string>(DAY_MS, 100_000);
     return {
       id: policy.id,
+      ...checkpointed({ fired: limited(fired, BY_CALL) }),
       evaluate(context) {
         const findings: Finding[] = [];
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {

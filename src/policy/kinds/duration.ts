@@ -23,7 +23,7 @@ import type { Call } from '../../calls/table.js';
 import { actionList, callFinding, compilePolicyScope, defineKind, describeCall } from '../kind.js';
 import { compileMatch, type CallPredicate } from '../match.js';
 import { actionsField, destinationMatchSchema, durationField } from '../schema.js';
-import { ExpiringSet } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { CallFacts, Finding, PolicyAction } from '../types.js';
 
 /** Long enough to outlive any call: a level must not fire twice for one call. */
@@ -124,6 +124,7 @@ export const durationKind = defineKind({
 
     return {
       id: policy.id,
+      ...checkpointed({ fired: limited(fired, BY_CALL) }),
       evaluate(context) {
         if (context.input.type !== 'tick') return [];
         const findings: Finding[] = [];

@@ -6,7 +6,7 @@
  *   actions: [hangup]
  */
 import { callFinding, compilePolicyScope, defineKind, unjudgedStartingCalls } from '../kind.js';
-import { ExpiringSet } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
 
 export const lockKind = defineKind({
@@ -18,6 +18,7 @@ export const lockKind = defineKind({
     const fired = new ExpiringSet<string>(86_400_000, 100_000);
     return {
       id: policy.id,
+      ...checkpointed({ fired: limited(fired, BY_CALL) }),
       evaluate(context) {
         const findings: Finding[] = [];
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {

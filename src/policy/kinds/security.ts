@@ -39,7 +39,7 @@
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { actionsField, durationField } from '../schema.js';
-import { ExpiringMap, ExpiringSet, LeakyBuckets } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, LeakyBuckets, limited, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
 import { AddressList, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
@@ -53,6 +53,15 @@ const MAX_SOURCES = 10_000;
 const MAX_SESSIONS = 20_000;
 /** A session's reports arrive within milliseconds of each other; a minute is plenty. */
 const SESSION_MEMORY_MS = 60_000;
+/**
+ * Sessions written this recently are checkpointed, at most CHECKPOINT_SESSIONS of them: the reports
+ * of one attempt arrive within milliseconds, and a restart takes seconds.
+ */
+const SESSION_CHECKPOINT_MS = 2000;
+const CHECKPOINT_SESSIONS = 500;
+/** Per-source state checkpointed: the most recently active sources (accounts per source for failure runs). */
+const CHECKPOINT_SOURCES = 1000;
+const BY_SOURCE = { newest: CHECKPOINT_SOURCES };
 const MAX_ACCOUNTS_PER_SOURCE = 64;
 const SAMPLE_ACCOUNTS = 10;
 /** Account names and Call-IDs come from the attacker: keep no more of each than this. */
@@ -119,6 +128,18 @@ export class AttemptCounter {
     this.sessions.set(key, counts, now);
     return attemptsIn(event.service, counts) > before;
   }
+
+  /**
+   * Only the sessions of the last few seconds: Asterisk's reports of one attempt arrive within
+   * milliseconds, and under a scan this map is the largest of all (one entry per attempt).
+   */
+  snapshot(now: number): unknown {
+    return this.sessions.snapshot(now, { writtenWithinMs: SESSION_CHECKPOINT_MS, newest: CHECKPOINT_SESSIONS });
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.sessions.restore(snapshot, now);
+  }
 }
 
 function attemptsIn(service: string, counts: ReadonlyMap<string, number>): number {
@@ -149,6 +170,27 @@ export class RecentNames {
     for (const _ of this.names.values(now)) count++;
     return count;
   }
+
+  snapshot(now: number): unknown {
+    return this.names.snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    this.names.restore(snapshot, now);
+  }
+}
+
+/** Checkpoints a map of RecentNames (a class, so its entries are written and rebuilt through it). */
+function recentNamesState(map: ExpiringMap<string, RecentNames>, windowMs: number, limit: number): Checkpointable {
+  return {
+    snapshot: (now) => map.snapshot(now, BY_SOURCE, (names) => names.snapshot(now)),
+    restore: (snapshot, now) =>
+      map.restore(snapshot, now, (plain) => {
+        const names = new RecentNames(windowMs, limit);
+        names.restore(plain, now);
+        return names;
+      }),
+  };
 }
 
 /** What one address did during its current incident (failures with no pause longer than repeatAfter). */
@@ -388,6 +430,21 @@ export const securityKind = defineKind({
         }
         return { entries, evicted };
       },
+      // Survives a restart: an attack in progress goes on being counted, a compromise keeps its calls window.
+      // What is keyed by source address keeps its most recently active sources (a flood from a
+      // million addresses must not make a checkpoint of megabytes).
+      ...checkpointed({
+        activity: limited(activity, BY_SOURCE),
+        attempts,
+        buckets: limited(buckets, BY_SOURCE),
+        bruteForceFired: limited(bruteForceFired, BY_SOURCE),
+        accountsBySource: recentNamesState(accountsBySource, enumerationWindowMs, enumeration?.distinctAccounts ?? 1),
+        enumerationFired: limited(enumerationFired, BY_SOURCE),
+        failureRuns: limited(failureRuns, BY_SOURCE),
+        compromiseFired: limited(compromiseFired, BY_SOURCE),
+        compromised,
+        callsFired: limited(callsFired, BY_CALL),
+      }),
       evaluate(context) {
         const findings: Finding[] = [];
         const input = context.input;

@@ -52,7 +52,7 @@ import type { Call } from '../../calls/table.js';
 import { formatMicros, mulDivCeil } from '../../rates/money.js';
 import { actionList, baseFinding, callFinding, compilePolicyScope, defineKind, describeCall, type KindPolicy } from '../kind.js';
 import { actionsField, durationField, moneyField, timezoneField } from '../schema.js';
-import { ExpiringMap } from '../state.js';
+import { checkpointed, ExpiringMap } from '../state.js';
 import { GROUPINGS, groupOf, groupScope } from '../group.js';
 import { SEVERITIES, type CallFacts, type CostEntry, type EvalContext, type Finding, type PolicyAction, type Severity } from '../types.js';
 import { CALENDAR_PERIODS, CalendarWindow, RollingWindow, SpendLedger, describeDuration, projectedMicros, type SpendWindow, type WindowSpan } from './spend-windows.js';
@@ -211,6 +211,15 @@ class SpendBudgets {
     this.reached = new ExpiringMap(this.window.retentionMs, MAX_BUDGET_KEYS * this.thresholds.length);
     this.targeted = new ExpiringMap(this.window.retentionMs, MAX_BUDGET_KEYS * this.thresholds.length);
     this.passes = new ExpiringMap(this.window.retentionMs, MAX_BUDGET_KEYS);
+  }
+
+  /** Thresholds reached and calls targeted survive a restart; the ledger is rebuilt from the store (restoreCost). */
+  snapshot(now: number): unknown {
+    return checkpointed({ reached: this.reached, targeted: this.targeted }).snapshot(now);
+  }
+
+  restore(snapshot: unknown, now: number): void {
+    checkpointed({ reached: this.reached, targeted: this.targeted }).restore(snapshot, now);
   }
 
   /** History is only queued here: judging it needs the classifier, which comes with the next evaluation. */

@@ -25,7 +25,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
 import { timezoneField } from '../schema.js';
-import { ExpiringSet } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
 
 const DAY_MS = 86_400_000;
@@ -226,6 +226,7 @@ export const timeWindowKind = defineKind({
     const fired = new ExpiringSet<string>(DAY_MS, 100_000);
     return {
       id: policy.id,
+      ...checkpointed({ judged: limited(judged, BY_CALL), fired: limited(fired, BY_CALL) }),
       evaluate(context) {
         const findings: Finding[] = [];
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {

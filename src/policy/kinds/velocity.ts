@@ -24,7 +24,7 @@ import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { actionsField, durationField } from '../schema.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
-import { ExpiringSet, SlidingWindow } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, limited, SlidingWindow } from '../state.js';
 import type { CallFacts, EvalContext, Finding, PolicyAction } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
 
@@ -193,6 +193,7 @@ export const velocityKind = defineKind({
 
     return {
       id: policy.id,
+      ...checkpointed({ attempts, shortCalls, counted: limited(counted, BY_CALL), shortBurstReported }),
       evaluate(context) {
         const findings: Finding[] = [];
         for (const call of callsStartingOutbound(context).sort((a, b) => a.createdAt - b.createdAt)) {
