@@ -116,7 +116,7 @@ export interface AmiClientEvents {
   /** Security-class events were dropped to keep up (by event name); the call picture is intact. */
   shed: [info: { count: number; byName: ReadonlyMap<string, number> }];
   /** An action was written to the socket (synchronously, in the caller's event-loop turn). */
-  sent: [info: { action: string; actionId: string }];
+  sent: [info: { action: string; actionId: string; fields: AmiActionFields }];
 }
 
 interface PendingAction {
@@ -310,8 +310,10 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
     if (socket !== this.socket) return;
     this.stats.bytesIn += chunk.length;
     let skipped: Map<string, number> | undefined;
+    const receivedAt = performance.now();
     for (const frame of this.decoder.push(chunk)) {
       if (frame.type === 'message') {
+        frame.message.receivedAt = receivedAt;
         this.queue.push(frame.message);
       } else if (frame.type === 'skipped') {
         skipped ??= new Map();
@@ -454,7 +456,8 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
       }, timeoutMs);
       this.pending.set(actionId, { action, actionId, resolve, reject, timer });
       socket.write(text);
-      if (action !== 'Login') this.safeEmit('sent', { action, actionId });
+      // Never the Login (its fields hold the secret).
+      if (action !== 'Login') this.safeEmit('sent', { action, actionId, fields });
     });
   }
 

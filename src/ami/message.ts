@@ -17,11 +17,14 @@ export class AmiMessage {
   readonly output: string | undefined;
   /** Lines inside the message that were not `Key: Value`; kept so nothing is silently lost. */
   readonly unparsedLines: string[] | undefined;
+  /** When the bytes that completed it were read (performance.now(); set by the AMI client): how long it waited. */
+  receivedAt: number | undefined;
 
   constructor(fields: AmiField[], output?: string, unparsedLines?: string[]) {
     this.fields = fields;
     this.output = output;
     this.unparsedLines = unparsedLines && unparsedLines.length > 0 ? unparsedLines : undefined;
+    this.receivedAt = undefined;
   }
 
   /** Builds a message from an object, in key order (handy in tests and in the simulator). */
