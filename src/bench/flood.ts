@@ -132,7 +132,21 @@ function liveHeap(): number {
   return process.memoryUsage().heapUsed / 1048576;
 }
 
+/**
+ * Each part runs in a fresh process of its own (this file's section, one part): the figures, RSS
+ * above all, must not carry the heap an earlier part or section left behind.
+ */
 export async function benchFlood(): Promise<void> {
+  if (process.env.BENCH_AGENT_CHILD) return runParts();
+  for (const part of ['scan', 'judged', 'calls', 'mixed']) {
+    if (!PARTS.has(part)) continue;
+    const child = fork(process.argv[1]!, ['agent flood'], { env: { ...process.env, BENCH_AGENT: part, BENCH_AGENT_CHILD: '1', BENCH_QUIET: '1' }, stdio: 'inherit' });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`the agent bench part "${part}" failed (exit ${code})`);
+  }
+}
+
+async function runParts(): Promise<void> {
   // First, in a fresh process (its RSS is the figure). Default settings: as fast as the generator writes; the lane sheds what the agent cannot judge.
   if (PARTS.has('scan')) await withAgent(
     { scenario: 'security', count: SCAN_ADDRESSES },

@@ -24,12 +24,14 @@ const sections: BenchSection[] = [
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  console.log(`Tollgate benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
+  // A part run in a child process of the bench (agent flood) prints only its own section.
+  const child = process.env.BENCH_QUIET === '1';
+  if (!child) console.log(`Tollgate benchmarks — node ${process.version}, ${process.platform}/${process.arch}`);
   for (const section of sections) {
     if (only && !section.title.toLowerCase().includes(only.toLowerCase())) continue;
     await section.run();
   }
-  printSection('process memory at the end', memoryRows());
+  if (!child) printSection('process memory at the end', memoryRows());
 }
 
 main().catch((error: unknown) => {
