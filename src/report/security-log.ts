@@ -56,7 +56,7 @@ export class SecurityLog {
 
   constructor(private readonly options: SecurityLogOptions) {
     this.periodMs = options.periodMs ?? 60_000;
-    this.maxSources = options.maxSources ?? 10_000;
+    this.maxSources = options.maxSources ?? 2_000;
   }
 
   /** Addresses followed now (at most maxSources). */

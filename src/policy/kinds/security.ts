@@ -49,8 +49,8 @@ export const SECURITY_SERVICES = ['PJSIP', 'SIP', 'IAX2', 'AMI'] as const;
 const ENDPOINT_SERVICES: ReadonlySet<string> = new Set(['PJSIP', 'SIP', 'IAX2']);
 
 /** Bounds of the state, whatever a scanner does. */
-const MAX_SOURCES = 10_000;
-const MAX_SESSIONS = 20_000;
+const MAX_SOURCES = 2_000;
+const MAX_SESSIONS = 4_000;
 /** A session's reports arrive within milliseconds of each other; a minute is plenty. */
 const SESSION_MEMORY_MS = 60_000;
 /**
