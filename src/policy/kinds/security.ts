@@ -153,30 +153,65 @@ function attemptsIn(service: string, counts: ReadonlyMap<string, number>): numbe
 
 /** Distinct names seen, at most `limit` of them, each forgotten `windowMs` after it was last seen. */
 export class RecentNames {
-  private readonly names: ExpiringMap<string, true>;
+  // Two short parallel arrays, not a map: a scan creates one of these per source address, and
+  // `limit` (the enumeration threshold) is a few dozen names at most.
+  private names: string[] = [];
+  private expiries: number[] = [];
 
-  constructor(windowMs: number, limit: number) {
-    // Keeping only the `limit` most recently seen is enough: if `limit` names were seen within the
-    // window, those are the most recent ones.
-    this.names = new ExpiringMap(windowMs, limit);
-  }
+  constructor(
+    private readonly windowMs: number,
+    private readonly limit: number,
+  ) {}
 
   add(name: string, now: number): void {
-    this.names.set(name, true, now);
+    const index = this.names.indexOf(name);
+    if (index >= 0) {
+      this.expiries[index] = now + this.windowMs;
+      return;
+    }
+    // Keeping only the `limit` most recently seen is enough: if `limit` names were seen within the
+    // window, those are the most recent ones.
+    if (this.names.length >= this.limit) this.forget(now);
+    this.names.push(name);
+    this.expiries.push(now + this.windowMs);
   }
 
   count(now: number): number {
     let count = 0;
-    for (const _ of this.names.values(now)) count++;
+    for (const expires of this.expiries) if (expires > now) count++;
     return count;
   }
 
+  /** The live names as [name, true, expires] (the checkpoint format of an ExpiringMap of names). */
   snapshot(now: number): unknown {
-    return this.names.snapshot(now);
+    const entries: [string, true, number][] = [];
+    this.names.forEach((name, index) => {
+      const expires = this.expiries[index]!;
+      if (expires > now) entries.push([name, true, expires]);
+    });
+    return entries;
   }
 
   restore(snapshot: unknown, now: number): void {
-    this.names.restore(snapshot, now);
+    if (!Array.isArray(snapshot)) return;
+    for (const item of snapshot) {
+      if (!Array.isArray(item) || typeof item[0] !== 'string' || typeof item[2] !== 'number' || item[2] <= now) continue;
+      this.add(item[0], item[2] - this.windowMs);
+    }
+  }
+
+  /** Drops the expired names, or else the stalest one. */
+  private forget(now: number): void {
+    const live = this.expiries.map((expires) => expires > now);
+    if (live.includes(false)) {
+      this.names = this.names.filter((_, index) => live[index]);
+      this.expiries = this.expiries.filter((_, index) => live[index]);
+      return;
+    }
+    let stalest = 0;
+    for (let index = 1; index < this.expiries.length; index++) if (this.expiries[index]! < this.expiries[stalest]!) stalest = index;
+    this.names.splice(stalest, 1);
+    this.expiries.splice(stalest, 1);
   }
 }
 
