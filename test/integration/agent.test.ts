@@ -7,34 +7,24 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { MemoryLogger } from '../../src/log.js';
-import { createAgent, type Agent } from '../../src/main.js';
 import { packagePath } from '../../src/paths.js';
 import { AmiSimulator, loadTranscript } from '../../src/sim/index.js';
 import { unlockEndpoint } from '../../src/commands/locks.js';
 import { trustAddress } from '../../src/commands/addresses.js';
 import { Store } from '../../src/store/store.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { freePort, startSmtpServer } from '../helpers/smtp.js';
+import { LAB_AMI_USER, startLabAgent, type LabAgent } from '../helpers/lab-agent.js';
+import { freePort } from '../helpers/smtp.js';
 import { until } from '../helpers/wait.js';
 
-const USER = { username: 'tollgate', secret: 'agent-test-secret' };
+const USER = LAB_AMI_USER;
 
-interface Setup {
-  sim: AmiSimulator;
-  smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-  agent: Agent;
-  logger: MemoryLogger;
-  dir: string;
-}
+type Setup = LabAgent;
 
 let setup: Setup | undefined;
 
 afterEach(async () => {
-  if (!setup) return;
-  await setup.agent.stop();
-  await setup.sim.stop();
-  await setup.smtp.close();
+  await setup?.stop();
   setup = undefined;
 });
 
@@ -72,34 +62,12 @@ function policyDir(ids: string[]): string {
 }
 
 async function start(options: { policies: string[]; mode?: 'enforce' | 'simulate'; smtpAvailable?: boolean; httpPort?: number; dir?: string }): Promise<Setup> {
-  const sim = new AmiSimulator({ users: [USER] });
-  await sim.start();
-  const smtp = await startSmtpServer();
-  if (options.smtpAvailable === false) smtp.setAvailable(false);
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tollgate-agent-'));
-  const { config } = loadConfig({
-    file: fixturePath('lab-config.yaml'),
-    env: {
-      TOLLGATE_AMI_PORT: String(sim.port),
-      TOLLGATE_AMI_USERNAME: USER.username,
-      TOLLGATE_AMI_SECRET: USER.secret,
-      TOLLGATE_AMI_PING_INTERVAL_MS: '0',
-      TOLLGATE_DB: join(dir, 'tollgate.db'),
-      TOLLGATE_POLICIES: policyDir(options.policies),
-      TOLLGATE_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-      TOLLGATE_ALERT_TO: 'pbx-admin@example.com',
-      TOLLGATE_ALERT_FROM: 'tollgate@example.com',
-      TOLLGATE_ALERTS_DIGEST: 'false',
-      TOLLGATE_MODE: options.mode ?? 'enforce',
-      TOLLGATE_ACTIONS_CONFIRM_TIMEOUT_MS: '2000',
-      TOLLGATE_HTTP_PORT: String(options.httpPort ?? 0),
-    },
+  setup = await startLabAgent({
+    policies: policyDir(options.policies),
+    ...(options.smtpAvailable !== undefined ? { smtpAvailable: options.smtpAvailable } : {}),
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+    env: { TOLLGATE_MODE: options.mode ?? 'enforce', TOLLGATE_ACTIONS_CONFIRM_TIMEOUT_MS: '2000', TOLLGATE_HTTP_PORT: String(options.httpPort ?? 0) },
   });
-  const logger = new MemoryLogger();
-  const agent = createAgent({ config, logger, mailer: { retryBaseMs: 50, retryMaxMs: 200 } });
-  await agent.start();
-  await agent.client.waitForConnected(5000);
-  setup = { sim, smtp, agent, logger, dir };
   return setup;
 }
 

@@ -3,69 +3,28 @@
  * bounded lane, what cannot be judged is shed, counted and reported (/healthz, /metrics, the log, a
  * mail), and the digest's counters name a day's first addresses one by one and count the rest.
  */
-import { mkdirSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
-import { MemoryLogger } from '../../src/log.js';
-import { createAgent, type Agent } from '../../src/main.js';
+import type { Agent } from '../../src/main.js';
 import { packagePath } from '../../src/paths.js';
-import { AmiSimulator } from '../../src/sim/index.js';
-import { fixturePath } from '../helpers/fixtures.js';
-import { freePort, startSmtpServer } from '../helpers/smtp.js';
+import { startLabAgent, type LabAgent } from '../helpers/lab-agent.js';
+import { freePort } from '../helpers/smtp.js';
 import { until } from '../helpers/wait.js';
 
-const USER = { username: 'tollgate', secret: 'scan-test-secret' };
-
-interface Setup {
-  sim: AmiSimulator;
-  smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-  agent: Agent;
-  logger: MemoryLogger;
-  httpPort: number;
-}
-
-let setup: Setup | undefined;
+let setup: (LabAgent & { httpPort: number }) | undefined;
 
 afterEach(async () => {
-  if (!setup) return;
-  await setup.agent.stop();
-  await setup.sim.stop();
-  await setup.smtp.close();
+  await setup?.stop();
   setup = undefined;
 });
 
-async function start(securityBacklog: number): Promise<Setup> {
-  const sim = new AmiSimulator({ users: [USER] });
-  await sim.start();
-  const smtp = await startSmtpServer();
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-scan-'));
-  const policies = join(dir, 'policies');
+async function start(securityBacklog: number): Promise<LabAgent & { httpPort: number }> {
+  const policies = join(mkdtempSync(join(tmpdir(), 'tollgate-scan-')), 'policies');
   mkdirSync(join(policies, 'lists'), { recursive: true });
   copyFileSync(packagePath('policies', 'sip-brute-force.yaml'), join(policies, 'sip-brute-force.yaml'));
   const httpPort = await freePort();
-  const { config } = loadConfig({
-    file: fixturePath('lab-config.yaml'),
-    env: {
-      TOLLGATE_AMI_PORT: String(sim.port),
-      TOLLGATE_AMI_USERNAME: USER.username,
-      TOLLGATE_AMI_SECRET: USER.secret,
-      TOLLGATE_AMI_PING_INTERVAL_MS: '0',
-      TOLLGATE_AMI_SECURITY_BACKLOG: String(securityBacklog),
-      TOLLGATE_DB: join(dir, 'tollgate.db'),
-      TOLLGATE_POLICIES: policies,
-      TOLLGATE_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-      TOLLGATE_ALERT_TO: 'pbx-admin@example.com',
-      TOLLGATE_ALERT_FROM: 'tollgate@example.com',
-      TOLLGATE_ALERTS_DIGEST: 'false',
-      TOLLGATE_HTTP_PORT: String(httpPort),
-    },
-  });
-  const logger = new MemoryLogger();
-  const agent = createAgent({ config, logger, mailer: { retryBaseMs: 50, retryMaxMs: 200 } });
-  await agent.start();
-  await agent.client.waitForConnected(5000);
-  setup = { sim, smtp, agent, logger, httpPort };
+  setup = { ...(await startLabAgent({ policies, env: { TOLLGATE_AMI_SECURITY_BACKLOG: String(securityBacklog), TOLLGATE_HTTP_PORT: String(httpPort) } })), httpPort };
   return setup;
 }
 
