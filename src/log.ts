@@ -12,6 +12,8 @@ export interface Logger {
   error(obj: object | string, msg?: string): void;
   fatal(obj: object | string, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** pino's: lets a hot path skip building fields for a level that is off. */
+  isLevelEnabled?(level: LogLevel): boolean;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';

@@ -105,8 +105,10 @@ export class ExpiringMap<K, V> {
     // skips their holes, so one entry at a time under a flood of new keys costs O(n) per insert.
     const target = this.maxSize >= 1000 ? this.maxSize - Math.floor(this.maxSize / 10) : this.maxSize;
     let budget = this.entries.size;
-    for (const [key, entry] of this.entries) {
+    // Keys, then a lookup: iterating [key, entry] pairs allocates a pair per entry walked.
+    for (const key of this.entries.keys()) {
       if (this.entries.size <= target || budget-- <= 0) break;
+      const entry = this.entries.get(key)!;
       this.entries.delete(key);
       if (entry.expires <= now) continue;
       if (entry.rewritten) {

@@ -24,9 +24,11 @@ interface SourceActivity {
   /** Start of the minute being counted. */
   windowStart: number;
   total: number;
-  counts: Map<string, number>;
-  services: Set<string>;
-  accounts: Set<string>;
+  /** This period's failures by kind, as `[kind, count, kind, count]`; arrays, not Maps and Sets: one of these per scanning address. */
+  counts: (string | number)[];
+  services: string[];
+  /** At most ACCOUNT_SAMPLE. */
+  accounts: string[];
   windowEvents: number;
 }
 
@@ -66,8 +68,9 @@ export class SecurityLog {
 
   record(event: SecurityEvent): void {
     this.stats.events++;
-    const fields = { kind: event.kind, service: event.service, account: event.accountId, ip: event.remote?.ip, port: event.remote?.port };
-    this.options.log.debug(fields, 'security event');
+    // The fields are built only when debug is on: this runs for every event of a scan.
+    const log = this.options.log;
+    if (log.isLevelEnabled?.('debug') ?? true) log.debug({ kind: event.kind, service: event.service, account: event.accountId, ip: event.remote?.ip, port: event.remote?.port }, 'security event');
     if (!SECURITY_FAILURE_KINDS.has(event.kind)) return;
     const ip = event.remote?.ip ?? 'unknown';
     const now = this.options.clock.now();
@@ -76,7 +79,7 @@ export class SecurityLog {
       // Most recently active last: the first entries are the ones to drop when full.
       this.sources.delete(ip);
     } else {
-      source = { ip, firstAt: now, lastAt: now, windowStart: now, total: 0, counts: new Map(), services: new Set(), accounts: new Set(), windowEvents: 0 };
+      source = { ip, firstAt: now, lastAt: now, windowStart: now, total: 0, counts: [event.kind, 0], services: [event.service], accounts: [], windowEvents: 0 };
       this.stats.sources++;
       // A scan from many addresses must not turn into a line per address: the first few of a period are named, the rest counted.
       if (now - this.unnamed.periodStart >= this.periodMs) this.unnamed = { sources: 0, periodStart: now, named: 0 };
@@ -90,10 +93,18 @@ export class SecurityLog {
     source.lastAt = now;
     source.total++;
     source.windowEvents++;
-    source.counts.set(event.kind, (source.counts.get(event.kind) ?? 0) + 1);
-    source.services.add(event.service);
-    const account = event.accountId.trim();
-    if (account && account !== '<unknown>' && source.accounts.size < ACCOUNT_SAMPLE) source.accounts.add(account.slice(0, 80));
+    const at = source.counts.indexOf(event.kind);
+    if (at >= 0 && at % 2 === 0) source.counts[at + 1] = (source.counts[at + 1] as number) + 1;
+    else source.counts.push(event.kind, 1);
+    if (!source.services.includes(event.service)) source.services.push(event.service);
+    if (source.accounts.length < ACCOUNT_SAMPLE) {
+      const account = event.accountId.trim().slice(0, 80);
+      // A literal for the first: sized to fit (a push onto an empty array reserves seventeen slots).
+      if (account && account !== '<unknown>' && !source.accounts.includes(account)) {
+        if (source.accounts.length === 0) source.accounts = [account];
+        else source.accounts.push(account);
+      }
+    }
   }
 
   /** Summaries of the minute that ended, and sources that went quiet. Call every few seconds. */
@@ -134,16 +145,20 @@ export class SecurityLog {
   }
 
   private summarise(source: SourceActivity, now: number): void {
-    const counts = Object.fromEntries(source.counts);
-    const described = [...source.counts].map(([kind, count]) => `${kind} ×${count}`).join(', ');
+    const counts: Record<string, number> = {};
+    const described: string[] = [];
+    for (let index = 0; index + 1 < source.counts.length; index += 2) {
+      counts[source.counts[index] as string] = source.counts[index + 1] as number;
+      described.push(`${source.counts[index]} ×${source.counts[index + 1]}`);
+    }
     this.line(
       'warn',
       { ip: source.ip, events: source.windowEvents, counts, services: [...source.services], accounts: [...source.accounts], total: source.total },
-      `security: ${source.ip}: ${source.windowEvents} failures in the last ${Math.round((now - source.windowStart) / 1000)} s (${described}; accounts ${[...source.accounts].join(', ') || '-'})`,
+      `security: ${source.ip}: ${source.windowEvents} failures in the last ${Math.round((now - source.windowStart) / 1000)} s (${described.join(', ')}; accounts ${source.accounts.join(', ') || '-'})`,
     );
     source.windowStart = now;
     source.windowEvents = 0;
-    source.counts.clear();
+    source.counts.length = 0;
   }
 
   private stopped(source: SourceActivity): void {

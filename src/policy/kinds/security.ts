@@ -39,7 +39,7 @@
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { actionsField, durationField } from '../schema.js';
-import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, LeakyBuckets, limited, type Checkpointable } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, fromPlain, LeakyBuckets, limited, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
 import { AddressList, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
@@ -112,7 +112,11 @@ type CompromiseRule = z.output<typeof compromiseSchema>;
 
 /** Counts refused attempts once however often Asterisk reports each (see the file comment). */
 export class AttemptCounter {
-  readonly sessions: ExpiringMap<string, Map<string, number>>;
+  /**
+   * Per attempt (service, address, port, session): the reports by kind as a flat
+   * `[kind, count, kind, count]` array — one small array, not a Map, for each of a scan's attempts.
+   */
+  readonly sessions: ExpiringMap<string, (string | number)[]>;
 
   constructor(memoryMs = SESSION_MEMORY_MS, maxSessions = MAX_SESSIONS) {
     this.sessions = new ExpiringMap(memoryMs, maxSessions);
@@ -122,9 +126,15 @@ export class AttemptCounter {
   record(event: SecurityEvent, ip: string, now: number): boolean {
     if (!event.sessionId) return true;
     const key = `${event.service}|${ip}|${event.remote?.port ?? ''}|${event.sessionId.slice(0, MAX_SESSION_ID_LENGTH)}`;
-    const counts = this.sessions.get(key, now) ?? new Map<string, number>();
+    const counts = this.sessions.get(key, now);
+    if (counts === undefined) {
+      this.sessions.set(key, [event.kind, 1], now);
+      return true;
+    }
     const before = attemptsIn(event.service, counts);
-    counts.set(event.kind, (counts.get(event.kind) ?? 0) + 1);
+    const at = counts.indexOf(event.kind);
+    if (at >= 0 && at % 2 === 0) counts[at + 1] = (counts[at + 1] as number) + 1;
+    else counts.push(event.kind, 1);
     this.sessions.set(key, counts, now);
     return attemptsIn(event.service, counts) > before;
   }
@@ -138,25 +148,34 @@ export class AttemptCounter {
   }
 
   restore(snapshot: unknown, now: number): void {
-    this.sessions.restore(snapshot, now);
+    // Checkpoints written before the flat arrays hold a Map of counts per session.
+    this.sessions.restore(snapshot, now, (plain) => {
+      const value = fromPlain(plain);
+      return value instanceof Map ? [...value].flat() : Array.isArray(value) ? value : [];
+    });
   }
 }
 
-function attemptsIn(service: string, counts: ReadonlyMap<string, number>): number {
+function attemptsIn(service: string, counts: readonly (string | number)[]): number {
   let attempts = 0;
-  for (const [kind, count] of counts) {
-    const perAttempt = kind === 'InvalidAccountID' && service === 'PJSIP' ? 2 : 1;
-    attempts = Math.max(attempts, Math.ceil(count / perAttempt));
+  for (let index = 0; index + 1 < counts.length; index += 2) {
+    const perAttempt = counts[index] === 'InvalidAccountID' && service === 'PJSIP' ? 2 : 1;
+    attempts = Math.max(attempts, Math.ceil((counts[index + 1] as number) / perAttempt));
   }
   return attempts;
 }
+
+const EMPTY_NAMES: string[] = [];
+const EMPTY_EXPIRIES: number[] = [];
 
 /** Distinct names seen, at most `limit` of them, each forgotten `windowMs` after it was last seen. */
 export class RecentNames {
   // Two short parallel arrays, not a map: a scan creates one of these per source address, and
   // `limit` (the enumeration threshold) is a few dozen names at most.
-  private names: string[] = [];
-  private expiries: number[] = [];
+  // Made with their first element (an array literal is sized to fit; a push onto an empty one
+  // reserves seventeen slots), and one of these is made for every address of a scan.
+  private names: string[] = EMPTY_NAMES;
+  private expiries: number[] = EMPTY_EXPIRIES;
 
   constructor(
     private readonly windowMs: number,
@@ -172,6 +191,11 @@ export class RecentNames {
     // Keeping only the `limit` most recently seen is enough: if `limit` names were seen within the
     // window, those are the most recent ones.
     if (this.names.length >= this.limit) this.forget(now);
+    if (this.names.length === 0) {
+      this.names = [name];
+      this.expiries = [now + this.windowMs];
+      return;
+    }
     this.names.push(name);
     this.expiries.push(now + this.windowMs);
   }
@@ -228,6 +252,19 @@ function recentNamesState(map: ExpiringMap<string, RecentNames>, windowMs: numbe
   };
 }
 
+/** Checkpoints the per-address activity; checkpoints written before it held arrays carry Sets (tagged). */
+function activityState(map: ExpiringMap<string, SourceActivity>): Checkpointable {
+  const list = (value: unknown): string[] => (value instanceof Set ? [...(value as Set<string>)] : Array.isArray(value) ? (value as string[]) : []);
+  return {
+    snapshot: (now) => map.snapshot(now, BY_SOURCE),
+    restore: (snapshot, now) =>
+      map.restore(snapshot, now, (plain) => {
+        const source = fromPlain(plain) as SourceActivity;
+        return { ...source, services: list(source.services), accounts: list(source.accounts) };
+      }),
+  };
+}
+
 /** What one address did during its current incident (failures with no pause longer than repeatAfter). */
 interface SourceActivity {
   firstSeen: number;
@@ -236,9 +273,10 @@ interface SourceActivity {
   attempts: number;
   /** Failure events, double reports included. */
   reports: number;
-  services: Set<string>;
+  /** Services failed (from Asterisk: a handful at most). Arrays, not Sets: one of these per scanning address. */
+  services: string[];
   /** Distinct account names, in the order first tried; at most MAX_ACCOUNTS_PER_SOURCE. */
-  accounts: Set<string>;
+  accounts: string[];
   accountsCapped: boolean;
 }
 
@@ -342,7 +380,7 @@ export const securityKind = defineKind({
               level: 'brute-force',
               severity: bruteForce.severity ?? policy.severity,
               actions: actionsOf(bruteForce),
-              message: `Brute force from ${ip}: ${source.attempts} failed ${[...source.services].join('/')} authentication attempts in ${formatSpan(now - source.firstSeen)}${accountsPhrase(source)}`,
+              message: `Brute force from ${ip}: ${source.attempts} failed ${source.services.join('/')} authentication attempts in ${formatSpan(now - source.firstSeen)}${accountsPhrase(source)}`,
               evidence: {
                 ...activityEvidence(source),
                 bucketLevel: round2(level),
@@ -367,7 +405,7 @@ export const securityKind = defineKind({
               level: 'enumeration',
               severity: enumeration.severity ?? policy.severity,
               actions: actionsOf(enumeration),
-              message: `Account scan from ${ip}: ${distinct} different ${[...source.services].join('/')} account names refused within ${formatSpan(enumerationWindowMs)} (${sampleOf(source).join(', ')}${source.accounts.size > SAMPLE_ACCOUNTS ? ', …' : ''})`,
+              message: `Account scan from ${ip}: ${distinct} different ${source.services.join('/')} account names refused within ${formatSpan(enumerationWindowMs)} (${sampleOf(source).join(', ')}${source.accounts.length > SAMPLE_ACCOUNTS ? ', …' : ''})`,
               evidence: { ...activityEvidence(source), accountsInWindow: distinct, windowSeconds: enumeration.window },
             }),
           );
@@ -376,11 +414,14 @@ export const securityKind = defineKind({
 
       if (compromise && account && isNewAttempt) {
         const key = runKey(event.service, ip, account);
-        const run = failureRuns.get(key, now) ?? { times: [], total: 0, firstAt: now };
-        run.times.push(now);
-        if (run.times.length > compromise.failuresBefore) run.times.shift();
-        run.total++;
-        failureRuns.set(key, run, now);
+        const run = failureRuns.get(key, now);
+        if (run === undefined) failureRuns.set(key, { times: [now], total: 1, firstAt: now }, now);
+        else {
+          run.times.push(now);
+          if (run.times.length > compromise.failuresBefore) run.times.shift();
+          run.total++;
+          failureRuns.set(key, run, now);
+        }
       }
       return findings;
     }
@@ -469,7 +510,7 @@ export const securityKind = defineKind({
       // What is keyed by source address keeps its most recently active sources (a flood from a
       // million addresses must not make a checkpoint of megabytes).
       ...checkpointed({
-        activity: limited(activity, BY_SOURCE),
+        activity: activityState(activity),
         attempts,
         buckets: limited(buckets, BY_SOURCE),
         bruteForceFired: limited(bruteForceFired, BY_SOURCE),
@@ -509,14 +550,14 @@ function checkActions(report: ReportIssue, rule: string, own: PolicyAction[] | u
 }
 
 function recordActivity(activity: ExpiringMap<string, SourceActivity>, ip: string, service: string, account: string | undefined, isNewAttempt: boolean, now: number): SourceActivity {
-  const source = activity.get(ip, now) ?? { firstSeen: now, lastSeen: now, attempts: 0, reports: 0, services: new Set<string>(), accounts: new Set<string>(), accountsCapped: false };
+  // Arrays made with their first element: sized to fit (one of these per address of a scan).
+  const source = activity.get(ip, now) ?? { firstSeen: now, lastSeen: now, attempts: 0, reports: 0, services: [service], accounts: account ? [account] : [], accountsCapped: false };
   source.lastSeen = now;
   source.reports++;
   if (isNewAttempt) source.attempts++;
-  // Service names come from Asterisk, not from the attacker: a handful at most.
-  source.services.add(service);
-  if (account && !source.accounts.has(account)) {
-    if (source.accounts.size < MAX_ACCOUNTS_PER_SOURCE) source.accounts.add(account);
+  if (!source.services.includes(service)) source.services.push(service);
+  if (account && !source.accounts.includes(account)) {
+    if (source.accounts.length < MAX_ACCOUNTS_PER_SOURCE) source.accounts.push(account);
     else source.accountsCapped = true;
   }
   activity.set(ip, source, now);
@@ -530,20 +571,20 @@ function activityEvidence(source: SourceActivity): Record<string, string | numbe
     firstSeen: iso(source.firstSeen),
     lastSeen: iso(source.lastSeen),
     services: [...source.services],
-    distinctAccounts: source.accounts.size,
+    distinctAccounts: source.accounts.length,
     ...(source.accountsCapped ? { distinctAccountsAtLeast: true } : {}),
     sampleAccounts: sampleOf(source),
   };
 }
 
 function accountsPhrase(source: SourceActivity): string {
-  if (source.accounts.size === 0) return '';
-  const more = source.accounts.size > SAMPLE_ACCOUNTS ? `, … (${source.accounts.size}${source.accountsCapped ? '+' : ''} accounts)` : '';
-  return ` (${source.accounts.size === 1 ? 'account' : 'accounts'} ${sampleOf(source).join(', ')}${more})`;
+  if (source.accounts.length === 0) return '';
+  const more = source.accounts.length > SAMPLE_ACCOUNTS ? `, … (${source.accounts.length}${source.accountsCapped ? '+' : ''} accounts)` : '';
+  return ` (${source.accounts.length === 1 ? 'account' : 'accounts'} ${sampleOf(source).join(', ')}${more})`;
 }
 
 function sampleOf(source: SourceActivity): string[] {
-  return [...source.accounts].slice(0, SAMPLE_ACCOUNTS);
+  return source.accounts.slice(0, SAMPLE_ACCOUNTS);
 }
 
 /**

@@ -262,6 +262,52 @@ describe('brute force: the leaky bucket', () => {
   });
 });
 
+describe('checkpoints', () => {
+  const rules = 'bruteForce: { capacity: 5, leakEvery: 1h, actions: [alert, firewall] }\n';
+
+  /** Five failures from one address over two accounts, one of them reported twice (same session). */
+  function halfAnAttack(policy: PolicyInstance): void {
+    for (let index = 0; index < 5; index++) feed(policy, securityEvent('ChallengeResponseFailed', { account: index % 2 ? '1002' : '1001', session: `attack-${index}` }), BASE + index * 1_000);
+    feed(policy, securityEvent('InvalidPassword', { account: '1001', session: 'attack-4' }), BASE + 4_100);
+  }
+
+  test('the attack goes on being counted after a restore: the sixth attempt fires with every account and service', () => {
+    const before = instance(rules);
+    halfAnAttack(before);
+    const snapshot = JSON.parse(JSON.stringify(before.snapshot!(BASE + 5_000)));
+    const after = instance(rules);
+    after.restore!(snapshot, BASE + 5_000);
+    const [finding] = feed(after, securityEvent('ChallengeResponseFailed', { account: '1003', session: 'attack-5' }), BASE + 5_000);
+    expect(finding).toMatchObject({ level: 'brute-force', evidence: { attempts: 6, reports: 7, services: ['PJSIP'], distinctAccounts: 3, sampleAccounts: ['1001', '1002', '1003'] } });
+  });
+
+  test('a checkpoint written by an earlier version (Sets of accounts, a Map of counts per session) is read the same way', () => {
+    const before = instance(rules);
+    halfAnAttack(before);
+    const snapshot = JSON.parse(JSON.stringify(before.snapshot!(BASE + 5_000))) as { activity: [string, Record<string, unknown>, number][]; attempts: [string, (string | number)[], number][] };
+    // As versions before 0.9 wrote them: Sets and Maps tagged by toPlain.
+    for (const entry of snapshot.activity) {
+      entry[1]['services'] = { '@set': entry[1]['services'] };
+      entry[1]['accounts'] = { '@set': entry[1]['accounts'] };
+    }
+    for (const entry of snapshot.attempts) {
+      const counts = entry[1];
+      const pairs: [string, number][] = [];
+      for (let index = 0; index < counts.length; index += 2) pairs.push([counts[index] as string, counts[index + 1] as number]);
+      entry[1] = { '@map': pairs } as never;
+    }
+    const current = instance(rules);
+    current.restore!(JSON.parse(JSON.stringify(before.snapshot!(BASE + 5_000))), BASE + 5_000);
+    const earlier = instance(rules);
+    earlier.restore!(snapshot, BASE + 5_000);
+    // Another report of an attempt already counted, then a new attempt: the same findings from both.
+    const next = [securityEvent('InvalidAccountID', { account: '1001', session: 'attack-4' }), securityEvent('ChallengeResponseFailed', { account: '1003', session: 'attack-5' })];
+    const fromEarlier = next.flatMap((event, index) => feed(earlier, event, BASE + 5_000 + index));
+    expect(fromEarlier).toEqual(next.flatMap((event, index) => feed(current, event, BASE + 5_000 + index)));
+    expect(fromEarlier).toMatchObject([{ level: 'brute-force', evidence: { attempts: 6, reports: 8, services: ['PJSIP'], distinctAccounts: 3, sampleAccounts: ['1001', '1002', '1003'] } }]);
+  });
+});
+
 describe('compromise', () => {
   const compromise = 'compromise: { failuresBefore: 3, window: 2m, actions: [alert, lock] }\n';
   const fail = (account = '1001', ip = '203.0.113.9') => securityEvent('ChallengeResponseFailed', { account, ip });
