@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { tuneHeapForLongRunningAgent } from './heap.js';
 import { AmiClient } from './ami/client.js';
 import { Actor, type MailQueue } from './act/actor.js';
 import { FirewallHook } from './act/firewall.js';
@@ -89,6 +90,7 @@ const PROFILE_DAYS_KEPT = 35;
 export function createAgent(deps: AgentDeps): Agent {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
+  tuneHeapForLongRunningAgent();
   if (!config.ami.secret) {
     throw new ConfigError('is empty: set it in the configuration file, TOLLGATE_AMI_SECRET or TOLLGATE_AMI_SECRET_FILE (a dedicated manager.conf user; see README)', undefined, undefined, 'ami.secret');
   }
