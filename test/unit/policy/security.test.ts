@@ -285,7 +285,7 @@ describe('checkpoints', () => {
     const before = instance(rules);
     halfAnAttack(before);
     const snapshot = JSON.parse(JSON.stringify(before.snapshot!(BASE + 5_000))) as { activity: [string, Record<string, unknown>, number][]; attempts: [string, (string | number)[], number][] };
-    // As versions before 0.9 wrote them: Sets and Maps tagged by toPlain.
+    // As earlier versions wrote them: Sets and Maps tagged by toPlain.
     for (const entry of snapshot.activity) {
       entry[1]['services'] = { '@set': entry[1]['services'] };
       entry[1]['accounts'] = { '@set': entry[1]['accounts'] };
