@@ -311,10 +311,23 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
     this.stats.bytesIn += chunk.length;
     let skipped: Map<string, number> | undefined;
     const receivedAt = performance.now();
+    // Calls first within what one read brings (a scan fills reads of 64 KB with refusals): the
+    // refusals are queued after the other events of the read, except that a success (a guessed
+    // password is judged on "refusals, then a success") still comes after the refusals before it.
+    let refusals: AmiMessage[] | undefined;
     for (const frame of this.decoder.push(chunk)) {
       if (frame.type === 'message') {
-        frame.message.receivedAt = receivedAt;
-        this.queue.push(frame.message);
+        const message = frame.message;
+        message.receivedAt = receivedAt;
+        if (isSheddable(message)) {
+          (refusals ??= []).push(message);
+          continue;
+        }
+        if (refusals && message.name === 'SuccessfulAuth') {
+          for (const refusal of refusals) this.queue.push(refusal);
+          refusals = undefined;
+        }
+        this.queue.push(message);
       } else if (frame.type === 'skipped') {
         skipped ??= new Map();
         skipped.set(frame.name, (skipped.get(frame.name) ?? 0) + 1);
@@ -328,6 +341,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
         this.safeEmit('garbage', { reason: frame.reason, sample: frame.sample });
       }
     }
+    if (refusals) for (const refusal of refusals) this.queue.push(refusal);
     if (skipped) {
       let count = 0;
       for (const n of skipped.values()) count += n;

@@ -336,6 +336,21 @@ describe('resilience', () => {
     expect(ami.connected).toBe(true);
   });
 
+  test('calls first within one read: refusals come after the call events beside them, and every refusal before a success still comes before it', async () => {
+    const ami = await connected();
+    const order: string[] = [];
+    ami.on('event', (message) => {
+      if (message.name === 'Newchannel' || message.name === 'ChallengeResponseFailed' || message.name === 'SuccessfulAuth') order.push(`${message.name}:${message.get('Seq')}`);
+    });
+    const refusal = (seq: number) => encodeMessage(AmiMessage.from({ Event: 'ChallengeResponseFailed', Privilege: 'security,all', Service: 'PJSIP', AccountID: '1001', SessionID: `s${seq}`, RemoteAddress: 'IPV4/UDP/203.0.113.9/5060', Seq: String(seq) }));
+    const call = (seq: number) => encodeMessage(AmiMessage.from({ Event: 'Newchannel', Privilege: 'call,all', Channel: `PJSIP/1001-${seq}`, Uniqueid: `1.${seq}`, Linkedid: `1.${seq}`, Seq: String(seq) }));
+    const success = (seq: number) => encodeMessage(AmiMessage.from({ Event: 'SuccessfulAuth', Privilege: 'security,all', Service: 'PJSIP', AccountID: '1001', SessionID: `ok${seq}`, RemoteAddress: 'IPV4/UDP/203.0.113.9/5060', Seq: String(seq) }));
+    // One write, read at once: refusal 1, call 2, refusal 3, success 4, call 5, refusal 6.
+    sim.sendRaw(refusal(1) + call(2) + refusal(3) + success(4) + call(5) + refusal(6));
+    await until(() => order.length === 6, 'all six events delivered');
+    expect(order).toEqual(['Newchannel:2', 'ChallengeResponseFailed:1', 'ChallengeResponseFailed:3', 'SuccessfulAuth:4', 'Newchannel:5', 'ChallengeResponseFailed:6']);
+  });
+
   test('a listener that throws does not break the session', async () => {
     const ami = await connected();
     const seen: string[] = [];
