@@ -154,6 +154,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private socket: net.Socket | undefined;
   private decoder = new AmiDecoder();
   private skipEvent: ((name: string) => boolean) | undefined;
+  private deferEvent: ((name: string) => boolean) | undefined;
   private readonly pending = new Map<string, PendingAction>();
   private queue: AmiMessage[] = [];
   private queueHead = 0;
@@ -274,7 +275,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private connect(): void {
     if (this.currentState === 'stopped') return;
     this.currentState = 'connecting';
-    this.decoder = new AmiDecoder(this.skipEvent ? { skipEvent: this.skipEvent } : {});
+    this.decoder = new AmiDecoder({ ...(this.skipEvent ? { skipEvent: this.skipEvent } : {}), ...(this.deferEvent ? { deferEvent: this.deferEvent } : {}) });
     this.bannerVersion = '';
     const { host, port } = this.options;
     const socket = this.options.tls ? this.connectTls(host, port) : net.connect({ host, port });
@@ -359,6 +360,15 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   skipEventsWhen(predicate: ((name: string) => boolean) | undefined): void {
     this.skipEvent = predicate;
     this.decoder.skipEvent = predicate;
+  }
+
+  /**
+   * Events the consumer lets wait (a scan's refusals): delivered uncut (AmiMessage.deferred), cut
+   * into fields only when one is read — most wait in a queue and many are shed unread.
+   */
+  deferEventsWhen(predicate: ((name: string) => boolean) | undefined): void {
+    this.deferEvent = predicate;
+    this.decoder.deferEvent = predicate;
   }
 
   private onBanner(socket: net.Socket, version: string): void {
@@ -646,5 +656,5 @@ function isListEnd(message: AmiMessage): boolean {
 /** A security-class event other than a success (the refusals a scan produces). */
 function isSheddable(message: AmiMessage): boolean {
   if (message.kind !== 'event' || message.name === 'SuccessfulAuth') return false;
-  return message.get('Privilege')?.startsWith('security') ?? false;
+  return message.peek('Privilege')?.startsWith('security') ?? false;
 }

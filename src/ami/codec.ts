@@ -7,7 +7,7 @@
  * bare `\n` line ends, and the legacy `Response: Follows … --END COMMAND--` answer of Asterisk ≤ 13.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { AmiMessage, type AmiField } from './message.js';
+import { AmiMessage, fieldOfLine, type AmiField } from './message.js';
 
 export { AmiMessage, type AmiField } from './message.js';
 
@@ -30,6 +30,12 @@ export interface AmiDecoderOptions {
    * lines are passed over without being cut into fields, and a `skipped` frame says which.
    */
   skipEvent?: (name: string) => boolean;
+  /**
+   * Events to keep uncut for now, by name (a scan's refusals, most of which wait and many are
+   * shed): their lines are kept as one string and cut into fields only when one is read (see
+   * AmiMessage.deferred). Checked after skipEvent.
+   */
+  deferEvent?: (name: string) => boolean;
 }
 
 export interface AmiDecoderStats {
@@ -44,7 +50,7 @@ const END_COMMAND = '--END COMMAND--';
 const FOLLOWS_HEADER = /^(Privilege|ActionID|Message):/i;
 const SAMPLE_CHARS = 120;
 
-type Mode = 'fields' | 'followsHeaders' | 'followsOutput' | 'followsDone' | 'skipping';
+type Mode = 'fields' | 'followsHeaders' | 'followsOutput' | 'followsDone' | 'skipping' | 'deferring';
 
 export class AmiDecoder {
   readonly stats: AmiDecoderStats = { bytes: 0, messages: 0, garbage: 0, banners: 0 };
@@ -60,10 +66,19 @@ export class AmiDecoder {
 
   /** See AmiDecoderOptions.skipEvent; may be changed between chunks. */
   skipEvent: ((name: string) => boolean) | undefined;
+  /** See AmiDecoderOptions.deferEvent; may be changed between chunks. */
+  deferEvent: ((name: string) => boolean) | undefined;
+  /** Where the line being read starts in the buffer (a deferred event's text starts at its Event line). */
+  private lineStart = 0;
+  /** The deferred event being read: its name, where its text starts in the buffer, and its text from earlier chunks. */
+  private deferredName = '';
+  private deferredStart = 0;
+  private deferredHead = '';
 
   constructor(options: AmiDecoderOptions = {}) {
     this.maxMessageChars = options.maxMessageChars ?? 1_048_576;
     this.skipEvent = options.skipEvent;
+    this.deferEvent = options.deferEvent;
   }
 
   /** Feeds bytes; returns every frame they complete, in order. */
@@ -84,9 +99,21 @@ export class AmiDecoder {
       if (this.mode === 'skipping') {
         // Passing over a message: only its end (a blank line) matters; no string is cut.
         if (end === start) this.mode = 'fields';
-      } else this.line(buffer.slice(start, end), newline + 1 - start, frames);
+      } else if (this.mode === 'deferring') {
+        // Keeping a message whole: its end is found, its size counted; no string is cut until then.
+        if (end === start) this.finishDeferred(buffer.slice(this.deferredStart, start), frames);
+        else this.grow(newline + 1 - start, frames);
+      } else {
+        this.lineStart = start;
+        this.line(buffer.slice(start, end), newline + 1 - start, frames);
+      }
       start = newline + 1;
       newline = buffer.indexOf('\n', start);
+    }
+    if (this.mode === 'deferring') {
+      // The event goes on in the next chunk: what it has so far is kept, the buffer restarts after it.
+      this.deferredHead += buffer.slice(this.deferredStart, start);
+      this.deferredStart = 0;
     }
     this.buffer = start === 0 ? buffer : buffer.slice(start);
     if (this.buffer.length > this.maxMessageChars) {
@@ -147,15 +174,24 @@ export class AmiDecoder {
     }
     // A valid line after garbage starts a real message: report the garbage, keep the message.
     if (this.fields.length === 0 && this.garbageLines.length > 0) this.flushGarbage(frames, chars);
-    const key = line.slice(0, colon);
-    const value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
-    if (this.fields.length === 0 && this.skipEvent !== undefined && key.length === 5 && key.toLowerCase() === 'event' && this.skipEvent(value)) {
-      frames.push({ type: 'skipped', name: value });
-      this.reset();
-      this.mode = 'skipping';
-      return;
+    const field = fieldOfLine(line)!;
+    const [key, value] = field;
+    if (this.fields.length === 0 && key.length === 5 && (this.skipEvent !== undefined || this.deferEvent !== undefined) && key.toLowerCase() === 'event') {
+      if (this.skipEvent?.(value)) {
+        frames.push({ type: 'skipped', name: value });
+        this.reset();
+        this.mode = 'skipping';
+        return;
+      }
+      if (this.deferEvent?.(value)) {
+        this.mode = 'deferring';
+        this.deferredName = value;
+        this.deferredStart = this.lineStart;
+        this.deferredHead = '';
+        return;
+      }
     }
-    this.fields.push([key, value]);
+    this.fields.push(field);
     if (this.fields.length === 1 && key.length === 8 && key.toLowerCase() === 'response' && value.toLowerCase() === 'follows') {
       this.mode = 'followsHeaders';
     }
@@ -187,6 +223,12 @@ export class AmiDecoder {
     this.mode = 'skipping';
   }
 
+  private finishDeferred(tail: string, frames: AmiFrame[]): void {
+    this.stats.messages++;
+    frames.push({ type: 'message', message: AmiMessage.deferred(this.deferredName, this.deferredHead + tail) });
+    this.reset();
+  }
+
   private finishMessage(frames: AmiFrame[]): void {
     const output = this.mode === 'followsDone' || this.mode === 'followsOutput' ? this.output.join('\n') : undefined;
     this.stats.messages++;
@@ -214,6 +256,7 @@ export class AmiDecoder {
     if (this.output.length > 0) this.output = [];
     this.messageChars = 0;
     if (this.garbageLines.length > 0) this.garbageLines = [];
+    this.deferredHead = '';
     this.mode = 'fields';
   }
 }

@@ -9,22 +9,52 @@ export type AmiField = readonly [key: string, value: string];
 export type AmiMessageKind = 'event' | 'response' | 'action' | 'unknown';
 
 export class AmiMessage {
-  readonly fields: AmiField[];
+  private parsedFields: AmiField[] | undefined;
+  private parsedUnparsed: string[] | undefined;
+  /** The text of an event read but not yet cut into fields (see deferred()); undefined once cut. */
+  private deferredText: string | undefined;
+  private readonly deferredName: string | undefined;
   /**
    * Raw text of a legacy `Response: Follows` answer (Asterisk ≤ 13 `Command`), without the
    * `--END COMMAND--` terminator. Undefined for every other message.
    */
   readonly output: string | undefined;
-  /** Lines inside the message that were not `Key: Value`; kept so nothing is silently lost. */
-  readonly unparsedLines: string[] | undefined;
   /** When the bytes that completed it were read (performance.now(); set by the AMI client): how long it waited. */
   receivedAt: number | undefined;
 
-  constructor(fields: AmiField[], output?: string, unparsedLines?: string[]) {
-    this.fields = fields;
+  constructor(fields: AmiField[], output?: string, unparsedLines?: string[], deferred?: { name: string; text: string }) {
+    this.parsedFields = deferred ? undefined : fields;
+    this.parsedUnparsed = unparsedLines && unparsedLines.length > 0 ? unparsedLines : undefined;
+    this.deferredText = deferred?.text;
+    this.deferredName = deferred?.name;
     this.output = output;
-    this.unparsedLines = unparsedLines && unparsedLines.length > 0 ? unparsedLines : undefined;
     this.receivedAt = undefined;
+  }
+
+  /**
+   * An event whose lines are cut into fields only when one is read: a scan's refusals wait in a
+   * queue by the thousand, most are shed unread, and one string each is cheaper to keep than
+   * dozens. `text` is the event's lines as they came (`\r\n` or `\n`), the `Event:` line first.
+   */
+  static deferred(name: string, text: string): AmiMessage {
+    return new AmiMessage([], undefined, undefined, { name, text });
+  }
+
+  /** Still uncut (see deferred()). */
+  get isDeferred(): boolean {
+    return this.deferredText !== undefined;
+  }
+
+  /** Every field, in wire order. */
+  get fields(): AmiField[] {
+    if (this.parsedFields === undefined) this.cut();
+    return this.parsedFields!;
+  }
+
+  /** Lines inside the message that were not `Key: Value`; kept so nothing is silently lost. */
+  get unparsedLines(): string[] | undefined {
+    if (this.parsedFields === undefined) this.cut();
+    return this.parsedUnparsed;
   }
 
   /** Builds a message from an object, in key order (handy in tests and in the simulator). */
@@ -39,12 +69,14 @@ export class AmiMessage {
 
   /** The event name, or undefined for responses and actions. */
   get event(): string | undefined {
+    if (this.deferredName !== undefined) return this.deferredName;
     const first = this.fields[0];
     return first !== undefined && sameIgnoringCase(first[0], 'Event') ? first[1] : undefined;
   }
 
   /** A message is classified by its FIRST line: `Event:` or `Response:` (some events also carry `Response:`). */
   get kind(): AmiMessageKind {
+    if (this.deferredName !== undefined) return 'event';
     const first = this.fields[0]?.[0].toLowerCase();
     if (first === 'event') return 'event';
     if (first === 'response') return 'response';
@@ -54,11 +86,33 @@ export class AmiMessage {
 
   /** The event name, response status or action name: the value of the first line. */
   get name(): string {
+    if (this.deferredName !== undefined) return this.deferredName;
     return this.fields[0]?.[1] ?? '';
   }
 
   get actionId(): string | undefined {
-    return this.get('ActionID');
+    return this.peek('ActionID');
+  }
+
+  /**
+   * The first value for `key` (exact case, as Asterisk spells keys; any case once cut), without
+   * cutting a deferred event into fields.
+   */
+  peek(key: string): string | undefined {
+    const text = this.deferredText;
+    if (text === undefined) return this.get(key);
+    let at = text.indexOf(key);
+    while (at >= 0) {
+      const end = at + key.length;
+      if ((at === 0 || text.charCodeAt(at - 1) === 10) && text.charCodeAt(end) === 58) {
+        let lineEnd = text.indexOf('\n', end);
+        if (lineEnd < 0) lineEnd = text.length;
+        if (text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+        return text.slice(text.charCodeAt(end + 1) === 32 ? end + 2 : end + 1, lineEnd);
+      }
+      at = text.indexOf(key, end);
+    }
+    return undefined;
   }
 
   /** The first value for `key`, compared case-insensitively. */
@@ -95,6 +149,26 @@ export class AmiMessage {
     return record;
   }
 
+  private cut(): void {
+    const text = this.deferredText ?? '';
+    const fields: AmiField[] = [];
+    const unparsed: string[] = [];
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+      start = end + 1;
+      if (line.length === 0) continue;
+      const field = fieldOfLine(line);
+      if (field) fields.push(field);
+      else unparsed.push(line);
+    }
+    this.parsedFields = fields;
+    this.parsedUnparsed = unparsed.length > 0 ? unparsed : undefined;
+    this.deferredText = undefined;
+  }
+
   private indexOf(key: string): number {
     // Exact-case hit first: Asterisk always spells keys the same way, so this is the hot path.
     const fields = this.fields;
@@ -103,6 +177,13 @@ export class AmiMessage {
     for (let i = 0; i < fields.length; i++) if (sameIgnoringCase(fields[i]![0], key)) return i;
     return -1;
   }
+}
+
+/** `Key: Value` (one space after the colon is not part of the value); undefined for a line that is not a field. */
+export function fieldOfLine(line: string): AmiField | undefined {
+  const colon = line.indexOf(':');
+  if (colon <= 0) return undefined;
+  return [line.slice(0, colon), line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1)];
 }
 
 /** ASCII case-insensitive equality (AMI keys are ASCII). */

@@ -9,7 +9,9 @@
  * are delivered first (security events keep their order among themselves). When the queue is full
  * the oldest lose their detail: they are counted (by kind) and reported; call events never are.
  */
+import type { AmiMessage } from '../ami/message.js';
 import { SECURITY_EVENT_KINDS, type DomainEvent } from './events.js';
+import { securitySourceOf } from './normalise.js';
 
 /** Security events that wait in the lane (every one but the success, which is judged at once). */
 const DEFERRED_KINDS: ReadonlySet<string> = new Set(SECURITY_EVENT_KINDS.filter((kind) => kind !== 'SuccessfulAuth'));
@@ -17,6 +19,8 @@ const DEFERRED_KINDS: ReadonlySet<string> = new Set(SECURITY_EVENT_KINDS.filter(
 export interface EventLanesOptions {
   /** Delivers one event to the live path. */
   deliver: (event: DomainEvent) => void;
+  /** Reads (normalises) a security event that waited unread (pushUnread), at the time it arrived. */
+  read?: (message: AmiMessage, at: number) => DomainEvent | undefined;
   /** Security events waiting at most (about 200 ms of a scan at full speed); beyond, the oldest are shed. @default 10000 */
   maxWaiting?: number;
   /** How long one slice of waiting failures may run before socket reads get their turn. @default 2 */
@@ -38,10 +42,22 @@ export interface EventLanesStats {
 }
 
 
+interface WaitingEvent {
+  event: DomainEvent | undefined;
+  unread: AmiMessage | undefined;
+  /** When it arrived (the clock's time: the event's time once read). */
+  at: number;
+  /** The canonical source address (a success pulls the failures of its address). */
+  source: string;
+}
+
 export class EventLanes {
   readonly stats: EventLanesStats = { deferred: 0, shed: 0, shedByKind: new Map(), highWater: 0, lastShedAt: 0 };
-  /** Normalised events (a few objects each, not the AMI message's dozens: a scan's backlog stays cheap to keep). */
-  private waiting: { event: DomainEvent; source: string }[] = [];
+  /**
+   * What waits: AMI events not yet cut into fields (one string each: a scan's backlog stays cheap to
+   * keep, and the shed ones are never read), or events already normalised (push()).
+   */
+  private waiting: WaitingEvent[] = [];
   private head = 0;
   private scheduled = false;
   private arrivalShed = new Map<string, number>();
@@ -73,20 +89,33 @@ export class EventLanes {
     this.schedule();
   }
 
+  /** Whether events named `name` wait in the lane (the tracker then hands them over unread: pushUnread). */
+  defers(name: string): boolean {
+    return DEFERRED_KINDS.has(name);
+  }
+
+  /** A security event that waits (see defers()), not yet read: it is normalised when its turn comes. */
+  pushUnread(message: AmiMessage, at: number): void {
+    this.enqueue({ event: undefined, unread: message, at, source: securitySourceOf(message.peek('RemoteAddress')) });
+  }
+
   push(event: DomainEvent): void {
     // Every security event but the success waits: a success is what a guessed password is judged on, with the call after it.
     if (event.type === 'security' && DEFERRED_KINDS.has(event.kind)) {
-      const source = event.remote?.ip ?? '';
-      this.waiting.push({ event, source });
-      this.stats.deferred++;
-      const count = this.waitingCount;
-      if (count > this.stats.highWater) this.stats.highWater = count;
-      if (count > this.maxWaiting) this.shed(count - this.maxWaiting, event.at);
-      this.schedule();
+      this.enqueue({ event, unread: undefined, at: event.at, source: event.remote?.ip ?? '' });
       return;
     }
     if (event.type === 'security' && this.waitingCount > 0) this.deliverWaitingFrom(event.remote?.ip ?? '');
     this.options.deliver(event);
+  }
+
+  private enqueue(entry: WaitingEvent): void {
+    this.waiting.push(entry);
+    this.stats.deferred++;
+    const count = this.waitingCount;
+    if (count > this.stats.highWater) this.stats.highWater = count;
+    if (count > this.maxWaiting) this.shed(count - this.maxWaiting, entry.at);
+    this.schedule();
   }
 
   /** Delivers everything waiting now (stop, replay, tests). */
@@ -125,8 +154,12 @@ export class EventLanes {
   private deliverNext(): void {
     const entry = this.waiting[this.head]!;
     this.waiting[this.head++] = undefined as never;
-    if (entry === undefined) return;
-    this.options.deliver(entry.event);
+    if (entry !== undefined) this.deliverEntry(entry);
+  }
+
+  private deliverEntry(entry: WaitingEvent): void {
+    const event = entry.event ?? (entry.unread && this.options.read ? this.options.read(entry.unread, entry.at) : undefined);
+    if (event) this.options.deliver(event);
   }
 
   /**
@@ -139,7 +172,7 @@ export class EventLanes {
       const entry = this.waiting[i];
       if (entry === undefined || entry.source !== source) continue;
       this.waiting[i] = undefined as never;
-      this.options.deliver(entry.event);
+      this.deliverEntry(entry);
     }
   }
 
@@ -163,7 +196,7 @@ export class EventLanes {
       const entry = this.waiting[this.head];
       this.waiting[this.head++] = undefined as never;
       if (entry === undefined) continue;
-      const kind = entry.event.type === 'security' ? entry.event.kind : entry.event.type;
+      const kind = entry.unread ? entry.unread.name : entry.event!.type === 'security' ? entry.event!.kind : entry.event!.type;
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       this.stats.shedByKind.set(kind, (this.stats.shedByKind.get(kind) ?? 0) + 1);
       dropped++;

@@ -417,6 +417,24 @@ const COMMON_SECURITY_FIELDS = new Set([
 ]);
 
 /** `IPV4/UDP/203.0.113.9/5060`, `IPV6/TCP/2001:db8::1/5061` → parts. */
+/**
+ * The canonical source address of a RemoteAddress (`IPV4/UDP/203.0.113.9/5060`) as
+ * parseSecurityAddress would give it, without building the rest: a waiting refusal is matched
+ * by its address before it is read. '' when there is none.
+ */
+export function securitySourceOf(text: string | undefined): string {
+  if (!text) return '';
+  const first = text.indexOf('/');
+  const second = first < 0 ? -1 : text.indexOf('/', first + 1);
+  if (second < 0) return '';
+  let end = text.length;
+  const last = text.lastIndexOf('/');
+  // IPv6 addresses have colons, never slashes; the port is the last part when numeric.
+  if (last > second && last + 1 < text.length && allDigits(text, last + 1)) end = last;
+  const sent = text.slice(second + 1, end);
+  return normaliseIp(sent) ?? sent;
+}
+
 export function parseSecurityAddress(text: string | undefined): SecurityAddress | undefined {
   if (!text) return undefined;
   const parts = text.split('/');
@@ -431,6 +449,14 @@ export function parseSecurityAddress(text: string | undefined): SecurityAddress 
   const address: SecurityAddress = ip !== undefined ? { family, transport, ip } : { family, transport, ip: sent, invalid: true };
   if (hasPort) address.port = Number(last);
   return address;
+}
+
+function allDigits(text: string, from: number): boolean {
+  for (let index = from; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 function setKnown(target: ChannelSnapshot, key: 'callerIdNum' | 'callerIdName' | 'connectedLineNum' | 'connectedLineName' | 'accountCode', value: string | undefined): void {

@@ -22,6 +22,8 @@ export interface AmiSource {
   off(event: string, listener: (...args: never[]) => void): unknown;
   /** Lets the connection pass over events the tracker would shed unread (AmiClient does). */
   skipEventsWhen?(predicate: ((name: string) => boolean) | undefined): void;
+  /** Lets the connection deliver the events the tracker lets wait uncut (AmiClient does). */
+  deferEventsWhen?(predicate: ((name: string) => boolean) | undefined): void;
   action(action: string, fields?: Record<string, string>, options?: { timeoutMs?: number }): Promise<AmiActionResult>;
   readonly connected: boolean;
 }
@@ -74,6 +76,11 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
       this.lanes.shedOnArrival(name, now);
       return;
     }
+    // A refusal that waits is read (normalised) when its turn comes, not now.
+    if (name !== undefined && message.isDeferred && this.lanes.defers(name)) {
+      this.lanes.pushUnread(message, now);
+      return;
+    }
     const event = this.normaliser.normalise(message, now);
     if (event) this.lanes.push(event);
   };
@@ -84,6 +91,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     void this.reconcile('events were dropped');
   };
   private readonly wouldShed = (name: string): boolean => this.lanes.wouldShed(name);
+  private readonly defers = (name: string): boolean => this.lanes.defers(name);
   private readonly onShed = (info: { byName: ReadonlyMap<string, number> }): void => {
     this.lanes.recordShed(info.byName, this.clock.now());
   };
@@ -96,7 +104,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     this.normaliser = options.normaliser ?? new Normaliser();
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 300_000;
     this.reconcileTimeoutMs = options.reconcileTimeoutMs ?? 15_000;
-    this.lanes = new EventLanes({ ...options.lanes, deliver: (event) => this.apply(event) });
+    this.lanes = new EventLanes({ ...options.lanes, deliver: (event) => this.apply(event), read: (message, at) => this.normaliser.normalise(message, at) });
   }
 
   /** Follows a live AMI connection. */
@@ -107,6 +115,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.on('overflow', this.onOverflow);
     source.on('shed', this.onShed);
     source.skipEventsWhen?.(this.wouldShed);
+    source.deferEventsWhen?.(this.defers);
     if (this.reconcileIntervalMs > 0) {
       this.timer = setInterval(() => void this.reconcile('periodic'), this.reconcileIntervalMs);
       this.timer.unref();
@@ -124,6 +133,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.off('overflow', this.onOverflow);
     source.off('shed', this.onShed);
     source.skipEventsWhen?.(undefined);
+    source.deferEventsWhen?.(undefined);
     this.source = undefined;
   }
 

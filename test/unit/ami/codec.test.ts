@@ -213,6 +213,59 @@ describe('AMI decoder: events passed over by name (a shedding consumer)', () => 
   });
 });
 
+describe('AMI decoder: events kept uncut until read (deferEvent)', () => {
+  const everyEvent = () => true;
+
+  test.each(captures)('%s: the same messages, fields and order as cut at once, fed whole and in 1- and 7-byte chunks', (name) => {
+    const bytes = readFileSync(join(amiDir, name));
+    const eager = messages(decodeAll(bytes));
+    for (const size of [1, 7, bytes.length]) {
+      const decoder = new AmiDecoder({ deferEvent: everyEvent });
+      const frames: AmiFrame[] = [];
+      for (let at = 0; at < bytes.length; at += size) frames.push(...decoder.push(bytes.subarray(at, at + size)));
+      const deferred = messages(frames);
+      expect(deferred.filter((message) => message.kind === 'event').every((message) => message.isDeferred)).toBe(true);
+      // Name and kind without cutting; any field by peek() without cutting; then cut on demand.
+      expect(deferred.map((message) => [message.kind, message.name, message.event])).toEqual(eager.map((message) => [message.kind, message.name, message.event]));
+      deferred.forEach((message, index) => {
+        for (const [key] of eager[index]!.fields) expect(message.peek(key)).toBe(eager[index]!.get(key));
+      });
+      expect(deferred.every((message) => message.kind !== 'event' || message.isDeferred)).toBe(true);
+      expect(deferred.map((message) => message.fields)).toEqual(eager.map((message) => message.fields));
+      expect(deferred.map((message) => message.unparsedLines)).toEqual(eager.map((message) => message.unparsedLines));
+      expect(reencode(frames)).toBe(bytes.toString('utf8'));
+      expect(decoder.midMessage).toBe(false);
+    }
+  });
+
+  test('only the named events are kept uncut; skipEvent wins; peek() finds a key only at a line start', () => {
+    const text =
+      'Event: ChallengeResponseFailed\r\nPrivilege: security,all\r\nAccountID: RemoteAddress: fake\r\nRemoteAddress: IPV4/UDP/203.0.113.9/5060\r\n\r\n' +
+      'Event: DialBegin\r\nChannel: PJSIP/1001-00000001\r\n\r\n' +
+      'Event: InvalidAccountID\r\nAccountID: 9999\r\n\r\n';
+    const decoder = new AmiDecoder({ deferEvent: (name) => name !== 'DialBegin', skipEvent: (name) => name === 'InvalidAccountID' });
+    const frames = decoder.push(text);
+    expect(frames.map((frame) => frame.type)).toEqual(['message', 'message', 'skipped']);
+    const [refusal, dial] = messages(frames);
+    expect([refusal!.isDeferred, dial!.isDeferred]).toEqual([true, false]);
+    expect(refusal!.peek('RemoteAddress')).toBe('IPV4/UDP/203.0.113.9/5060');
+    expect(refusal!.peek('Privilege')).toBe('security,all');
+    expect(refusal!.peek('ActionID')).toBeUndefined();
+    expect(refusal!.isDeferred).toBe(true);
+    expect(refusal!.get('accountid')).toBe('RemoteAddress: fake');
+    expect(refusal!.isDeferred).toBe(false);
+  });
+
+  test('a deferred event longer than maxMessageChars is dropped as garbage and decoding goes on', () => {
+    const decoder = new AmiDecoder({ deferEvent: everyEvent, maxMessageChars: 200 });
+    const long = `Event: ChallengeResponseFailed\r\n${'Padding: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n'.repeat(10)}\r\n`;
+    const frames = decoder.push(`${long}Event: DialBegin\r\nChannel: PJSIP/1001-00000001\r\n\r\n`);
+    expect(frames.map((frame) => frame.type)).toEqual(['garbage', 'message']);
+    expect(messages(frames)[0]!.get('Channel')).toBe('PJSIP/1001-00000001');
+    expect(decoder.midMessage).toBe(false);
+  });
+});
+
 describe('AMI encoder', () => {
   test('encodes an action with ActionID first and repeated keys for arrays', () => {
     expect(encodeAction('Originate', 'o-1', { Channel: 'PJSIP/1001', Variable: ['a=1', 'b=2'], Async: true, Skip: undefined })).toBe(

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { AmiMessage } from '../../../src/ami/message.js';
 import type { DomainEvent } from '../../../src/calls/events.js';
 import { EventLanes } from '../../../src/calls/lanes.js';
-import { Normaliser } from '../../../src/calls/normalise.js';
+import { Normaliser, parseSecurityAddress, securitySourceOf } from '../../../src/calls/normalise.js';
 
 const normaliser = new Normaliser();
 const normalised = (fields: Record<string, string>, at = 0): DomainEvent => normaliser.normalise(AmiMessage.from(fields), at)!;
@@ -119,5 +119,55 @@ describe('EventLanes: calls first', () => {
     await nextTurn();
     expect(shed).toEqual([2]);
     expect(lane.stats).toMatchObject({ shed: 2, lastShedAt: 4 });
+  });
+});
+
+describe('EventLanes: failures that wait unread', () => {
+  /** A refusal as the AMI client delivers it when the tracker lets it wait: one string, not yet cut into fields. */
+  function unread(ip: string, session: string): AmiMessage {
+    return AmiMessage.deferred('ChallengeResponseFailed', `Event: ChallengeResponseFailed\r\nPrivilege: security,all\r\nService: PJSIP\r\nAccountID: 1001\r\nSessionID: ${session}\r\nRemoteAddress: IPV6/UDP/${ip}/5060\r\n`);
+  }
+
+  function reading() {
+    const delivered: DomainEvent[] = [];
+    const read: string[] = [];
+    const lane = new EventLanes({
+      maxWaiting: 3,
+      deliver: (event) => delivered.push(event),
+      read: (message, at) => {
+        read.push(message.peek('SessionID') ?? '');
+        return normaliser.normalise(message, at);
+      },
+    });
+    return { lane, delivered, read };
+  }
+
+  it('reads each when its turn comes, at the time it arrived; a call event goes first; the shed ones are never read', async () => {
+    const { lane, delivered, read } = reading();
+    for (let i = 0; i < 5; i++) lane.pushUnread(unread('2001:db8::9', `s${i}`), 1000 + i);
+    lane.push(dialBegin);
+    expect(delivered.map(label)).toEqual(['dial.begin']);
+    expect(lane.stats.shedByKind.get('ChallengeResponseFailed')).toBe(2);
+    await nextTurn();
+    expect(read).toEqual(['s2', 's3', 's4']);
+    expect(delivered.map((event) => [label(event), event.at])).toEqual([['dial.begin', dialBegin.at], ['ChallengeResponseFailed s2', 1002], ['ChallengeResponseFailed s3', 1003], ['ChallengeResponseFailed s4', 1004]]);
+  });
+
+  it('a success pulls the waiting failures of its address first, however Asterisk spelled the address', () => {
+    const { lane, delivered } = reading();
+    lane.pushUnread(unread('2001:DB8:0:0::9', 'a'), 1);
+    lane.pushUnread(unread('2001:db8::7', 'other'), 2);
+    lane.push(normalised({ Event: 'SuccessfulAuth', Service: 'PJSIP', AccountID: '1001', SessionID: 'ok', RemoteAddress: 'IPV6/UDP/2001:db8::9/5060' }, 3));
+    expect(delivered.map(label)).toEqual(['ChallengeResponseFailed a', 'SuccessfulAuth ok']);
+    lane.flush();
+    expect(delivered.map(label)).toEqual(['ChallengeResponseFailed a', 'SuccessfulAuth ok', 'ChallengeResponseFailed other']);
+  });
+
+  it('matches a waiting failure by the address the normaliser gives it', () => {
+    for (const text of ['IPV4/UDP/203.0.113.9/5060', 'IPV6/UDP/2001:DB8:0:0::9/5061', 'IPV6/TCP/::ffff:198.51.100.4/5060', 'IPV4/UDP/203.0.113.9', 'IPV4/WS/not-an-address/5060', 'IPV4/UDP/a/b/c']) {
+      expect(securitySourceOf(text)).toBe(parseSecurityAddress(text)!.ip);
+    }
+    expect(securitySourceOf(undefined)).toBe('');
+    expect(securitySourceOf('garbage')).toBe('');
   });
 });
