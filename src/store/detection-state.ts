@@ -174,20 +174,21 @@ export class DetectionState {
         });
         if (part) policies.push(part);
       }
+      // The other parts one per turn as well, and the write alone in its own.
+      const parts: (() => string)[] = [
+        () => `{"policies":{${policies.join(',')}},"condemned":${JSON.stringify(engine.snapshotCondemned(now))}}`,
+        () => JSON.stringify(decider.snapshot(now)),
+        () => JSON.stringify(addresses.snapshotRecent()),
+      ];
+      const texts: string[] = [];
+      for (const part of parts) {
+        await nextTurn();
+        if (generation !== this.generation) return;
+        texts.push(slice(part));
+      }
       await nextTurn();
       if (generation !== this.generation) return;
-      slice(() =>
-        this.write(
-          {
-            engine: `{"policies":{${policies.join(',')}},"condemned":${JSON.stringify(engine.snapshotCondemned(now))}}`,
-            decider: JSON.stringify(decider.snapshot(now)),
-            addresses: JSON.stringify(addresses.snapshotRecent()),
-          },
-          now,
-          0,
-          0,
-        ),
-      );
+      slice(() => this.write({ engine: texts[0]!, decider: texts[1]!, addresses: texts[2]! }, now, 0, 0));
       this.stats.lastMs = total;
       this.stats.lastBlockMs = block;
     } catch (error) {
