@@ -215,7 +215,7 @@ export function createAgent(deps: AgentDeps): Agent {
   if (!mailing.options && !deps.mailQueue) logger.warn({ reason: mailing.reason }, 'alerts will be logged but not mailed');
   const digest =
     mailer && config.alerts.digest
-      ? new DailyDigest({ store, mailer, to: config.alerts.to, timezone: config.timezone, at: config.alerts.digestAt, clock, logger, mask, agent: agentName })
+      ? new DailyDigest({ store, mailer, to: config.alerts.to, timezone: config.timezone, at: config.alerts.digestAt, clock, logger, mask, agent: agentName, currency: rates.currency ?? config.rates.currency })
       : undefined;
   const mailQueue = deps.mailQueue ?? mailer;
   const shedding = new SheddingReport({

@@ -55,10 +55,15 @@ export class Locker {
     const info: LockInfo = { endpoint, since: now, reason: reason.slice(0, 300) };
     if (policy !== undefined) info.policy = policy;
     if (durationMs !== undefined) info.until = now + durationMs;
-    this.options.store.lock(info);
-    const until = info.until !== undefined ? ` until ${new Date(info.until).toISOString()}` : ' until unlocked';
-    const mirror = await this.mirror(info);
-    this.log.warn({ endpoint, policy, until: info.until }, `endpoint ${endpoint} locked`);
+    // Locked already: the lock in force keeps when and why it was taken, and gains this reason.
+    const { lock, joined } = this.options.store.lock(info);
+    const until = lock.until !== undefined ? ` until ${new Date(lock.until).toISOString()}` : ' until unlocked';
+    const mirror = await this.mirror(lock);
+    if (joined) {
+      this.log.warn({ endpoint, policy, lockedSince: joined.since, lockedBy: joined.policy ?? 'manual', until: lock.until }, `endpoint ${endpoint} was locked already: reason added`);
+      return `Endpoint ${endpoint} was locked already (since ${new Date(joined.since).toISOString()}, ${joined.policy ?? 'manual'}): this reason added, locked${until}; its new outbound calls are refused${mirror}`;
+    }
+    this.log.warn({ endpoint, policy, until: lock.until }, `endpoint ${endpoint} locked`);
     return `Locked endpoint ${endpoint}${until}: its new outbound calls are refused${mirror}`;
   }
 

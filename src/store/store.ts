@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { joinLocks } from '../domain/locks.js';
 import type { CostEntry, LockInfo, LockView } from '../policy/types.js';
 import type { AddressRecord, AddressVia, TrustView } from '../profile/addresses.js';
 import type { ProfileDay, ProfileFacet, ProfileValue } from '../profile/profile.js';
@@ -116,6 +117,12 @@ export interface PurgeResult {
   threads: number;
 }
 
+/** What `Store.lock` did: the lock now in force, and the one it joined when the endpoint was locked already. */
+export interface LockResult {
+  lock: LockInfo;
+  joined?: LockInfo;
+}
+
 export class Store implements LockView, TrustView {
   readonly file: string;
   private readonly db: Database.Database;
@@ -213,8 +220,19 @@ export class Store implements LockView, TrustView {
 
   // ───────────────────────────── locks ─────────────────────────────
 
-  lock(info: LockInfo): void {
-    this.statements.upsertLock.run({ endpoint: info.endpoint, since: info.since, until: info.until ?? null, reason: info.reason, policy: info.policy ?? null });
+  /**
+   * Locks an endpoint. When it is locked already, the new lock joins the one in force (first since,
+   * both reasons and policies, the later until: `joinLocks`) instead of replacing it. Returns the
+   * lock now stored and, when there was one, the lock it joined. Read and write are one transaction:
+   * `tollgate lock` in another process cannot slip between them.
+   */
+  lock(info: LockInfo): LockResult {
+    return this.db.transaction((): LockResult => {
+      const row = this.statements.storedLock.get({ endpoint: info.endpoint }) as LockRow | undefined;
+      const lock = joinLocks(row ? lockFromRow(row) : undefined, info);
+      this.statements.upsertLock.run({ endpoint: lock.endpoint, since: lock.since, until: lock.until ?? null, reason: lock.reason, policy: lock.policy ?? null });
+      return lock === info ? { lock } : { lock, joined: lockFromRow(row!) };
+    }).immediate();
   }
 
   unlock(endpoint: string): boolean {
@@ -466,6 +484,7 @@ export class Store implements LockView, TrustView {
       decisionsOfIncident: db.prepare('SELECT * FROM decisions WHERE incident = @incident ORDER BY at, id'),
       decisionsSince: db.prepare('SELECT * FROM decisions WHERE at >= @since ORDER BY at, id'),
       upsertLock: db.prepare('INSERT INTO locks (endpoint, since, until, reason, policy) VALUES (@endpoint, @since, @until, @reason, @policy) ON CONFLICT(endpoint) DO UPDATE SET since = excluded.since, until = excluded.until, reason = excluded.reason, policy = excluded.policy'),
+      storedLock: db.prepare('SELECT * FROM locks WHERE endpoint = @endpoint'),
       deleteLock: db.prepare('DELETE FROM locks WHERE endpoint = @endpoint'),
       lockOf: db.prepare('SELECT * FROM locks WHERE endpoint = @endpoint AND (until IS NULL OR until > @now)'),
       locks: db.prepare('SELECT * FROM locks WHERE until IS NULL OR until > @now ORDER BY since'),

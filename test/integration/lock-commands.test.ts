@@ -133,3 +133,26 @@ describe('endpoint names', () => {
     store.close();
   });
 });
+
+describe('an endpoint locked twice', () => {
+  test('`tollgate locks` shows when and why it was first locked, with every reason and policy; `tollgate unlock` lifts it in one go', async () => {
+    const db = join(scratch(), 'tollgate.db');
+    agentDatabase(db, { seenAgoMs: 1000 });
+    // The agent locked 1001 an hour ago (account-compromise), then again ten minutes ago (endpoint-baseline).
+    const firstAt = Date.now() - 3_600_000;
+    const agent = new Store(db);
+    agent.lock({ endpoint: '1001', since: firstAt, reason: 'password guessed from 203.0.113.9', policy: 'account-compromise' });
+    agent.lock({ endpoint: '1001', since: Date.now() - 600_000, until: Date.now() + 3_600_000, reason: 'scanner User-Agent "friendly-scanner" from 198.51.100.7', policy: 'endpoint-baseline' });
+    agent.close();
+
+    const locked = await cli(['lock', '1001', '--reason', 'phone stolen', '--for', '2h'], { TOLLGATE_DB: db });
+    expect(locked[2]).toBe(`Endpoint 1001 was locked already (since ${new Date(firstAt).toISOString()}, account-compromise, endpoint-baseline): this reason added, locked until unlocked; its new outbound calls are refused`);
+    const listed = await cli(['locks'], { TOLLGATE_DB: db });
+    expect(listed.slice(2)).toEqual([
+      `1001  since ${new Date(firstAt).toISOString()}  until unlocked  account-compromise, endpoint-baseline, manual: password guessed from 203.0.113.9; scanner User-Agent "friendly-scanner" from 198.51.100.7; phone stolen`,
+    ]);
+
+    expect((await cli(['unlock', '1001'], { TOLLGATE_DB: db }))[2]).toBe('1001 unlocked');
+    expect((await cli(['locks'], { TOLLGATE_DB: db })).slice(2)).toEqual(['no endpoint is locked']);
+  });
+});

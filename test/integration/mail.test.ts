@@ -443,6 +443,8 @@ describe('daily digest', () => {
     store.countSecurityEvent(DAY, 'InvalidAccountID', '198.51.100.7', 15);
     store.countSecurityEvent('2026-11-21', 'InvalidAccountID', '198.51.100.8', 3);
     store.lock({ endpoint: '1001', since: local('2026-11-20T03:12:00'), reason: 'password guessed from 203.0.113.9', policy: 'account-compromise' });
+    // Locked again later by another policy: the digest still says when and why it was first locked.
+    store.lock({ endpoint: '1001', since: local('2026-11-20T05:00:00'), reason: 'scanner User-Agent from 198.51.100.7', policy: 'endpoint-baseline' });
     store.enqueueMail(plainMail('incident:stuck:alert'), local('2026-11-20T03:12:00'));
   }
 
@@ -474,7 +476,7 @@ describe('daily digest', () => {
     expect(data.locks.map((lock) => lock.endpoint)).toEqual(['1001']);
     expect(data.outbox).toEqual({ pending: 1, sent: 0 });
 
-    const digest = composeDigest(data, { mask: numberMasker(true), agent: 'pbx1' });
+    const digest = composeDigest(data, { mask: numberMasker(true), agent: 'pbx1', currency: 'USD' });
     expect(digest.subject).toBe('[Tollgate][DIGEST] 2026-11-20: 2 incidents (1 critical), 4 calls, 3.55 USD, 1 mail pending');
     expect(digest.text).toContain('[CRITICAL] Daily digest of Friday 20 November 2026');
     expect(digest.text).toMatch(/What happened: +4 priced outbound calls, 3\.55 USD; 2 incidents \(1 critical\); 135 security events from 2 addresses \(Europe\/Paris\)\./);
@@ -486,20 +488,31 @@ describe('daily digest', () => {
     expect(digest.text).toMatch(/20261120-021000-block-premium-rate-1a2b +block-premium-rate +endpoint:1001 +critical +3 +3 +03:10:00 +03:12:00/);
     expect(digest.text).toMatch(/hangup +done +enforce +2/);
     expect(digest.text).toMatch(/ChallengeResponseFailed +203\.0\.113\.9 +120/);
-    expect(digest.text).toContain('tollgate unlock 1001');
+    expect(digest.text).toMatch(/1001 +2026-11-20 03:12 +until unlocked +password guessed from 203\.0\.113\.9; scanner User-Agent from 198\.51\.100\.7 +account-compromise, endpoint-baseline +tollgate unlock 1001/);
     expect(digest.text).toContain('1 mail not delivered yet');
     // Masking: the numbers in the costliest-numbers table and in scopes.
     expect(digest.text).toContain('+53 55*****');
     expect(digest.text).toContain('number:+442079******');
     for (const body of [digest.text, digest.html]) expect(body).not.toMatch(/5551234|2079460000/);
-    expect(composeDigest(data, { mask: numberMasker(false), agent: 'pbx1' }).text).toContain('+53 5551234');
+    expect(composeDigest(data, { mask: numberMasker(false), agent: 'pbx1', currency: 'USD' }).text).toContain('+53 5551234');
+  });
+
+  test('a quiet day: the subject and the summary show nothing spent in the agent\'s currency', () => {
+    const store = openStore();
+    const enqueued: OutboxMail[] = [];
+    const clock = new ManualClock(local('2026-11-21T07:00:00'));
+    const digest = new DailyDigest({ store, mailer: { enqueue: (mail) => (enqueued.push(mail), { id: enqueued.length, created: true }) }, to: TO, timezone: TZ, clock, agent: 'pbx1', currency: 'EUR' });
+    expect(digest.runDue()).toMatchObject({ day: DAY });
+    expect(enqueued[0]!.subject).toBe('[Tollgate][DIGEST] 2026-11-20: 0 incidents, 0 calls, 0.00 EUR');
+    expect(enqueued[0]!.text).toMatch(/What happened: +0 priced outbound calls, 0\.00 EUR; 0 incidents; 0 security events from 0 addresses \(Europe\/Paris\)\./);
+    expect(enqueued[0]!.text).toContain('No priced calls.');
   });
 
   test('schedule: 07:00 local, DST-correct; a late start catches up the same day', () => {
     const store = openStore();
     const enqueued: OutboxMail[] = [];
     const clock = new ManualClock(local('2026-11-21T06:59:59'));
-    const digest = new DailyDigest({ store, mailer: { enqueue: (mail) => (enqueued.push(mail), { id: enqueued.length, created: true }) }, to: TO, timezone: TZ, clock, agent: 'pbx1' });
+    const digest = new DailyDigest({ store, mailer: { enqueue: (mail) => (enqueued.push(mail), { id: enqueued.length, created: true }) }, to: TO, timezone: TZ, clock, agent: 'pbx1', currency: 'USD' });
     expect(digest.runDue()).toBeUndefined();
     expect(digest.nextRunAt(clock.now())).toBe(local('2026-11-21T07:00:00'));
     clock.advanceTo(local('2026-11-21T07:00:00'));
@@ -510,7 +523,7 @@ describe('daily digest', () => {
     // Spring forward (Europe/Paris, 29 March 2026): 07:00 is still 07:00 local, 23 hours after the previous one.
     expect(digest.nextRunAt(local('2026-03-28T08:00:00')) - local('2026-03-28T07:00:00')).toBe(23 * 3_600_000);
     expect(localDay(local('2026-11-20T23:59:59'), TZ)).toBe('2026-11-20');
-    expect(() => new DailyDigest({ store, mailer: { enqueue: () => ({ id: 0, created: false }) }, to: TO, timezone: TZ, at: '7h', agent: 'x' })).toThrow(/HH:MM/);
+    expect(() => new DailyDigest({ store, mailer: { enqueue: () => ({ id: 0, created: false }) }, to: TO, timezone: TZ, at: '7h', agent: 'x', currency: 'USD' })).toThrow(/HH:MM/);
   });
 
   test('arrives once for a day, through SMTP, even across a restart', async () => {
@@ -521,7 +534,7 @@ describe('daily digest', () => {
     // The agent was down at 07:00 and comes back at 09:30: the digest goes out now.
     const clock = new ManualClock(local('2026-11-21T09:30:00'));
     const sender = mailer({ store, url: `smtp://127.0.0.1:${server.port}` });
-    const digest = new DailyDigest({ store, mailer: sender, to: TO, timezone: TZ, clock, mask: numberMasker(false), agent: 'pbx1.example.net' });
+    const digest = new DailyDigest({ store, mailer: sender, to: TO, timezone: TZ, clock, mask: numberMasker(false), agent: 'pbx1.example.net', currency: 'USD' });
     cleanups.push(() => digest.stop());
     // The digest is composed before the mailer starts draining the outbox (its figure: 1 mail pending).
     digest.start();
@@ -540,7 +553,7 @@ describe('daily digest', () => {
     clock.advanceTo(local('2026-11-21T15:00:00'));
     const sender2 = mailer({ store, url: `smtp://127.0.0.1:${server.port}` });
     sender2.start();
-    const digest2 = new DailyDigest({ store, mailer: sender2, to: TO, timezone: TZ, clock, agent: 'pbx1.example.net' });
+    const digest2 = new DailyDigest({ store, mailer: sender2, to: TO, timezone: TZ, clock, agent: 'pbx1.example.net', currency: 'USD' });
     cleanups.push(() => digest2.stop());
     digest2.start();
     expect(digest2.runDue()).toBeUndefined();

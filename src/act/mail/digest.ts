@@ -65,6 +65,8 @@ export interface DigestData {
 
 export interface DigestRenderOptions {
   mask: (number: string | undefined) => string;
+  /** The agent's currency (`rates.currency`): a day with nothing spent shows `0.00` in it. */
+  currency: string;
   /** Host name of the agent, shown in the footer. */
   agent: string;
 }
@@ -138,7 +140,7 @@ const SECURITY_ROWS = 20;
 /** The digest mail for what `collectDigest` read: a pure function. */
 export function composeDigest(data: DigestData, options: DigestRenderOptions): RenderedMail {
   const { mask } = options;
-  const spend = (lines: readonly SpendLine[]) => (lines.length === 0 ? formatMoney(0) : lines.map((line) => formatMoney(line.micros / 1e6, line.currency)).join(' + '));
+  const spend = (lines: readonly SpendLine[]) => (lines.length === 0 ? formatMoney(0, options.currency) : lines.map((line) => formatMoney(line.micros / 1e6, line.currency)).join(' + '));
   const calls = data.totals.reduce((sum, line) => sum + line.calls, 0);
   const critical = data.incidents.filter((incident) => incident.severity === 'critical').length;
   const hangups = data.decisions.filter((count) => count.action === 'hangup' && count.result === 'done').reduce((sum, count) => sum + count.count, 0);
@@ -256,6 +258,8 @@ export interface DailyDigestOptions {
   mask?: (number: string | undefined) => string;
   /** Host name, for the footer. */
   agent: string;
+  /** The agent's currency (the rate table's, else `rates.currency`), for a day with nothing spent. */
+  currency: string;
 }
 
 /** Longest timer: waking hourly keeps a suspended host or a clock change from skipping a digest. */
@@ -319,7 +323,7 @@ export class DailyDigest {
   /** Composes and enqueues the digest of `day` (`digest:<day>`: once, ever). */
   enqueueDay(day: string): { day: string; id: number; created: boolean } {
     const data = collectDigest(this.options.store, day, this.options.timezone, this.clock.now());
-    const rendered = composeDigest(data, { mask: this.mask, agent: this.options.agent });
+    const rendered = composeDigest(data, { mask: this.mask, agent: this.options.agent, currency: this.options.currency });
     const result = this.options.mailer.enqueue({ kind: 'digest', dedupeKey: `digest:${day}`, to: this.options.to, ...rendered });
     this.logger.info({ day, id: result.id, created: result.created }, result.created ? 'daily digest queued' : 'daily digest already queued or sent');
     return { day, ...result };

@@ -269,7 +269,7 @@ export function mailGallery(): GalleryMail[] {
     locks: [{ endpoint: '1001', since: T0 + 1_000, reason: `password guessed from ${ATTACKER}`, policy: 'account-compromise' }],
     outbox: { pending: 0, sent: 6 },
   };
-  const digestMail = composeDigest(digest, { mask: noMask, agent: AGENT });
+  const digestMail = composeDigest(digest, { mask: noMask, agent: AGENT, currency: 'USD' });
 
   const attackers = [ATTACKER];
   const mails: Record<GalleryKind, RenderedMail> = {

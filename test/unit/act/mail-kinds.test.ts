@@ -8,6 +8,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { composeDigest, type DigestData } from '../../../src/act/mail/digest.js';
 import { GALLERY_KINDS, mailGallery, type GalleryMail } from '../../../src/act/mail/gallery.js';
 import { Mailer } from '../../../src/act/mail/mailer.js';
 import { Store } from '../../../src/store/store.js';
@@ -197,6 +198,33 @@ describe('what each kind says', () => {
     const lines = actionLines(mail.text);
     expect(lines.did).toBe('5 calls hung up; 1 endpoint locked now; 6 mails sent, 0 waiting in the outbox.');
     expect(lines.todo).toContain("change its secret and check the phones' provisioning before `tollgate unlock`");
+    expect(mail.subject).toBe('[Tollgate][DIGEST] 2026-11-21: 2 incidents (1 critical), 41 calls, 51.93 USD');
+    expect(lines.happened).toMatch(/^41 priced outbound calls, 51\.93 USD;/);
+  });
+
+  test('digest of a quiet day: nothing spent, shown in the agent\'s currency', () => {
+    const quiet: DigestData = {
+      day: '2026-11-22',
+      timezone: 'Europe/Paris',
+      from: Date.UTC(2026, 10, 21, 23),
+      to: Date.UTC(2026, 10, 22, 23),
+      at: Date.UTC(2026, 10, 23, 6),
+      totals: [],
+      byCountry: [],
+      byEndpoint: [],
+      topNumbers: [],
+      incidents: [],
+      decisions: [],
+      security: [],
+      locks: [],
+      outbox: { pending: 0, sent: 0 },
+    };
+    const mail = composeDigest(quiet, { mask: (number) => number ?? '', agent: 'pbx1', currency: 'GBP' });
+    expect(mail.subject).toBe('[Tollgate][DIGEST] 2026-11-22: 0 incidents, 0 calls, 0.00 GBP');
+    const lines = actionLines(mail.text);
+    expect(lines.happened).toBe('0 priced outbound calls, 0.00 GBP; 0 incidents; 0 security events from 0 addresses (Europe/Paris).');
+    expect(lines.todo).toBe('Nothing: a quiet day.');
+    expect(visible(mail.html)).toContain('0 priced outbound calls, 0.00 GBP;');
   });
 });
 

@@ -81,6 +81,37 @@ describe('store (a real SQLite file)', () => {
     agent.close();
   });
 
+  test('locks: a second lock joins the first (first since, both reasons and policies, later end), across processes; one unlock lifts it', () => {
+    const file = tempDb();
+    const agent = new Store(file);
+    const first = agent.lock({ endpoint: '1001', since: 1_000, reason: 'password guessed from 203.0.113.9', policy: 'account-compromise' });
+    expect(first).toEqual({ lock: { endpoint: '1001', since: 1_000, reason: 'password guessed from 203.0.113.9', policy: 'account-compromise' } });
+    const second = agent.lock({ endpoint: '1001', since: 60_000, until: 3_660_000, reason: 'scanner User-Agent from 198.51.100.7', policy: 'endpoint-baseline' });
+    const joined = { endpoint: '1001', since: 1_000, reason: 'password guessed from 203.0.113.9; scanner User-Agent from 198.51.100.7', policy: 'account-compromise, endpoint-baseline' };
+    expect(second).toEqual({ lock: joined, joined: first.lock });
+    // The same reason again is not repeated; until unlocked stays so.
+    agent.lock({ endpoint: '1001', since: 90_000, until: 3_690_000, reason: 'password guessed from 203.0.113.9', policy: 'account-compromise' });
+    expect(agent.lockOf('1001', 100_000)).toEqual(joined);
+    expect(agent.lockOf('1001', 10_000_000)).toEqual(joined);
+    // Another process (`tollgate lock` by hand) reads and joins the same row.
+    const cli = new Store(file);
+    expect(cli.lock({ endpoint: '1001', since: 120_000, reason: 'phone stolen' }).lock).toEqual({ ...joined, reason: `${joined.reason}; phone stolen`, policy: 'account-compromise, endpoint-baseline, manual' });
+    expect(agent.locks(130_000)).toEqual([{ ...joined, reason: `${joined.reason}; phone stolen`, policy: 'account-compromise, endpoint-baseline, manual' }]);
+    expect(cli.unlock('1001')).toBe(true);
+    cli.close();
+    expect(agent.lockOf('1001', 130_000)).toBeUndefined();
+
+    // Two locks that end: the later end. A lock that had expired is replaced, not joined.
+    agent.lock({ endpoint: '1002', since: 1_000, until: 9_000, reason: 'temporary' });
+    agent.lock({ endpoint: '1002', since: 2_000, until: 5_000, reason: 'shorter' });
+    expect(agent.lockOf('1002', 8_999)).toEqual({ endpoint: '1002', since: 1_000, until: 9_000, reason: 'temporary; shorter' });
+    expect(agent.lock({ endpoint: '1002', since: 9_000, until: 20_000, reason: 'again', policy: 'endpoint-baseline' })).toEqual({ lock: { endpoint: '1002', since: 9_000, until: 20_000, reason: 'again', policy: 'endpoint-baseline' } });
+    agent.close();
+    const reopened = new Store(file);
+    expect(reopened.lockOf('1002', 10_000)).toEqual({ endpoint: '1002', since: 9_000, until: 20_000, reason: 'again', policy: 'endpoint-baseline' });
+    reopened.close();
+  });
+
   test('outbox: one mail per dedupe key, due order, failures push the next attempt, sent is final', () => {
     const store = new Store(tempDb());
     const first = store.enqueueMail(mail('incident:inc-1:alert'), 1_000);
