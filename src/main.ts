@@ -227,7 +227,7 @@ export function createAgent(deps: AgentDeps): Agent {
     backlog: config.ami.securityBacklog,
     ...(mailQueue ? { mail: (mail: OutboxMail) => void mailQueue.enqueue(mail) } : {}),
   });
-  const actor = new Actor({ store, decider, hangups, locker, firewall, recipients: config.alerts.to, mask, timezone: config.timezone, agent: agentName, clock, logger, ...(mailQueue ? { mailer: mailQueue } : {}), ...(deps.threadQuietMs !== undefined ? { threadQuietMs: deps.threadQuietMs } : {}) });
+  const actor = new Actor({ store, decider, hangups, locker, firewall, recipients: config.alerts.to, mask, timezone: config.timezone, agent: agentName, currency: rates.currency ?? config.rates.currency, clock, logger, ...(mailQueue ? { mailer: mailQueue } : {}), ...(deps.threadQuietMs !== undefined ? { threadQuietMs: deps.threadQuietMs } : {}) });
   pipeline.onResult((result) => actor.handle(result));
 
   // The pre-dial gate: the same tracker, engine and decider answer Asterisk before it dials.

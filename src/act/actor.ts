@@ -49,6 +49,8 @@ export interface ActorOptions {
   mask: (number: string | undefined) => string;
   timezone: string;
   agent: string;
+  /** The agent's currency (a summary with nothing priced shows 0.00 in it). */
+  currency: string;
   clock: Clock;
   logger?: Logger;
   /** An attack's thread is over (its summary mailed) after this long without a finding. @default 15 min */
@@ -114,7 +116,7 @@ export class Actor {
         if (this.threads.worthSummary(thread) && this.mailTo()) {
           // A dial is billed when it ends, which is after the attack began.
           const costs = store.costsSince(thread.firstAt);
-          const mail = attackSummaryMail({ thread, costs, mask: this.options.mask, timezone: this.options.timezone, agent: this.options.agent, lockedNow: store.locks(now).map((lock) => lock.endpoint) }, this.options.recipients);
+          const mail = attackSummaryMail({ thread, costs, mask: this.options.mask, timezone: this.options.timezone, agent: this.options.agent, currency: this.options.currency, lockedNow: store.locks(now).map((lock) => lock.endpoint) }, this.options.recipients);
           this.options.mailer!.enqueue(mail);
           sent++;
         }

@@ -235,7 +235,7 @@ export function mailGallery(): GalleryMail[] {
   const costs: CostEntry[] = [
     { linkedid: '1763690665.9', destUniqueid: '1763690665.99', endpoint: '1001', country: 'CU', e164: '+53721234567', answeredAt: T0 + 9_500, endedAt: T0 + 9_600, billableSeconds: 1, pricePerMinuteMicros: 2_000_000, micros: 33_333, currency: 'USD' },
   ];
-  const summaryMail = renderAttackSummary({ thread, costs, mask: noMask, timezone: GALLERY_TIMEZONE, agent: AGENT, lockedNow: ['1001'] });
+  const summaryMail = renderAttackSummary({ thread, costs, mask: noMask, timezone: GALLERY_TIMEZONE, agent: AGENT, currency: 'USD', lockedNow: ['1001'] });
 
   const day = '2026-11-21';
   const digest: DigestData = {

@@ -26,6 +26,8 @@ export interface AttackSummaryInput {
   agent: string;
   /** Endpoints still locked now (the admin has not unlocked them yet). */
   lockedNow: readonly string[];
+  /** The agent's currency: what nothing is shown in (a priced call's own currency comes first). */
+  currency: string;
 }
 
 /** Hours an unstopped fraud call is assumed to run: the same projection as the incident mails. */
@@ -74,13 +76,14 @@ export function renderAttackSummary(input: AttackSummaryInput): RenderedMail {
   const simulated = thread.simulated;
   const title = attackTitle(thread);
   const stopped = `${plural(figures.stopped, 'call')} ${simulated ? 'would have been stopped (simulate)' : 'stopped'}`;
-  const avoided = figures.avoided.size > 0 ? money(figures.avoided) : formatMoney(0);
-  const through = figures.through.size > 0 ? money(figures.through) : formatMoney(0);
+  const zero = formatMoney(0, thread.calls.find((call) => call.currency)?.currency ?? input.currency);
+  const avoided = figures.avoided.size > 0 ? money(figures.avoided) : zero;
+  const through = figures.through.size > 0 ? money(figures.through) : zero;
   const headline = `${stopped}, ${talk(figures.talkSeconds)} of talk, ${through} got through, estimated ${avoided} ${simulated ? 'at risk' : 'avoided'}`;
   const subject = oneLine(`[Tollgate][${thread.severity.toUpperCase()}][SUMMARY]${simulated ? '[SIMULATED]' : ''} ${title}: ${headline}`);
 
   const blocks: Block[] = [{ type: 'band', tone: thread.severity, text: `${title}: over` }];
-  blocks.push({ type: 'actions', happened: happened(thread, timezone), did: did(thread, figures), todo: todo(thread, figures, input.lockedNow, timezone) });
+  blocks.push({ type: 'actions', happened: happened(thread, timezone), did: did(thread, figures, zero), todo: todo(thread, figures, input.lockedNow, timezone) });
   const compromised = thread.compromised.filter((entry) => input.lockedNow.includes(entry.endpoint) || !thread.locked.includes(entry.endpoint));
   for (const entry of compromised) {
     blocks.push({ type: 'heading', text: `What to do about ${entry.endpoint}, step by step` });
@@ -181,12 +184,12 @@ function happened(thread: MailThread, timezone: string): string {
   return `From ${span} (${formatDuration(thread.lastAt - thread.firstAt)}): ${parts.join(', ') || plural(thread.findings, 'finding')}.`;
 }
 
-function did(thread: MailThread, figures: AttackFigures): string {
+function did(thread: MailThread, figures: AttackFigures, zero: string): string {
   const simulated = thread.simulated;
   const parts: string[] = [];
   if (figures.calls > 0) {
-    const avoided = figures.avoided.size > 0 ? money(figures.avoided) : formatMoney(0);
-    const through = figures.through.size > 0 ? money(figures.through) : formatMoney(0);
+    const avoided = figures.avoided.size > 0 ? money(figures.avoided) : zero;
+    const through = figures.through.size > 0 ? money(figures.through) : zero;
     parts.push(`${simulated ? 'would have stopped' : 'stopped'} ${figures.stopped} of ${plural(figures.calls, 'call')} (${talk(figures.talkSeconds)} of talk, ${through} got through; estimated ${avoided} ${simulated ? 'at risk' : 'avoided'})`);
   }
   if (thread.locked.length > 0) parts.push(`locked ${listed(thread.locked)}`);

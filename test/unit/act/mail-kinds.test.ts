@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { composeDigest, type DigestData } from '../../../src/act/mail/digest.js';
 import { GALLERY_KINDS, mailGallery, type GalleryMail } from '../../../src/act/mail/gallery.js';
 import { Mailer } from '../../../src/act/mail/mailer.js';
+import { renderAttackSummary } from '../../../src/act/mail/summary.js';
+import type { MailThread } from '../../../src/act/mail/threads.js';
 import { Store } from '../../../src/store/store.js';
 
 const gallery = mailGallery();
@@ -191,6 +193,34 @@ describe('what each kind says', () => {
     expect(lines.todo).toContain('then unlock it (`tollgate unlock 1001`)');
     expect(mail.text).toMatch(/Mails: +3 mails in this thread; 3 alerts with the same outcome folded into them/);
     expect(mail.text).toMatch(/03:04:17 +1001 +\+53 721234567 .* hung up +1 s, 0\.03 USD/);
+  });
+
+  test('attack summary of a scan with no call: nothing got through, shown in the agent\'s currency', () => {
+    const thread: MailThread = {
+      id: '20261121-030410-sip-bruteforce-1a2b',
+      firstAt: Date.UTC(2026, 10, 21, 2, 4, 10),
+      lastAt: Date.UTC(2026, 10, 21, 2, 9, 10),
+      keys: ['ip:203.0.113.9'],
+      attackers: ['203.0.113.9'],
+      attackersOmitted: 0,
+      endpoints: [],
+      compromised: [],
+      incidents: ['20261121-030410-sip-bruteforce-1a2b'],
+      policies: ['sip-bruteforce'],
+      findings: 1,
+      severity: 'high',
+      simulated: false,
+      locked: [],
+      blocked: ['203.0.113.9'],
+      notBlocked: [],
+      calls: [],
+      callsOmitted: 0,
+      mailed: { count: 1, severity: 'high', outcomes: ['brute-force: blocked at the firewall'], calls: {} },
+      folded: 0,
+      failedLogins: { '203.0.113.9': 120 },
+    };
+    const mail = renderAttackSummary({ thread, costs: [], mask: (number) => number ?? '', timezone: 'Europe/Paris', agent: 'pbx1', currency: 'EUR', lockedNow: [] });
+    expect(mail.subject).toContain('0 calls stopped, 0 s of talk, 0.00 EUR got through, estimated 0.00 EUR avoided');
   });
 
   test('digest: what happened yesterday, what was done, what is left to do', () => {
