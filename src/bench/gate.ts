@@ -102,14 +102,21 @@ export async function benchGate(): Promise<void> {
     },
   });
   await server.start();
+  // The harness's own floor: the same client against a server that answers the same commands and judges nothing.
+  const floor = new AgiServer({
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: 10_000,
+    handler: async (session) => {
+      await session.getVariable('CHANNEL(linkedid)');
+      await Promise.all([session.setVariable('TOLLGATE_VERDICT', 'allow'), session.setVariable('TOLLGATE_REASON', 'no policy objects')]);
+    },
+  });
+  await floor.start();
   try {
-    const result = await new Promise<{ latencies: number[]; verdicts: Record<string, number>; ms: number }>((resolve, reject) => {
-      const settings = JSON.stringify({ port: server.port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
-      const client = spawn(process.execPath, ['-e', CLIENT, settings], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      client.once('message', (message) => resolve(message as { latencies: number[]; verdicts: Record<string, number>; ms: number }));
-      client.once('error', reject);
-      client.once('exit', (code) => reject(new Error(`the AGI client exited (${code}) before it reported`)));
-    });
+    const floorResult = await runClient(floor.port);
+    await floor.stop();
+    const result = await runClient(server.port);
     const internal = gate.latency();
     printSection(`pre-dial gate over loopback (${RATE_PER_SECOND} sessions/s for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, every shipped policy)`, [
       { name: 'sessions', value: result.latencies.length },
@@ -118,6 +125,8 @@ export async function benchGate(): Promise<void> {
       { name: 'latency seen by Asterisk p50', value: percentile(result.latencies, 50), unit: 'ms' },
       { name: 'latency seen by Asterisk p99', value: percentile(result.latencies, 99), unit: 'ms' },
       { name: 'latency seen by Asterisk max', value: percentile(result.latencies, 100), unit: 'ms' },
+      { name: 'the harness alone (judging nothing) p50', value: percentile(floorResult.latencies, 50), unit: 'ms' },
+      { name: 'the harness alone (judging nothing) p99', value: percentile(floorResult.latencies, 99), unit: 'ms' },
       { name: 'gate decision p50 (last 2048)', value: internal.p50, unit: 'ms' },
       { name: 'gate decision p99 (last 2048)', value: internal.p99, unit: 'ms' },
       { name: 'timeouts', value: gate.stats.timeouts },
@@ -125,5 +134,23 @@ export async function benchGate(): Promise<void> {
   } finally {
     pipeline.close();
     await server.stop();
+    await floor.stop();
   }
+}
+
+interface ClientResult {
+  latencies: number[];
+  verdicts: Record<string, number>;
+  ms: number;
+}
+
+function runClient(port: number): Promise<ClientResult> {
+  return new Promise<ClientResult>((resolve, reject) => {
+    const settings = JSON.stringify({ port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
+    // Asterisk has no garbage collector: a small young generation keeps the harness's own pauses short.
+    const client = spawn(process.execPath, ['--max-semi-space-size=1', '-e', CLIENT, settings], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    client.once('message', (message) => resolve(message as ClientResult));
+    client.once('error', reject);
+    client.once('exit', (code) => reject(new Error(`the AGI client exited (${code}) before it reported`)));
+  });
 }
