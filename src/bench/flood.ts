@@ -101,8 +101,11 @@ async function withAgent(settings: Omit<LoadSettings, 'template'>, body: (run: R
   }
 }
 
-/** Waits until the agent has normalised `count` events (its clock starts at the first). */
-async function throughput(agent: Agent, count: number): Promise<number> {
+/**
+ * Waits until the agent has read `count` events (its clock starts at the first) — and, with
+ * `judged`, until none is left waiting in the security lane: every one of them judged.
+ */
+async function throughput(agent: Agent, count: number, judged = false): Promise<number> {
   let firstAt: bigint | undefined;
   const started = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
@@ -111,7 +114,7 @@ async function throughput(agent: Agent, count: number): Promise<number> {
       const seen = agent.tracker.normaliser.stats;
       const done = seen.normalised + seen.ignored + seen.unknown + seen.malformed + agent.tracker.lanes.stats.shed;
       if (firstAt === undefined && done > 0) firstAt = process.hrtime.bigint();
-      if (done >= count) {
+      if (done >= count && (!judged || agent.tracker.lanes.waitingCount === 0)) {
         clearInterval(poll);
         clearTimeout(deadline);
         resolve();
@@ -173,7 +176,7 @@ async function runParts(): Promise<void> {
   if (PARTS.has('judged')) await withAgent(
     { scenario: 'security', count: JUDGED_SCAN },
     async ({ agent, lines, cpuMs }) => {
-      const rate = await throughput(agent, JUDGED_SCAN);
+      const rate = await throughput(agent, JUDGED_SCAN, true);
       const cpu = cpuMs();
       await agent.actor.settled();
       return [
