@@ -416,39 +416,54 @@ const COMMON_SECURITY_FIELDS = new Set([
   'remoteaddress',
 ]);
 
-/** `IPV4/UDP/203.0.113.9/5060`, `IPV6/TCP/2001:db8::1/5061` → parts. */
 /**
  * The canonical source address of a RemoteAddress (`IPV4/UDP/203.0.113.9/5060`) as
  * parseSecurityAddress would give it, without building the rest: a waiting refusal is matched
  * by its address before it is read. '' when there is none.
  */
 export function securitySourceOf(text: string | undefined): string {
-  if (!text) return '';
-  const first = text.indexOf('/');
-  const second = first < 0 ? -1 : text.indexOf('/', first + 1);
-  if (second < 0) return '';
-  let end = text.length;
-  const last = text.lastIndexOf('/');
-  // IPv6 addresses have colons, never slashes; the port is the last part when numeric.
-  if (last > second && last + 1 < text.length && allDigits(text, last + 1)) end = last;
-  const sent = text.slice(second + 1, end);
+  const bounds = text ? addressBounds(text) : undefined;
+  if (!text || !bounds) return '';
+  const sent = text.slice(bounds.second + 1, bounds.end);
   return normaliseIp(sent) ?? sent;
 }
 
+/** `IPV4/UDP/203.0.113.9/5060`, `IPV6/TCP/2001:db8::1/5061` → parts. */
 export function parseSecurityAddress(text: string | undefined): SecurityAddress | undefined {
-  if (!text) return undefined;
-  const parts = text.split('/');
-  if (parts.length < 3) return undefined;
-  const [family, transport] = parts as [string, string];
-  // IPv6 addresses have colons, never slashes; the port is the last part when numeric.
-  const last = parts[parts.length - 1]!;
-  const hasPort = parts.length >= 4 && /^\d+$/.test(last);
-  const sent = parts.slice(2, hasPort ? -1 : undefined).join('/');
+  const bounds = text ? addressBounds(text) : undefined;
+  if (!text || !bounds) return undefined;
+  const { first, second, end } = bounds;
+  const family = known(text, 0, first, FAMILIES);
+  const transport = known(text, first + 1, second, TRANSPORTS);
+  const sent = text.slice(second + 1, end);
   // Canonical once here: every policy, the address memory and the log then compare plain strings.
   const ip = normaliseIp(sent);
   const address: SecurityAddress = ip !== undefined ? { family, transport, ip } : { family, transport, ip: sent, invalid: true };
-  if (hasPort) address.port = Number(last);
+  if (end < text.length) address.port = Number(text.slice(end + 1));
   return address;
+}
+
+/**
+ * Where the parts of a security address lie: the family before `first`, the transport up to
+ * `second`, the address up to `end`, then the port (when the last part is numeric; IPv6
+ * addresses have colons, never slashes). Found without splitting: every security event has one.
+ */
+function addressBounds(text: string): { first: number; second: number; end: number } | undefined {
+  const first = text.indexOf('/');
+  const second = first < 0 ? -1 : text.indexOf('/', first + 1);
+  if (second < 0) return undefined;
+  const last = text.lastIndexOf('/');
+  const end = last > second && last + 1 < text.length && allDigits(text, last + 1) ? last : text.length;
+  return { first, second, end };
+}
+
+const FAMILIES = ['IPV4', 'IPV6'];
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS'];
+
+/** text[start, end) as one of `spellings` when it is one (no new string), else a copy. */
+function known(text: string, start: number, end: number, spellings: readonly string[]): string {
+  for (const spelling of spellings) if (spelling.length === end - start && text.startsWith(spelling, start)) return spelling;
+  return text.slice(start, end);
 }
 
 function allDigits(text: string, from: number): boolean {

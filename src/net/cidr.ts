@@ -140,6 +140,8 @@ function plainIpv6(text: string): string | undefined {
     }
     start = end;
   }
+  // Asterisk writes addresses in this form already: the text itself, with nothing built.
+  if (spellsGroups(text, bestStart, bestLength)) return text;
   let out = '';
   for (let index = 0; index < 8; index++) {
     if (index === bestStart) {
@@ -151,6 +153,29 @@ function plainIpv6(text: string): string | undefined {
     out += GROUPS[index]!.toString(16);
   }
   return out;
+}
+
+/** Whether `text` is exactly the RFC 5952 spelling of GROUPS (the `::` at bestStart), compared character by character. */
+function spellsGroups(text: string, bestStart: number, bestLength: number): boolean {
+  let at = 0;
+  for (let index = 0; index < 8; index++) {
+    if (index === bestStart) {
+      if (text.charCodeAt(at) !== 58 || text.charCodeAt(at + 1) !== 58) return false;
+      at += 2;
+      index += bestLength - 1;
+      continue;
+    }
+    if (at > 0 && text.charCodeAt(at - 1) !== 58) {
+      if (text.charCodeAt(at) !== 58) return false;
+      at++;
+    }
+    const group = GROUPS[index]!;
+    for (let shift = group >= 0x1000 ? 12 : group >= 0x100 ? 8 : group >= 0x10 ? 4 : 0; shift >= 0; shift -= 4) {
+      const nibble = (group >> shift) & 15;
+      if (text.charCodeAt(at++) !== (nibble < 10 ? 48 + nibble : 87 + nibble)) return false;
+    }
+  }
+  return at === text.length;
 }
 
 /**
