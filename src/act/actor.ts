@@ -135,9 +135,11 @@ export class Actor {
     } catch (error) {
       this.log.error({ err: error instanceof Error ? error.stack : String(error) }, 'could not write to the store');
     }
-    const decided = new Set(result.decisions.map((decision) => decision.finding));
     // A finding that decided nothing new still keeps its attack awake (no summary mid-attack).
-    for (const finding of result.findings) if (!decided.has(finding)) this.touchThread(finding);
+    if (result.findings.length > 0) {
+      const decided = new Set(result.decisions.map((decision) => decision.finding));
+      for (const finding of result.findings) if (!decided.has(finding)) this.touchThread(finding);
+    }
     if (result.decisions.length === 0) return;
     // Decisions of one finding travel together: the mail waits for the actions decided with it.
     const byFinding = new Map<Finding, Decision[]>();
@@ -384,6 +386,8 @@ export class Actor {
     const event = result.event;
     if (event?.type === 'security' && SECURITY_FAILURE_KINDS.has(event.kind)) this.countSecurity(this.dayOf(event.at), event.kind, event.remote?.ip ?? 'unknown');
     for (const change of result.changes) this.checkpoint(change);
+    // Most inputs (a scan's events) decide nothing: no set built for them.
+    if (result.decisions.length === 0) return;
     const incidents = new Set(result.decisions.map((decision) => decision.incident));
     for (const id of incidents) {
       const incident = this.options.decider.incidentById(id);
