@@ -158,6 +158,19 @@ export class Call {
     return [...this.legs.values()].filter((leg) => leg.endedAt === undefined);
   }
 
+  /** Whether any leg is still up (without listing them). */
+  get hasLiveLeg(): boolean {
+    for (const leg of this.legs.values()) if (leg.endedAt === undefined) return true;
+    return false;
+  }
+
+  /** The channels of the legs still up, in order. */
+  liveChannels(): string[] {
+    const channels: string[] = [];
+    for (const leg of this.legs.values()) if (leg.endedAt === undefined) channels.push(leg.channel);
+    return channels;
+  }
+
   /** The Q.850 cause that ended the call: the first abnormal one among its legs, else the first. */
   get cause(): { cause: number; causeText: string; techCause?: string } | undefined {
     const ended = [...this.legs.values()].filter((leg) => leg.cause !== undefined).sort((a, b) => a.endedAt! - b.endedAt!);
@@ -286,6 +299,11 @@ export class CallTable {
   /** Live calls (at least one leg up). */
   liveCalls(): Call[] {
     return [...this.calls.values()];
+  }
+
+  /** The live calls without a copy (for a loop that must not change the table). */
+  liveCallValues(): IterableIterator<Call> {
+    return this.calls.values();
   }
 
   get liveCallCount(): number {
@@ -622,7 +640,7 @@ export class CallTable {
         changes.push({ kind: 'dial.ended', call, dial, at });
       }
     }
-    if (call.liveLegs.length === 0) {
+    if (!call.hasLiveLeg) {
       call.endedAt = at;
       this.calls.delete(call.linkedid);
       this.remember(call);

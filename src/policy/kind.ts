@@ -96,28 +96,29 @@ export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCal
     linkedid: call.linkedid,
     uniqueid: origin.uniqueid,
     channel: origin.channel,
-    channels: call.liveLegs.map((leg) => leg.channel),
+    channels: call.liveChannels(),
     endpoint: facts.endpoint,
     context: facts.context,
     direction: facts.direction,
     startedAt: call.createdAt,
   };
+  // Only the facts that are known, in this order (mail and audit print them as they come).
   const classification = facts.classification;
-  assign(snapshot, {
-    accountCode: facts.accountCode,
-    callerIdNum: origin.callerIdNum,
-    callerIdName: origin.callerIdName,
-    trunk: facts.trunk,
-    dialled: facts.dialled,
-    e164: classification?.e164,
-    country: classification?.country,
-    callingCode: classification?.callingCode,
-    numberType: classification?.type,
-    destinationScope: classification?.scope,
-    risk: classification?.risk,
-    answeredAt: call.answeredAt,
-    startedDuringOutage: call.startedDuringOutage || undefined,
-  });
+  if (facts.accountCode !== undefined) snapshot.accountCode = facts.accountCode;
+  if (origin.callerIdNum !== undefined) snapshot.callerIdNum = origin.callerIdNum;
+  if (origin.callerIdName !== undefined) snapshot.callerIdName = origin.callerIdName;
+  if (facts.trunk !== undefined) snapshot.trunk = facts.trunk;
+  if (facts.dialled !== undefined) snapshot.dialled = facts.dialled;
+  if (classification !== undefined) {
+    if (classification.e164 !== undefined) snapshot.e164 = classification.e164;
+    if (classification.country !== undefined) snapshot.country = classification.country;
+    if (classification.callingCode !== undefined) snapshot.callingCode = classification.callingCode;
+    if (classification.type !== undefined) snapshot.numberType = classification.type;
+    if (classification.scope !== undefined) snapshot.destinationScope = classification.scope;
+    if (classification.risk !== undefined) snapshot.risk = classification.risk;
+  }
+  if (call.answeredAt !== undefined) snapshot.answeredAt = call.answeredAt;
+  if (call.startedDuringOutage) snapshot.startedDuringOutage = true;
   if (facts.rate) {
     snapshot.ratePerMinute = formatMicros(facts.rate.pricePerMinuteMicros);
     snapshot.currency = facts.rate.currency;
@@ -129,8 +130,11 @@ export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCal
 /** Short description of a call for finding messages: `1001 → 011535551234 (CU, high risk)`. */
 export function describeCall(facts: CallFacts): string {
   const classification = facts.classification;
-  const where = classification ? ` (${[classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : undefined), classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : undefined, `${classification.risk} risk`].filter(Boolean).join(', ')})` : '';
-  return `${facts.endpoint} → ${facts.dialled ?? '(no number yet)'}${where}`;
+  const head = `${facts.endpoint} → ${facts.dialled ?? '(no number yet)'}`;
+  if (!classification) return head;
+  const country = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : '');
+  const type = classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : '';
+  return `${head} (${country ? `${country}, ` : ''}${type ? `${type}, ` : ''}${classification.risk} risk)`;
 }
 
 /**
@@ -141,21 +145,35 @@ export function compilePolicyScope(policy: BasePolicy): { applies: (facts: CallF
   return compileScope(policy.match, policy.exceptions);
 }
 
-/** Calls that began in this input (a new call, or an existing call's first dial out). */
-export function callsStartingOutbound(context: EvalContext): Call[] {
+/**
+ * Calls that began in this input (a new call, or an existing call's first dial out), live ones,
+ * in order. Every policy asks for them: worked out once per input. Shared — never modify it.
+ */
+export function callsStartingOutbound(context: EvalContext): readonly Call[] {
+  if (lastStarting.context === context && lastStarting.changes === context.changes) return lastStarting.calls;
   // Most inputs start nothing (a scan's security events, call progress): nothing to allocate then.
-  if (!context.changes.some(startsOutbound)) return NO_CALLS;
-  const seen = new Set<Call>();
+  let calls: Call[] | undefined;
   for (const change of context.changes) {
-    if (change.kind === 'call.started' || change.kind === 'dial.started') seen.add(change.call);
+    if (!startsOutbound(change) || !change.call.live) continue;
+    calls ??= [];
+    if (!calls.includes(change.call)) calls.push(change.call);
   }
-  return [...seen].filter((call) => call.live);
+  // One input remembered (a bounded cache): the policies of one evaluation ask one after another.
+  lastStarting.context = context;
+  lastStarting.changes = context.changes;
+  lastStarting.calls = calls ?? NO_CALLS;
+  return lastStarting.calls;
 }
 
-/** Shared and frozen: callers may sort it, never add to it. */
-const NO_CALLS = Object.freeze([]) as unknown as Call[];
+// Shared empty lists (typed read-only) are not frozen: V8 iterates a frozen array on its slow path.
+const NO_CALLS: readonly Call[] = [];
 
-function startsOutbound(change: EvalContext['changes'][number]): boolean {
+/** Shared and frozen: what an evaluation that finds nothing returns (no array per policy per input). */
+export const NO_FINDINGS: readonly Finding[] = [];
+const NO_FACTS: readonly CallFacts[] = [];
+const lastStarting: { context: EvalContext | undefined; changes: EvalContext['changes'] | undefined; calls: readonly Call[] } = { context: undefined, changes: undefined, calls: NO_CALLS };
+
+function startsOutbound(change: EvalContext['changes'][number]): change is Extract<EvalContext['changes'][number], { kind: 'call.started' | 'dial.started' }> {
   return change.kind === 'call.started' || change.kind === 'dial.started';
 }
 
@@ -163,18 +181,12 @@ function startsOutbound(change: EvalContext['changes'][number]): boolean {
  * The facts of each call that starts or dials out in this input, within the policy's scope, that
  * has no finding from this policy yet (`fired` holds the linkedids it already judged guilty).
  */
-export function unjudgedStartingCalls(context: EvalContext, scope: { applies: (facts: CallFacts) => boolean }, fired: ExpiringSet<string>): CallFacts[] {
-  const starting = callsStartingOutbound(context);
-  if (starting.length === 0) return starting as never[];
-  const unjudged: CallFacts[] = [];
-  for (const call of starting) {
+export function unjudgedStartingCalls(context: EvalContext, scope: { applies: (facts: CallFacts) => boolean }, fired: ExpiringSet<string>): readonly CallFacts[] {
+  let unjudged: CallFacts[] | undefined;
+  for (const call of callsStartingOutbound(context)) {
     if (fired.has(call.linkedid, context.now)) continue;
     const facts = context.facts(call);
-    if (scope.applies(facts)) unjudged.push(facts);
+    if (scope.applies(facts)) (unjudged ??= []).push(facts);
   }
-  return unjudged;
-}
-
-function assign<T extends object>(target: T, values: Partial<Record<keyof T, unknown>>): void {
-  for (const [key, value] of Object.entries(values)) if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  return unjudged ?? NO_FACTS;
 }
