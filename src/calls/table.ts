@@ -166,8 +166,12 @@ export class Call {
 
   /** The channels of the legs still up, in order. */
   liveChannels(): string[] {
-    const channels: string[] = [];
-    for (const leg of this.legs.values()) if (leg.endedAt === undefined) channels.push(leg.channel);
+    // Sized exactly (a finding keeps it): counted first, then filled.
+    let count = 0;
+    for (const leg of this.legs.values()) if (leg.endedAt === undefined) count++;
+    const channels = new Array<string>(count);
+    let index = 0;
+    for (const leg of this.legs.values()) if (leg.endedAt === undefined) channels[index++] = leg.channel;
     return channels;
   }
 

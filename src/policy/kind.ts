@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { Call } from '../calls/table.js';
 import { formatMicros } from '../rates/money.js';
 import { compileScope } from './match.js';
-import type { ExpiringSet } from './state.js';
+import { TextInterner, type ExpiringSet } from './state.js';
 import type { BasePolicy, ExceptionBlock } from './schema.js';
 import type { CallFacts, EvalContext, Finding, FindingCall, PolicyAction, PolicyInstance, Severity } from './types.js';
 
@@ -127,6 +127,8 @@ export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCal
   return snapshot;
 }
 
+const destinationTexts = new TextInterner(256);
+
 /** Short description of a call for finding messages: `1001 → 011535551234 (CU, high risk)`. */
 export function describeCall(facts: CallFacts): string {
   const classification = facts.classification;
@@ -134,7 +136,8 @@ export function describeCall(facts: CallFacts): string {
   if (!classification) return head;
   const country = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : '');
   const type = classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : '';
-  return `${head} (${country ? `${country}, ` : ''}${type ? `${type}, ` : ''}${classification.risk} risk)`;
+  // `(GB, fixed line, low risk)` recurs in every finding about such a number: one shared copy.
+  return `${head}${destinationTexts.intern(` (${country ? `${country}, ` : ''}${type ? `${type}, ` : ''}${classification.risk} risk)`)}`;
 }
 
 /**

@@ -308,6 +308,26 @@ export class LeakyBuckets<K> {
   }
 }
 
+/**
+ * One shared copy of texts that recur from finding to finding (a signal's text, an allow hint, a
+ * message's tail): a finding is kept until the next one of its incident replaces it, long enough
+ * to be promoted to the old generation, so a text it shares with the others costs nothing there.
+ * The fresh copy a caller built dies young. Bounded: the oldest text goes when it is full.
+ */
+export class TextInterner {
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly maxSize = 512) {}
+
+  intern(text: string): string {
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    if (this.texts.size >= this.maxSize) this.texts.delete(this.texts.keys().next().value!);
+    this.texts.set(text, text);
+    return text;
+  }
+}
+
 // ───────────────────────────── checkpoints ─────────────────────────────
 
 /** State that can be written down as plain data and taken back after a restart. */

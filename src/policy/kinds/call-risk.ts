@@ -43,7 +43,7 @@ import { formatMicros } from '../../rates/money.js';
 import { actionList, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS } from '../kind.js';
 import { globMatcher } from '../match.js';
 import { actionsField, countryField, durationField, moneyField, nameField, prefixField, timezoneField } from '../schema.js';
-import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited, TextInterner } from '../state.js';
 import { SEVERITIES, type CallFacts, type CostEntry, type EvalContext, type Finding } from '../types.js';
 import { answeredTalkSeconds, formatWindow } from './velocity.js';
 import { WeeklySchedule, holidayField, windowSchema, type ScheduleVerdict } from './time-window.js';
@@ -150,6 +150,9 @@ interface RiskyCall {
   number: string;
   weight: number;
 }
+
+/** Signals whose texts name no endpoint, address or count: the same for many calls (shared, see TextInterner). */
+const SHARED_SIGNALS: ReadonlySet<Signal['name']> = new Set(['destination', 'outside-office-hours']);
 
 /** The destination's risk as a policy counts it (see `allowed`). */
 interface EffectiveRisk {
@@ -488,18 +491,37 @@ export const callRiskKind = defineKind({
       }
     };
 
+    /** Texts that recur from call to call (see TextInterner); those naming an endpoint or address are not kept. */
+    const texts = new TextInterner();
+
     const scoredFinding = (context: EvalContext, facts: CallFacts, risk: EffectiveRisk, score: number, threshold: (typeof thresholds)[number]): Finding => {
       const added = signalsOf(context, facts, risk);
+      let shared = true;
+      for (const signal of added) {
+        if (!SHARED_SIGNALS.has(signal.name)) {
+          shared = false;
+          continue;
+        }
+        signal.text = texts.intern(signal.text);
+        if (signal.allow !== undefined) signal.allow = texts.intern(signal.allow);
+      }
+      const said = added.map((signal) => `${signal.text} (+${signal.points})`).join('; ');
+      const lines = added.map((signal) => {
+        const line = `${signal.name} +${signal.points}: ${signal.text}`;
+        return SHARED_SIGNALS.has(signal.name) ? texts.intern(line) : line;
+      });
+      const toAllow = waysToAllow(added, score, threshold.score, facts, policy.id);
+      for (let index = 0; index < toAllow.length; index++) toAllow[index] = texts.intern(toAllow[index]!);
       return callFinding(policy, context, facts, {
         level: `score-${threshold.score}`,
         actions: threshold.actions,
         ...(threshold.severity ? { severity: threshold.severity } : {}),
-        message: `${describeCall(facts)}: risk score ${score} (≥ ${threshold.score}: ${actionList(threshold.actions)}) — ${added.map((signal) => `${signal.text} (+${signal.points})`).join('; ')}`,
+        message: `${describeCall(facts)}${texts.intern(`: risk score ${score} (≥ ${threshold.score}: ${actionList(threshold.actions)}) — `)}${shared ? texts.intern(said) : said}`,
         evidence: {
           score,
           threshold: threshold.score,
-          signals: added.map((signal) => `${signal.name} +${signal.points}: ${signal.text}`),
-          toAllow: waysToAllow(added, score, threshold.score, facts, policy.id),
+          signals: lines,
+          toAllow,
           classificationReasons: [...facts.classification!.reasons],
         },
       });
