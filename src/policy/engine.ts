@@ -267,6 +267,9 @@ export class PolicyEngine {
     this.rememberCondemned(findings, now);
     // Habits last: this input's calls were judged against what the endpoint did before them.
     this.learnHabits(changes, committed, facts);
+    // An ended call stays in the table's recent calls for a while: its facts need not (a late event
+    // works them out again, the same), so they die young instead of being promoted with the call.
+    for (const change of changes) if (change.kind === 'call.ended') this.factsCache.delete(change.call);
     return { findings, committed };
   }
 

@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import type { Call } from '../calls/table.js';
 import { formatMicros } from '../rates/money.js';
 import { compileScope } from './match.js';
-import { TextInterner, type ExpiringSet } from './state.js';
+import type { ExpiringSet } from './state.js';
+import type { Classification } from '../numbers/index.js';
 import type { BasePolicy, ExceptionBlock } from './schema.js';
 import type { CallFacts, EvalContext, Finding, FindingCall, PolicyAction, PolicyInstance, Severity } from './types.js';
 
@@ -127,17 +128,23 @@ export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCal
   return snapshot;
 }
 
-const destinationTexts = new TextInterner(256);
+const destinationTexts = new WeakMap<Classification, string>();
 
 /** Short description of a call for finding messages: `1001 → 011535551234 (CU, high risk)`. */
 export function describeCall(facts: CallFacts): string {
   const classification = facts.classification;
   const head = `${facts.endpoint} → ${facts.dialled ?? '(no number yet)'}`;
   if (!classification) return head;
-  const country = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : '');
-  const type = classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : '';
-  // `(GB, fixed line, low risk)` recurs in every finding about such a number: one shared copy.
-  return `${head}${destinationTexts.intern(` (${country ? `${country}, ` : ''}${type ? `${type}, ` : ''}${classification.risk} risk)`)}`;
+  // ` (GB, fixed line, low risk)` recurs in every finding about such a number: made once per
+  // classification (the classifier's cache keeps those; the memory goes with them).
+  let where = destinationTexts.get(classification);
+  if (where === undefined) {
+    const country = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : '');
+    const type = classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : '';
+    where = ` (${country ? `${country}, ` : ''}${type ? `${type}, ` : ''}${classification.risk} risk)`;
+    destinationTexts.set(classification, where);
+  }
+  return `${head}${where}`;
 }
 
 /**

@@ -38,6 +38,7 @@
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import type { AddressVerdict } from '../../profile/addresses.js';
+import type { Classification } from '../../numbers/index.js';
 import { riskRank, type RiskLevel } from '../../numbers/index.js';
 import { formatMicros } from '../../rates/money.js';
 import { actionList, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS } from '../kind.js';
@@ -128,6 +129,25 @@ interface Signal {
   text: string;
   /** How to allow such a call next time, when that is advisable. */
   allow?: string;
+  /** The texts of a signal that reads the same for many calls, made once (see SharedTexts). */
+  shared?: SharedTexts;
+}
+
+/** A recurring signal's texts as a finding shows them, made once and shared by every finding that has them. */
+interface SharedTexts {
+  points: number;
+  text: string;
+  allow: string | undefined;
+  /** `destination +4: …` (evidence). */
+  line: string;
+  /** `… (+4)` (message). */
+  piece: string;
+  /** The message's tail with the office-hours signal after this one (the last such pair). */
+  withHours?: { hours: SharedTexts; tail: string };
+}
+
+function sharedTexts(name: Signal['name'], points: number, text: string, allow: string | undefined): SharedTexts {
+  return { points, text, allow, line: `${name} +${points}: ${text}`, piece: `${text} (+${points})` };
 }
 
 /**
@@ -150,9 +170,6 @@ interface RiskyCall {
   number: string;
   weight: number;
 }
-
-/** Signals whose texts name no endpoint, address or count: the same for many calls (shared, see TextInterner). */
-const SHARED_SIGNALS: ReadonlySet<Signal['name']> = new Set(['destination', 'outside-office-hours']);
 
 /** The destination's risk as a policy counts it (see `allowed`). */
 interface EffectiveRisk {
@@ -289,6 +306,9 @@ export const callRiskKind = defineKind({
     const counted = new ExpiringMap<string, { endpoint: string; risk: RiskLevel; number: string }>(DAY_MS, 100_000);
     let pendingHistory: CostEntry[] = [];
 
+    /** Texts that recur from call to call (see TextInterner); texts naming an endpoint or an address are not kept, a count's may be. */
+    const texts = new TextInterner();
+
     /** The destination's risk as this policy counts it: allowed high-risk destinations count as medium. */
     const effectiveRisk = (facts: CallFacts): EffectiveRisk => {
       const classification = facts.classification!;
@@ -405,24 +425,42 @@ export const callRiskKind = defineKind({
       return score;
     };
 
+    /** The destination signal's texts: one per classification (the classifier's cache keeps those) unless an `allowed` entry softened it. */
+    const destinationMemo = new WeakMap<Classification, SharedTexts>();
+    const destinationTexts = (classification: Classification, risk: EffectiveRisk): SharedTexts => {
+      const known = risk.allowedBy === undefined ? destinationMemo.get(classification) : undefined;
+      if (known !== undefined) return known;
+      const where = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : 'unknown country');
+      const text =
+        risk.allowedBy !== undefined
+          ? `${where} is high risk, allowed here (${risk.allowedBy}): counted as medium`
+          : `${where}${classification.type !== 'UNKNOWN' ? ` ${classification.type.toLowerCase().replace(/_/g, ' ')}` : ''}, ${risk.risk} risk${classification.valid ? '' : ' (not a valid number)'}`;
+      const allow = risk.risk === 'high' ? `if this office calls ${where} on purpose, add it to \`allowed\` in policy ${policy.id} (for everyone, or only for some endpoints)` : undefined;
+      const made = sharedTexts('destination', points.risk[risk.risk], text, allow);
+      if (risk.allowedBy === undefined) destinationMemo.set(classification, made);
+      return made;
+    };
+
+    const officeHoursHint = `if people call abroad at this hour, add a window to \`officeHours\` in policy ${policy.id}`;
+    /** The office-hours signal's texts for the minute last judged (the schedule's verdict is per minute). */
+    let officeHoursMemo: { verdict: ScheduleVerdict; texts: SharedTexts } | undefined;
+    const officeHoursTexts = (verdict: ScheduleVerdict & { open: false }): SharedTexts => {
+      if (officeHoursMemo?.verdict === verdict) return officeHoursMemo.texts;
+      const text = verdict.reason === 'holiday' ? `${schedule.format(verdict, 'yyyy-MM-dd')} is a holiday` : `${schedule.format(verdict, 'ccc HH:mm')} ${schedule.zone} is outside office hours (${schedule.describe()})`;
+      officeHoursMemo = { verdict, texts: sharedTexts('outside-office-hours', points.outsideOfficeHours, text, officeHoursHint) };
+      return officeHoursMemo.texts;
+    };
+
     /** The signals `measure` saw, with their texts: only for a call that scored (before the call is counted). */
     const signalsOf = (context: EvalContext, facts: CallFacts, risk: EffectiveRisk): Signal[] => {
-      const classification = facts.classification!;
       const signals: Signal[] = [];
-      const where = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : 'unknown country');
-      const riskText = risk.allowedBy !== undefined ? `${where} is high risk, allowed here (${risk.allowedBy}): counted as medium` : `${where}${classification.type !== 'UNKNOWN' ? ` ${classification.type.toLowerCase().replace(/_/g, ' ')}` : ''}, ${risk.risk} risk${classification.valid ? '' : ' (not a valid number)'}`;
-      const destination: Signal = { name: 'destination', points: points.risk[risk.risk], text: riskText };
-      if (risk.risk === 'high') destination.allow = `if this office calls ${where} on purpose, add it to \`allowed\` in policy ${policy.id} (for everyone, or only for some endpoints)`;
-      signals.push(destination);
+      const destination = destinationTexts(facts.classification!, risk);
+      signals.push({ name: 'destination', points: destination.points, text: destination.text, ...(destination.allow !== undefined ? { allow: destination.allow } : {}), shared: destination });
 
       const verdict = seen.verdict;
       if (!verdict.open) {
-        signals.push({
-          name: 'outside-office-hours',
-          points: points.outsideOfficeHours,
-          text: verdict.reason === 'holiday' ? `${schedule.format(verdict, 'yyyy-MM-dd')} is a holiday` : `${schedule.format(verdict, 'ccc HH:mm')} ${schedule.zone} is outside office hours (${schedule.describe()})`,
-          allow: `if people call abroad at this hour, add a window to \`officeHours\` in policy ${policy.id}`,
-        });
+        const hours = officeHoursTexts(verdict);
+        signals.push({ name: 'outside-office-hours', points: hours.points, text: hours.text, allow: hours.allow!, shared: hours });
       }
 
       const address = seen.address;
@@ -458,7 +496,7 @@ export const callRiskKind = defineKind({
 
       if (seen.condemnedCalls >= policy.condemned.calls) {
         const condemned = context.condemned(facts.endpoint, condemnedWindowMs).filter((entry) => entry.linkedid !== facts.call.linkedid);
-        const by = [...new Set(condemned.map((entry) => entry.policy))].join(', ');
+        const by = texts.intern([...new Set(condemned.map((entry) => entry.policy))].join(', '));
         signals.push({ name: 'condemned', points: points.condemned, text: `${condemned.length} calls from ${facts.endpoint} were hung up in the last ${formatWindow(policy.condemned.window)} (${by})` });
       }
 
@@ -491,32 +529,38 @@ export const callRiskKind = defineKind({
       }
     };
 
-    /** Texts that recur from call to call (see TextInterner); those naming an endpoint or address are not kept. */
-    const texts = new TextInterner();
+    /**
+     * `text (+points); text (+points)` of the signals that scored. Concatenated, not join()ed: the
+     * message then points at texts the evidence holds instead of copying them; the usual tails
+     * (the destination, and the office hours) are made once.
+     */
+    const messageTail = (added: readonly Signal[]): string => {
+      const first = added[0]?.shared;
+      if (first !== undefined && added.length === 1) return first.piece;
+      const second = added[1]?.shared;
+      if (first !== undefined && second !== undefined && added.length === 2 && added[1]!.name === 'outside-office-hours') {
+        if (first.withHours?.hours !== second) first.withHours = { hours: second, tail: `${first.piece}; ${second.piece}` };
+        return first.withHours.tail;
+      }
+      let tail = '';
+      for (let index = 0; index < added.length; index++) {
+        const signal = added[index]!;
+        const piece = signal.shared?.piece ?? `${signal.text}${texts.intern(` (+${signal.points})`)}`;
+        tail = index === 0 ? piece : `${tail}; ${piece}`;
+      }
+      return tail;
+    };
 
     const scoredFinding = (context: EvalContext, facts: CallFacts, risk: EffectiveRisk, score: number, threshold: (typeof thresholds)[number]): Finding => {
       const added = signalsOf(context, facts, risk);
-      let shared = true;
-      for (const signal of added) {
-        if (!SHARED_SIGNALS.has(signal.name)) {
-          shared = false;
-          continue;
-        }
-        signal.text = texts.intern(signal.text);
-        if (signal.allow !== undefined) signal.allow = texts.intern(signal.allow);
-      }
-      const said = added.map((signal) => `${signal.text} (+${signal.points})`).join('; ');
-      const lines = added.map((signal) => {
-        const line = `${signal.name} +${signal.points}: ${signal.text}`;
-        return SHARED_SIGNALS.has(signal.name) ? texts.intern(line) : line;
-      });
+      const lines = added.map((signal) => signal.shared?.line ?? `${signal.name} +${signal.points}: ${signal.text}`);
       const toAllow = waysToAllow(added, score, threshold.score, facts, policy.id);
       for (let index = 0; index < toAllow.length; index++) toAllow[index] = texts.intern(toAllow[index]!);
       return callFinding(policy, context, facts, {
         level: `score-${threshold.score}`,
         actions: threshold.actions,
         ...(threshold.severity ? { severity: threshold.severity } : {}),
-        message: `${describeCall(facts)}${texts.intern(`: risk score ${score} (≥ ${threshold.score}: ${actionList(threshold.actions)}) — `)}${shared ? texts.intern(said) : said}`,
+        message: `${describeCall(facts)}${texts.intern(`: risk score ${score} (≥ ${threshold.score}: ${actionList(threshold.actions)}) — `)}${messageTail(added)}`,
         evidence: {
           score,
           threshold: threshold.score,
