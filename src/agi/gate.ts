@@ -17,7 +17,7 @@
  * Fail-open: no verdict within `timeoutMs` (or any error) → the session is closed with no verdict
  * and the dialplan goes on; contexts listed in `failClosedContexts` get `deny` instead.
  */
-import { AmiMessage } from '../ami/message.js';
+import { AmiMessage, type AmiField } from '../ami/message.js';
 import type { CallTable } from '../calls/table.js';
 import type { Clock } from '../clock.js';
 import type { Decider } from '../decide/decider.js';
@@ -202,14 +202,19 @@ function withDeadline<T>(work: Promise<T>, ms: number, also?: Promise<unknown>):
   });
 }
 
+// A message's fields are never changed: the constant ones are shared by every message made here.
+const NEWCHANNEL: AmiField = ['Event', 'Newchannel'];
+const RINGING: AmiField = ['ChannelState', '4'];
+const RINGING_TEXT: AmiField = ['ChannelStateDesc', 'Ring'];
+
 /** The Newchannel Asterisk sent (or is about to send) for the channel, rebuilt from the AGI environment. */
 export function newchannelFrom(environment: Readonly<Record<string, string>>, linkedid: string): AmiMessage {
   const known = (value: string | undefined) => (value && value !== 'unknown' ? value : '');
   return new AmiMessage([
-    ['Event', 'Newchannel'],
+    NEWCHANNEL,
     ['Channel', environment.agi_channel ?? ''],
-    ['ChannelState', '4'],
-    ['ChannelStateDesc', 'Ring'],
+    RINGING,
+    RINGING_TEXT,
     ['CallerIDNum', known(environment.agi_callerid)],
     ['CallerIDName', known(environment.agi_calleridname)],
     ['AccountCode', environment.agi_accountcode ?? ''],

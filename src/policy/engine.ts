@@ -13,7 +13,7 @@ import type { Classification, Classifier } from '../numbers/index.js';
 import { AddressMemory } from '../profile/addresses.js';
 import { EndpointProfiles, type ProfileCall } from '../profile/profile.js';
 import type { Rate, RateTable } from '../rates/index.js';
-import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
+import { appended, type AnyPolicyKind, type PolicyEnvironment } from './kind.js';
 import { ExpiringMap } from './state.js';
 import type { BasePolicy } from './schema.js';
 import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LiveCost, LockView, PolicyInstance } from './types.js';
@@ -244,7 +244,7 @@ export class PolicyEngine {
       committed,
       changes,
     };
-    const findings: Finding[] = [];
+    let kept: Finding[] | undefined;
     for (const slot of this.slots) {
       let produced: readonly Finding[];
       try {
@@ -260,9 +260,10 @@ export class PolicyEngine {
           this.stats.emergencyExempted++;
           continue;
         }
-        findings.push(finding);
+        kept = appended(kept, finding);
       }
     }
+    const findings = kept ?? [];
     this.stats.findings += findings.length;
     this.rememberCondemned(findings, now);
     // Habits last: this input's calls were judged against what the endpoint did before them.

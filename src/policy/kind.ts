@@ -165,8 +165,8 @@ export function callsStartingOutbound(context: EvalContext): readonly Call[] {
   let calls: Call[] | undefined;
   for (const change of context.changes) {
     if (!startsOutbound(change) || !change.call.live) continue;
-    calls ??= [];
-    if (!calls.includes(change.call)) calls.push(change.call);
+    if (calls === undefined) calls = [change.call];
+    else if (!calls.includes(change.call)) calls.push(change.call);
   }
   // One input remembered (a bounded cache): the policies of one evaluation ask one after another.
   lastStarting.context = context;
@@ -177,6 +177,16 @@ export function callsStartingOutbound(context: EvalContext): readonly Call[] {
 
 // Shared empty lists (typed read-only) are not frozen: V8 iterates a frozen array on its slow path.
 const NO_CALLS: readonly Call[] = [];
+
+/**
+ * `list` with `item` at its end; made on first use. Most lists here hold one item, and `[]` then
+ * push() reserves room for 17.
+ */
+export function appended<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}
 
 /** Shared and frozen: what an evaluation that finds nothing returns (no array per policy per input). */
 export const NO_FINDINGS: readonly Finding[] = [];
@@ -196,7 +206,7 @@ export function unjudgedStartingCalls(context: EvalContext, scope: { applies: (f
   for (const call of callsStartingOutbound(context)) {
     if (fired.has(call.linkedid, context.now)) continue;
     const facts = context.facts(call);
-    if (scope.applies(facts)) (unjudged ??= []).push(facts);
+    if (scope.applies(facts)) unjudged = appended(unjudged, facts);
   }
   return unjudged ?? NO_FACTS;
 }

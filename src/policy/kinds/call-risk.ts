@@ -41,7 +41,7 @@ import type { AddressVerdict } from '../../profile/addresses.js';
 import type { Classification } from '../../numbers/index.js';
 import { riskRank, type RiskLevel } from '../../numbers/index.js';
 import { formatMicros } from '../../rates/money.js';
-import { actionList, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS } from '../kind.js';
+import { actionList, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { globMatcher } from '../match.js';
 import { actionsField, countryField, durationField, moneyField, nameField, prefixField, timezoneField } from '../schema.js';
 import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited, TextInterner } from '../state.js';
@@ -156,13 +156,16 @@ function sharedTexts(name: Signal['name'], points: number, text: string, allow: 
  * "extend the office hours" for a premium number that is refused at any hour.
  */
 function waysToAllow(signals: readonly Signal[], score: number, threshold: number, facts: CallFacts, policyId: string): string[] {
-  const decisive = signals.filter((signal) => signal.allow !== undefined && score - signal.points < threshold).map((signal) => signal.allow!);
-  if (decisive.length > 0) return decisive;
+  let decisive: string[] | undefined;
+  for (const signal of signals) if (signal.allow !== undefined && score - signal.points < threshold) decisive = appended(decisive, signal.allow);
+  if (decisive !== undefined) return decisive;
   const critical = facts.classification?.risk === 'critical';
   const number = facts.classification?.e164 ?? facts.dialled ?? '';
   if (critical) return [`${number} is critical risk and refused at any hour: if it is really needed, add an exception for it to policy ${policyId} (exceptions: [{ destination: { prefixes: ["${number}"] }, reason: … }])`];
   // Several signals add up: each hint helps only with the others gone; name them all.
-  return signals.flatMap((signal) => (signal.allow ? [signal.allow] : []));
+  const all: string[] = [];
+  for (const signal of signals) if (signal.allow) all.push(signal.allow);
+  return all;
 }
 
 interface RiskyCall {
@@ -198,6 +201,8 @@ interface Measured {
   /** Calls of the endpoint hung up in the condemned window, besides this one. */
   condemnedCalls: number;
   spentMicros: number;
+  /** Signals with points (those a finding lists). */
+  scoring: number;
 }
 
 /** Sets `into.riskyDistinct` and `into.riskyTotal` (without this call) from the endpoint's short risky calls after `cutoff`. */
@@ -375,15 +380,23 @@ export const callRiskKind = defineKind({
       dialledLately: 0,
       condemnedCalls: 0,
       spentMicros: 0,
+      scoring: 0,
+    };
+
+    /** A signal's points, counted in `seen.scoring` when there are any. */
+    const scored = (signalPoints: number): number => {
+      if (signalPoints > 0) seen.scoring++;
+      return signalPoints;
     };
 
     /** Measures the call into `seen` and returns its score. */
     const measure = (context: EvalContext, facts: CallFacts, risk: EffectiveRisk): number => {
       const now = context.now;
       let score = points.risk[risk.risk];
+      seen.scoring = score > 0 ? 1 : 0;
 
       seen.verdict = schedule.check(now);
-      if (!seen.verdict.open) score += points.outsideOfficeHours;
+      if (!seen.verdict.open) score += scored(points.outsideOfficeHours);
 
       seen.source = context.addresses.sourceOf(facts.call.linkedid);
       seen.address = undefined;
@@ -391,7 +404,7 @@ export const callRiskKind = defineKind({
         const address = context.addresses.judge(facts.endpoint, seen.source.address, now, judgement);
         if (address.status === 'new') {
           seen.address = address;
-          score += points.newAddress;
+          score += scored(points.newAddress);
         }
       }
 
@@ -403,24 +416,24 @@ export const callRiskKind = defineKind({
         seen.riskyTotal += weight;
         if (seen.riskyTotal > policy.riskyCalls.budget) {
           seen.riskyScores = true;
-          score += points.riskyCalls;
+          score += scored(points.riskyCalls);
         }
       }
 
       // Velocity counts risky calls only: a person calling five London numbers in an hour is no signal.
       seen.recentAttempts = countAfter(attempts.get(facts.endpoint, now), now - velocityWindowMs);
-      if (weight > 0 && seen.recentAttempts >= policy.velocity.maxCalls) score += points.velocity;
+      if (weight > 0 && seen.recentAttempts >= policy.velocity.maxCalls) score += scored(points.velocity);
 
       seen.dialledLately = distinctNumbersAfter(numbersDialled.get(facts.endpoint, now), now - burstWindowMs, number);
-      if (seen.dialledLately + 1 >= policy.burst.distinctNumbers) score += points.burst;
+      if (seen.dialledLately + 1 >= policy.burst.distinctNumbers) score += scored(points.burst);
 
       seen.condemnedCalls = 0;
       for (const entry of context.condemned(facts.endpoint, condemnedWindowMs)) if (entry.linkedid !== facts.call.linkedid) seen.condemnedCalls++;
-      if (seen.condemnedCalls >= policy.condemned.calls) score += points.condemned;
+      if (seen.condemnedCalls >= policy.condemned.calls) score += scored(points.condemned);
 
       if (policy.spend) {
         seen.spentMicros = spentBy(context, facts.endpoint);
-        if (seen.spentMicros > policy.spend.over) score += points.spend;
+        if (seen.spentMicros > policy.spend.over) score += scored(points.spend);
       }
       return score;
     };
@@ -453,20 +466,26 @@ export const callRiskKind = defineKind({
 
     /** The signals `measure` saw, with their texts: only for a call that scored (before the call is counted). */
     const signalsOf = (context: EvalContext, facts: CallFacts, risk: EffectiveRisk): Signal[] => {
-      const signals: Signal[] = [];
+      // Only the signals that scored, in a list of their number (measure counted them).
+      const signals = new Array<Signal>(seen.scoring);
+      let count = 0;
       const destination = destinationTexts(facts.classification!, risk);
-      signals.push({ name: 'destination', points: destination.points, text: destination.text, ...(destination.allow !== undefined ? { allow: destination.allow } : {}), shared: destination });
+      if (destination.points > 0) {
+        const signal: Signal = { name: 'destination', points: destination.points, text: destination.text, shared: destination };
+        if (destination.allow !== undefined) signal.allow = destination.allow;
+        signals[count++] = signal;
+      }
 
       const verdict = seen.verdict;
       if (!verdict.open) {
         const hours = officeHoursTexts(verdict);
-        signals.push({ name: 'outside-office-hours', points: hours.points, text: hours.text, allow: hours.allow!, shared: hours });
+        if (hours.points > 0) signals[count++] = { name: 'outside-office-hours', points: hours.points, text: hours.text, allow: hours.allow!, shared: hours };
       }
 
       const address = seen.address;
-      if (seen.source && address) {
+      if (seen.source && address && points.newAddress > 0) {
         const source = seen.source;
-        signals.push({
+        signals[count++] = {
           name: 'new-address',
           points: points.newAddress,
           text: `${facts.endpoint} logged in from ${source.address} (${address.network}), a network it had never used${address.failures > 0 ? `; ${address.failures} failed logins came from that address` : ''}`,
@@ -474,36 +493,36 @@ export const callRiskKind = defineKind({
             address.failures > 0
               ? `do NOT trust ${source.address}: it failed ${address.failures} logins — change ${facts.endpoint}'s password`
               : `if ${facts.endpoint} really moved there: tollgate trust-address ${facts.endpoint} ${source.address}`,
-        });
+        };
       }
 
-      if (seen.riskyScores) {
+      if (seen.riskyScores && points.riskyCalls > 0) {
         const distinct = seen.riskyDistinct;
-        signals.push({
+        signals[count++] = {
           name: 'risky-calls',
           points: points.riskyCalls,
           text: `${distinct} short answered call${distinct === 1 ? '' : 's'} (≤ ${policy.riskyCalls.shortSeconds} s) to risky numbers from ${facts.endpoint} in the last ${formatWindow(policy.riskyCalls.window)}, and this one: ${seen.riskyTotal} risk-weighted, over ${policy.riskyCalls.budget}`,
-        });
+        };
       }
 
-      if (weightOf(risk.risk) > 0 && seen.recentAttempts >= policy.velocity.maxCalls) {
-        signals.push({ name: 'velocity', points: points.velocity, text: `risky call ${seen.recentAttempts + 1} from ${facts.endpoint} in ${formatWindow(policy.velocity.window)} (more than ${policy.velocity.maxCalls})` });
+      if (weightOf(risk.risk) > 0 && seen.recentAttempts >= policy.velocity.maxCalls && points.velocity > 0) {
+        signals[count++] = { name: 'velocity', points: points.velocity, text: `risky call ${seen.recentAttempts + 1} from ${facts.endpoint} in ${formatWindow(policy.velocity.window)} (more than ${policy.velocity.maxCalls})` };
       }
 
-      if (seen.dialledLately + 1 >= policy.burst.distinctNumbers) {
-        signals.push({ name: 'burst', points: points.burst, text: `${seen.dialledLately + 1} different numbers from ${facts.endpoint} within ${formatWindow(policy.burst.window)}: faster than a person dials` });
+      if (seen.dialledLately + 1 >= policy.burst.distinctNumbers && points.burst > 0) {
+        signals[count++] = { name: 'burst', points: points.burst, text: `${seen.dialledLately + 1} different numbers from ${facts.endpoint} within ${formatWindow(policy.burst.window)}: faster than a person dials` };
       }
 
-      if (seen.condemnedCalls >= policy.condemned.calls) {
+      if (seen.condemnedCalls >= policy.condemned.calls && points.condemned > 0) {
         const condemned = context.condemned(facts.endpoint, condemnedWindowMs).filter((entry) => entry.linkedid !== facts.call.linkedid);
         const by = texts.intern([...new Set(condemned.map((entry) => entry.policy))].join(', '));
-        signals.push({ name: 'condemned', points: points.condemned, text: `${condemned.length} calls from ${facts.endpoint} were hung up in the last ${formatWindow(policy.condemned.window)} (${by})` });
+        signals[count++] = { name: 'condemned', points: points.condemned, text: `${condemned.length} calls from ${facts.endpoint} were hung up in the last ${formatWindow(policy.condemned.window)} (${by})` };
       }
 
-      if (policy.spend && seen.spentMicros > policy.spend.over) {
-        signals.push({ name: 'spend', points: points.spend, text: `${facts.endpoint} spent ${formatMicros(seen.spentMicros)} ${environment.currency} on such calls in ${formatWindow(policy.spend.window)}, over ${formatMicros(policy.spend.over)}` });
+      if (policy.spend && seen.spentMicros > policy.spend.over && points.spend > 0) {
+        signals[count++] = { name: 'spend', points: points.spend, text: `${facts.endpoint} spent ${formatMicros(seen.spentMicros)} ${environment.currency} on such calls in ${formatWindow(policy.spend.window)}, over ${formatMicros(policy.spend.over)}` };
       }
-      return signals.filter((signal) => signal.points > 0);
+      return signals;
     };
 
     /** Remembers the call's number (burst) and, for a risky call, its attempt (velocity): the endpoint's small arrays, updated in place. */
@@ -606,7 +625,7 @@ export const callRiskKind = defineKind({
           const finding = threshold ? scoredFinding(context, facts, risk, score, threshold) : undefined;
           countCall(facts.endpoint, dialledNumber, weightOf(risk.risk) > 0, context.now);
           counted.set(call.linkedid, { endpoint: facts.endpoint, risk: risk.risk, number: dialledNumber }, context.now);
-          if (finding) (findings ??= []).push(finding);
+          if (finding) findings = appended(findings, finding);
         }
         return findings ?? NO_FINDINGS;
       },

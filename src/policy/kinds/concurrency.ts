@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
-import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS } from '../kind.js';
+import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS, appended } from '../kind.js';
 import { BY_CALL, checkpointed, ExpiringMap, limited } from '../state.js';
 import type { CallFacts, EvalContext, Finding } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
@@ -55,7 +55,7 @@ export const concurrencyKind = defineKind({
       ...checkpointed({ verdicts: limited(verdicts, BY_CALL) }),
       evaluate(context) {
         let starting: Call[] | undefined;
-        for (const call of callsStartingOutbound(context)) if (!verdicts.has(call.linkedid, context.now)) (starting ??= []).push(call);
+        for (const call of callsStartingOutbound(context)) if (!verdicts.has(call.linkedid, context.now)) starting = appended(starting, call);
         if (starting === undefined) return NO_FINDINGS;
         // Calls starting in the same input (a reconciliation after an outage) are admitted in start order.
         if (starting.length > 1) starting.sort((a, b) => a.createdAt - b.createdAt);
@@ -80,7 +80,8 @@ export const concurrencyKind = defineKind({
             if (holdsSlot(context, other, group, starting, judging)) callsUp.push(other.linkedid);
           }
           verdicts.set(call.linkedid, 'excess', context.now);
-          (findings ??= []).push(
+          findings = appended(
+            findings,
             callFinding(policy, context, facts, {
               level: 'concurrent',
               scope: groupScope(policy.per, group),

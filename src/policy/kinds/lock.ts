@@ -5,7 +5,7 @@
  *   kind: lock
  *   actions: [hangup]
  */
-import { callFinding, compilePolicyScope, defineKind, unjudgedStartingCalls, NO_FINDINGS } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
 
@@ -27,7 +27,8 @@ export const lockKind = defineKind({
           if (!lock) continue;
           fired.add(facts.call.linkedid, context.now);
           const until = lock.until !== undefined ? ` until ${new Date(lock.until).toISOString()}` : ' until unlocked';
-          (findings ??= []).push(
+          findings = appended(
+            findings,
             callFinding(policy, context, facts, {
               level: 'locked',
               message: `${facts.endpoint} is locked${until} (${lock.reason}); call to ${facts.dialled ?? '?'} refused`,

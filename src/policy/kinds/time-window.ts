@@ -23,7 +23,7 @@
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { timezoneField } from '../schema.js';
 import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
@@ -259,7 +259,8 @@ export const timeWindowKind = defineKind({
           const localTime = schedule.format(verdict, 'ccc yyyy-MM-dd HH:mm');
           const allowed = schedule.describe();
           const why = verdict.reason === 'holiday' ? `${schedule.format(verdict, 'yyyy-MM-dd')} is a holiday` : `outside the allowed hours (${allowed})`;
-          (findings ??= []).push(
+          findings = appended(
+            findings,
             callFinding(policy, context, facts, {
               level: verdict.reason,
               message: `${describeCall(facts)} at ${localTime} ${schedule.zone}: ${why}, policy ${policy.id}`,

@@ -23,7 +23,7 @@
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { actionsField, durationField } from '../schema.js';
-import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS } from '../kind.js';
+import { actionList, appended, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS } from '../kind.js';
 import { BY_CALL, checkpointed, ExpiringSet, limited, SlidingWindow } from '../state.js';
 import type { CallFacts, EvalContext, Finding, PolicyAction } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
@@ -127,8 +127,9 @@ export const velocityKind = defineKind({
 
     const groupIfCounted = (facts: CallFacts): string | undefined => (scope.applies(facts) ? groupOf(policy.per, facts) : undefined);
 
-    const fire = (findings: Finding[], context: EvalContext, facts: CallFacts, group: string, rule: Rule, message: string, evidence: Finding['evidence']): void => {
-      findings.push(
+    const fire = (findings: Finding[] | undefined, context: EvalContext, facts: CallFacts, group: string, rule: Rule, message: string, evidence: Finding['evidence']): Finding[] =>
+      appended(
+        findings,
         callFinding(policy, context, facts, {
           level: LEVELS[rule],
           actions: actionsOf(rule),
@@ -137,10 +138,9 @@ export const velocityKind = defineKind({
           evidence: { per: policy.per, group, window: windowText, ...evidence },
         }),
       );
-    };
 
-    /** Counts the attempt; what it broke goes to `findings`. */
-    const judgeAttempt = (findings: Finding[], context: EvalContext, facts: CallFacts, group: string): void => {
+    /** Counts the attempt; returns `findings` with what it broke. */
+    const judgeAttempt = (findings: Finding[] | undefined, context: EvalContext, facts: CallFacts, group: string): Finding[] | undefined => {
       const destination = facts.classification?.e164 ?? facts.dialled ?? '';
       // The group's earlier destinations, read before this one joins them (no copy: most calls break nothing).
       const earlier = attempts.peek(group, context.now);
@@ -156,23 +156,24 @@ export const velocityKind = defineKind({
       }
       const count = attempts.add(group, context.now, destination);
       if (policy.maxCalls !== undefined && count > policy.maxCalls) {
-        fire(findings, context, facts, group, 'maxCalls', `${count} calls in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxCalls}`, { calls: count, max: policy.maxCalls });
+        findings = fire(findings, context, facts, group, 'maxCalls', `${count} calls in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxCalls}`, { calls: count, max: policy.maxCalls });
       }
-      if (destination === '') return;
+      if (destination === '') return findings;
       if (policy.maxRepeatsToOneNumber !== undefined && repeats > policy.maxRepeatsToOneNumber) {
-        fire(findings, context, facts, group, 'maxRepeatsToOneNumber', `call ${repeats} to ${destination} in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxRepeatsToOneNumber}`, {
+        findings = fire(findings, context, facts, group, 'maxRepeatsToOneNumber', `call ${repeats} to ${destination} in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxRepeatsToOneNumber}`, {
           number: destination,
           calls: repeats,
           max: policy.maxRepeatsToOneNumber,
         });
       }
       if (distinct !== undefined && policy.maxDistinctDestinations !== undefined && distinct.size > policy.maxDistinctDestinations) {
-        fire(findings, context, facts, group, 'maxDistinctDestinations', `${distinct.size} different numbers in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxDistinctDestinations}`, {
+        findings = fire(findings, context, facts, group, 'maxDistinctDestinations', `${distinct.size} different numbers in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxDistinctDestinations}`, {
           destinations: [...distinct].slice(-EVIDENCE_LIST_LIMIT),
           distinct: distinct.size,
           max: policy.maxDistinctDestinations,
         });
       }
+      return findings;
     };
 
     const judgeEndedCall = (context: EvalContext, call: Call): readonly Finding[] => {
@@ -202,7 +203,7 @@ export const velocityKind = defineKind({
       id: policy.id,
       ...checkpointed({ attempts, shortCalls, counted: limited(counted, BY_CALL), shortBurstReported }),
       evaluate(context) {
-        const findings: Finding[] = [];
+        let findings: Finding[] | undefined;
         const starting = callsStartingOutbound(context);
         // Shared with the other policies: sorted as a copy, and only when there is an order to make.
         for (const call of starting.length > 1 ? [...starting].sort((a, b) => a.createdAt - b.createdAt) : starting) {
@@ -214,10 +215,13 @@ export const velocityKind = defineKind({
           // No group yet (a phone's call before it reaches a trunk): counted when it dials out.
           if (group === undefined) continue;
           counted.add(call.linkedid, context.now);
-          judgeAttempt(findings, context, facts, group);
+          findings = judgeAttempt(findings, context, facts, group);
         }
-        for (const change of context.changes) if (change.kind === 'call.ended') findings.push(...judgeEndedCall(context, change.call));
-        return findings;
+        for (const change of context.changes) {
+          if (change.kind !== 'call.ended') continue;
+          for (const finding of judgeEndedCall(context, change.call)) findings = appended(findings, finding);
+        }
+        return findings ?? NO_FINDINGS;
       },
     };
   },
