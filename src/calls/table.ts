@@ -90,7 +90,7 @@ export class Call {
    * the Dial, the dialled exten names a known endpoint; after it, the dialled channel is one.
    */
   get internalTarget(): string | undefined {
-    if (this.fromTrunk || this.dials.some((dial) => dial.trunk !== undefined)) return undefined;
+    if (this.fromTrunk || this.trunkDial !== undefined) return undefined;
     for (const dial of this.dials) {
       const target = endpointOfChannel(dial.destChannel);
       if (target && !this.trunks.isTrunk(target)) return target;
@@ -126,19 +126,25 @@ export class Call {
 
   /** The primary dialled number: the first trunk dial, else what the originating phone dialled. */
   get dialled(): string | undefined {
-    const outbound = this.dials.find((dial) => dial.trunk !== undefined && dial.number);
-    if (outbound) return outbound.number;
+    // Loops, not find() with a closure: facts are worked out from these on every call change.
+    for (const dial of this.dials) if (dial.trunk !== undefined && dial.number) return dial.number;
     const origin = this.origin;
     if (this.trunks.isTrunk(origin.endpoint)) return undefined;
     return origin.exten && origin.exten !== 's' ? origin.exten : undefined;
   }
 
   get outboundTrunk(): string | undefined {
-    return this.dials.find((dial) => dial.trunk !== undefined)?.trunk;
+    return this.trunkDial?.trunk;
+  }
+
+  /** The first dial out on a trunk. */
+  private get trunkDial(): Dial | undefined {
+    for (const dial of this.dials) if (dial.trunk !== undefined) return dial;
+    return undefined;
   }
 
   get destinationChannel(): string | undefined {
-    return (this.dials.find((dial) => dial.trunk !== undefined) ?? this.dials[0])?.destChannel;
+    return (this.trunkDial ?? this.dials[0])?.destChannel;
   }
 
   /** The call came in from a trunk (a carrier), not from a phone or an Originate. */
@@ -148,7 +154,7 @@ export class Call {
 
   get direction(): CallDirection {
     const fromTrunk = this.fromTrunk;
-    const toTrunk = this.dials.some((dial) => dial.trunk !== undefined);
+    const toTrunk = this.trunkDial !== undefined;
     if (fromTrunk) return toTrunk ? 'transit' : 'inbound';
     if (toTrunk) return 'outbound';
     return this.dials.length > 0 ? 'internal' : 'pending';

@@ -20,6 +20,7 @@ export type ExtractedNumber =
 const MAX_INPUT_LENGTH = 256;
 
 const VISUAL_SEPARATORS = /[\s\-.()]/g;
+const HAS_VISUAL_SEPARATOR = /[\s\-.()]/;
 
 export function extractDialledNumber(input: unknown): ExtractedNumber {
   if (typeof input !== 'string') return { ok: false, problem: `not a string (${input === null ? 'null' : typeof input})` };
@@ -60,7 +61,8 @@ export function extractDialledNumber(input: unknown): ExtractedNumber {
 
 /** `source`: what the problem quotes (the URI for `tel`, else the raw number), described only when there is a problem. */
 function cleanNumber(raw: string, via: 'plain' | 'tel' | 'sip' | 'dialstring', source: string): ExtractedNumber {
-  const number = raw.replace(VISUAL_SEPARATORS, '');
+  // Most numbers have no separators: no copy of them then.
+  const number = HAS_VISUAL_SEPARATOR.test(raw) ? raw.replace(VISUAL_SEPARATORS, '') : raw;
   if (number.length === 0 || number === '+') return { ok: false, problem: `${describeSource(via, source)} contains no digits` };
   if (/^\+?[0-9*#]+$/.test(number)) return { ok: true, number, via };
   return { ok: false, problem: `${describeSource(via, source)} ${describeBadCharacter(number)}` };
