@@ -8,6 +8,7 @@ import { formatMicros } from '../rates/money.js';
 import { compileScope } from './match.js';
 import type { ExpiringSet } from './state.js';
 import type { Classification } from '../numbers/index.js';
+import type { Rate } from '../rates/index.js';
 import type { BasePolicy, ExceptionBlock } from './schema.js';
 import type { CallFacts, EvalContext, Finding, FindingCall, PolicyAction, PolicyInstance, Severity } from './types.js';
 
@@ -65,14 +66,17 @@ export function actionList(actions: readonly string[]): string {
 
 /** A finding about a call, with the call's facts snapshotted for mail and audit. */
 export function callFinding(policy: BasePolicy, context: EvalContext, facts: CallFacts, options: FindingOptions): Finding {
-  const finding = baseFinding(policy, context, { scope: `endpoint:${facts.endpoint}`, endpoint: facts.endpoint, ...options });
+  const finding = baseFinding(policy, context, options, options.scope ?? `endpoint:${facts.endpoint}`, options.endpoint ?? facts.endpoint);
   finding.call = snapshotCall(context, facts);
   return finding;
 }
 
 /** A finding not tied to one call (security events, global budgets). */
-export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions & { scope: string }): Finding {
-  const finding: Finding = {
+export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions & { scope: string }): Finding;
+export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions, scope: string, endpoint: string): Finding;
+export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions, scope = options.scope!, endpoint = options.endpoint): Finding {
+  // Every key in one literal (see snapshotCall): what does not apply stays undefined, which JSON leaves out.
+  return {
     policy: policy.id,
     kind: policy.kind,
     mode: policy.mode,
@@ -81,19 +85,24 @@ export function baseFinding(policy: BasePolicy, context: EvalContext, options: F
     actions: options.actions ?? policy.actions,
     at: context.now,
     message: options.message,
-    scope: options.scope,
+    scope,
     evidence: options.evidence ?? {},
+    endpoint,
+    ip: options.ip,
+    account: options.account,
+    call: undefined,
   };
-  if (options.endpoint !== undefined) finding.endpoint = options.endpoint;
-  if (options.ip !== undefined) finding.ip = options.ip;
-  if (options.account !== undefined) finding.account = options.account;
-  return finding;
 }
 
 export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCall {
   const call = facts.call;
   const origin = call.origin;
-  const snapshot: FindingCall = {
+  const classification = facts.classification;
+  const rate = facts.rate;
+  // Every key in one literal, in the order mail and audit print them: a finding is kept as long as
+  // its incident's latest, and keys added one by one would give it a property store that grows in
+  // steps. A fact that is not known is left undefined (JSON leaves it out, as it was never there).
+  return {
     linkedid: call.linkedid,
     uniqueid: origin.uniqueid,
     channel: origin.channel,
@@ -102,30 +111,35 @@ export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCal
     context: facts.context,
     direction: facts.direction,
     startedAt: call.createdAt,
+    accountCode: facts.accountCode,
+    callerIdNum: origin.callerIdNum,
+    callerIdName: origin.callerIdName,
+    trunk: facts.trunk,
+    dialled: facts.dialled,
+    e164: classification?.e164,
+    country: classification?.country,
+    callingCode: classification?.callingCode,
+    numberType: classification?.type,
+    destinationScope: classification?.scope,
+    risk: classification?.risk,
+    answeredAt: call.answeredAt,
+    startedDuringOutage: call.startedDuringOutage ? true : undefined,
+    ratePerMinute: rate ? ratePerMinuteText(rate) : undefined,
+    currency: rate?.currency,
+    costSoFar: rate ? context.liveCost(call).micros / 1_000_000 : undefined,
   };
-  // Only the facts that are known, in this order (mail and audit print them as they come).
-  const classification = facts.classification;
-  if (facts.accountCode !== undefined) snapshot.accountCode = facts.accountCode;
-  if (origin.callerIdNum !== undefined) snapshot.callerIdNum = origin.callerIdNum;
-  if (origin.callerIdName !== undefined) snapshot.callerIdName = origin.callerIdName;
-  if (facts.trunk !== undefined) snapshot.trunk = facts.trunk;
-  if (facts.dialled !== undefined) snapshot.dialled = facts.dialled;
-  if (classification !== undefined) {
-    if (classification.e164 !== undefined) snapshot.e164 = classification.e164;
-    if (classification.country !== undefined) snapshot.country = classification.country;
-    if (classification.callingCode !== undefined) snapshot.callingCode = classification.callingCode;
-    if (classification.type !== undefined) snapshot.numberType = classification.type;
-    if (classification.scope !== undefined) snapshot.destinationScope = classification.scope;
-    if (classification.risk !== undefined) snapshot.risk = classification.risk;
+}
+
+/** A rate's price per minute as findings show it, formatted once per rate (the rate table keeps them). */
+const ratesPerMinute = new WeakMap<Rate, string>();
+
+function ratePerMinuteText(rate: Rate): string {
+  let text = ratesPerMinute.get(rate);
+  if (text === undefined) {
+    text = formatMicros(rate.pricePerMinuteMicros);
+    ratesPerMinute.set(rate, text);
   }
-  if (call.answeredAt !== undefined) snapshot.answeredAt = call.answeredAt;
-  if (call.startedDuringOutage) snapshot.startedDuringOutage = true;
-  if (facts.rate) {
-    snapshot.ratePerMinute = formatMicros(facts.rate.pricePerMinuteMicros);
-    snapshot.currency = facts.rate.currency;
-    snapshot.costSoFar = context.liveCost(call).micros / 1_000_000;
-  }
-  return snapshot;
+  return text;
 }
 
 const destinationTexts = new WeakMap<Classification, string>();
