@@ -156,16 +156,14 @@ function sharedTexts(name: Signal['name'], points: number, text: string, allow: 
  * "extend the office hours" for a premium number that is refused at any hour.
  */
 function waysToAllow(signals: readonly Signal[], score: number, threshold: number, facts: CallFacts, policyId: string): string[] {
-  let decisive: string[] | undefined;
-  for (const signal of signals) if (signal.allow !== undefined && score - signal.points < threshold) decisive = appended(decisive, signal.allow);
-  if (decisive !== undefined) return decisive;
+  // Lists sized exactly (a finding keeps them): counted first, then filled.
+  const decisive = signals.filter((signal) => signal.allow !== undefined && score - signal.points < threshold);
+  if (decisive.length > 0) return decisive.map((signal) => signal.allow!);
   const critical = facts.classification?.risk === 'critical';
   const number = facts.classification?.e164 ?? facts.dialled ?? '';
   if (critical) return [`${number} is critical risk and refused at any hour: if it is really needed, add an exception for it to policy ${policyId} (exceptions: [{ destination: { prefixes: ["${number}"] }, reason: … }])`];
   // Several signals add up: each hint helps only with the others gone; name them all.
-  const all: string[] = [];
-  for (const signal of signals) if (signal.allow) all.push(signal.allow);
-  return all;
+  return signals.filter((signal) => signal.allow).map((signal) => signal.allow!);
 }
 
 interface RiskyCall {
