@@ -101,7 +101,13 @@ export class PreDialGate {
       }
       this.stats.errors++;
       this.log.warn({ channel: environment.agi_channel, err: error instanceof Error ? error.message : String(error) }, 'gate failed; the dialplan goes on');
-      if (this.failClosed(context) && !session.hungUp) await this.answer(session, 'deny', 'the gate failed (fail-closed context)').catch(() => undefined);
+      if (this.failClosed(context) && !session.hungUp) {
+        try {
+          await this.answer(session, 'deny', 'the gate failed (fail-closed context)');
+        } catch {
+          // The session failed already: nothing more can be said on it.
+        }
+      }
     } finally {
       this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = performance.now() - started;
     }
