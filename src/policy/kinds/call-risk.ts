@@ -463,62 +463,70 @@ export const callRiskKind = defineKind({
     };
 
     /** The signals `measure` saw, with their texts: only for a call that scored (before the call is counted). */
+    /**
+     * The signals of the call being judged, in objects reused from call to call (a finding keeps
+     * only the texts made from them): the next one of a small pool (signalsOf starts it over).
+     */
+    const signalPool: Signal[] = [];
+    let signalsUsed = 0;
+    const nextSignal = (name: Signal['name'], signalPoints: number, text: string, allow: string | undefined, shared?: SharedTexts): Signal => {
+      const signal = (signalPool[signalsUsed++] ??= { name, points: signalPoints, text });
+      signal.name = name;
+      signal.points = signalPoints;
+      signal.text = text;
+      signal.allow = allow;
+      signal.shared = shared;
+      return signal;
+    };
+
     const signalsOf = (context: EvalContext, facts: CallFacts, risk: EffectiveRisk): Signal[] => {
       // Only the signals that scored, in a list of their number (measure counted them).
       const signals = new Array<Signal>(seen.scoring);
       let count = 0;
+      signalsUsed = 0;
       const destination = destinationTexts(facts.classification!, risk);
       if (destination.points > 0) {
-        const signal: Signal = { name: 'destination', points: destination.points, text: destination.text, shared: destination };
-        if (destination.allow !== undefined) signal.allow = destination.allow;
-        signals[count++] = signal;
+        signals[count++] = nextSignal('destination', destination.points, destination.text, destination.allow, destination);
       }
 
       const verdict = seen.verdict;
       if (!verdict.open) {
         const hours = officeHoursTexts(verdict);
-        if (hours.points > 0) signals[count++] = { name: 'outside-office-hours', points: hours.points, text: hours.text, allow: hours.allow!, shared: hours };
+        if (hours.points > 0) signals[count++] = nextSignal('outside-office-hours', hours.points, hours.text, hours.allow, hours);
       }
 
       const address = seen.address;
       if (seen.source && address && points.newAddress > 0) {
         const source = seen.source;
-        signals[count++] = {
-          name: 'new-address',
-          points: points.newAddress,
-          text: `${facts.endpoint} logged in from ${source.address} (${address.network}), a network it had never used${address.failures > 0 ? `; ${address.failures} failed logins came from that address` : ''}`,
-          allow:
-            address.failures > 0
-              ? `do NOT trust ${source.address}: it failed ${address.failures} logins — change ${facts.endpoint}'s password`
-              : `if ${facts.endpoint} really moved there: tollgate trust-address ${facts.endpoint} ${source.address}`,
-        };
+        const text = `${facts.endpoint} logged in from ${source.address} (${address.network}), a network it had never used${address.failures > 0 ? `; ${address.failures} failed logins came from that address` : ''}`;
+        const allow =
+          address.failures > 0
+            ? `do NOT trust ${source.address}: it failed ${address.failures} logins — change ${facts.endpoint}'s password`
+            : `if ${facts.endpoint} really moved there: tollgate trust-address ${facts.endpoint} ${source.address}`;
+        signals[count++] = nextSignal('new-address', points.newAddress, text, allow);
       }
 
       if (seen.riskyScores && points.riskyCalls > 0) {
         const distinct = seen.riskyDistinct;
-        signals[count++] = {
-          name: 'risky-calls',
-          points: points.riskyCalls,
-          text: `${distinct} short answered call${distinct === 1 ? '' : 's'} (≤ ${policy.riskyCalls.shortSeconds} s) to risky numbers from ${facts.endpoint} in the last ${formatWindow(policy.riskyCalls.window)}, and this one: ${seen.riskyTotal} risk-weighted, over ${policy.riskyCalls.budget}`,
-        };
+        signals[count++] = nextSignal('risky-calls', points.riskyCalls, `${distinct} short answered call${distinct === 1 ? '' : 's'} (≤ ${policy.riskyCalls.shortSeconds} s) to risky numbers from ${facts.endpoint} in the last ${formatWindow(policy.riskyCalls.window)}, and this one: ${seen.riskyTotal} risk-weighted, over ${policy.riskyCalls.budget}`, undefined);
       }
 
       if (weightOf(risk.risk) > 0 && seen.recentAttempts >= policy.velocity.maxCalls && points.velocity > 0) {
-        signals[count++] = { name: 'velocity', points: points.velocity, text: `risky call ${seen.recentAttempts + 1} from ${facts.endpoint} in ${formatWindow(policy.velocity.window)} (more than ${policy.velocity.maxCalls})` };
+        signals[count++] = nextSignal('velocity', points.velocity, `risky call ${seen.recentAttempts + 1} from ${facts.endpoint} in ${formatWindow(policy.velocity.window)} (more than ${policy.velocity.maxCalls})`, undefined);
       }
 
       if (seen.dialledLately + 1 >= policy.burst.distinctNumbers && points.burst > 0) {
-        signals[count++] = { name: 'burst', points: points.burst, text: `${seen.dialledLately + 1} different numbers from ${facts.endpoint} within ${formatWindow(policy.burst.window)}: faster than a person dials` };
+        signals[count++] = nextSignal('burst', points.burst, `${seen.dialledLately + 1} different numbers from ${facts.endpoint} within ${formatWindow(policy.burst.window)}: faster than a person dials`, undefined);
       }
 
       if (seen.condemnedCalls >= policy.condemned.calls && points.condemned > 0) {
         const condemned = context.condemned(facts.endpoint, condemnedWindowMs).filter((entry) => entry.linkedid !== facts.call.linkedid);
         const by = texts.intern([...new Set(condemned.map((entry) => entry.policy))].join(', '));
-        signals[count++] = { name: 'condemned', points: points.condemned, text: `${condemned.length} calls from ${facts.endpoint} were hung up in the last ${formatWindow(policy.condemned.window)} (${by})` };
+        signals[count++] = nextSignal('condemned', points.condemned, `${condemned.length} calls from ${facts.endpoint} were hung up in the last ${formatWindow(policy.condemned.window)} (${by})`, undefined);
       }
 
       if (policy.spend && seen.spentMicros > policy.spend.over && points.spend > 0) {
-        signals[count++] = { name: 'spend', points: points.spend, text: `${facts.endpoint} spent ${formatMicros(seen.spentMicros)} ${environment.currency} on such calls in ${formatWindow(policy.spend.window)}, over ${formatMicros(policy.spend.over)}` };
+        signals[count++] = nextSignal('spend', points.spend, `${facts.endpoint} spent ${formatMicros(seen.spentMicros)} ${environment.currency} on such calls in ${formatWindow(policy.spend.window)}, over ${formatMicros(policy.spend.over)}`, undefined);
       }
       return signals;
     };

@@ -127,6 +127,7 @@ export const velocityKind = defineKind({
 
     const groupIfCounted = (facts: CallFacts): string | undefined => (scope.applies(facts) ? groupOf(policy.per, facts) : undefined);
 
+    /** `evidence` starts with per, group and window (built whole by the caller: no object spread into another). */
     const fire = (findings: Finding[] | undefined, context: EvalContext, facts: CallFacts, group: string, rule: Rule, message: string, evidence: Finding['evidence']): Finding[] =>
       appended(
         findings,
@@ -135,7 +136,7 @@ export const velocityKind = defineKind({
           actions: actionsOf(rule),
           scope: groupScope(policy.per, group),
           message: `${describeCall(facts)}: ${message} (policy ${policy.id})`,
-          evidence: { per: policy.per, group, window: windowText, ...evidence },
+          evidence,
         }),
       );
 
@@ -156,11 +157,14 @@ export const velocityKind = defineKind({
       }
       const count = attempts.add(group, context.now, destination);
       if (policy.maxCalls !== undefined && count > policy.maxCalls) {
-        findings = fire(findings, context, facts, group, 'maxCalls', `${count} calls in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxCalls}`, { calls: count, max: policy.maxCalls });
+        findings = fire(findings, context, facts, group, 'maxCalls', `${count} calls in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxCalls}`, { per: policy.per, group, window: windowText, calls: count, max: policy.maxCalls });
       }
       if (destination === '') return findings;
       if (policy.maxRepeatsToOneNumber !== undefined && repeats > policy.maxRepeatsToOneNumber) {
         findings = fire(findings, context, facts, group, 'maxRepeatsToOneNumber', `call ${repeats} to ${destination} in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxRepeatsToOneNumber}`, {
+          per: policy.per,
+          group,
+          window: windowText,
           number: destination,
           calls: repeats,
           max: policy.maxRepeatsToOneNumber,
@@ -168,6 +172,9 @@ export const velocityKind = defineKind({
       }
       if (distinct !== undefined && policy.maxDistinctDestinations !== undefined && distinct.size > policy.maxDistinctDestinations) {
         findings = fire(findings, context, facts, group, 'maxDistinctDestinations', `${distinct.size} different numbers in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxDistinctDestinations}`, {
+          per: policy.per,
+          group,
+          window: windowText,
           destinations: [...distinct].slice(-EVIDENCE_LIST_LIMIT),
           distinct: distinct.size,
           max: policy.maxDistinctDestinations,
