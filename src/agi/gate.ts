@@ -17,7 +17,7 @@
  * Fail-open: no verdict within `timeoutMs` (or any error) → the session is closed with no verdict
  * and the dialplan goes on; contexts listed in `failClosedContexts` get `deny` instead.
  */
-import { AmiMessage } from '../ami/message.js';
+import { AmiMessage, type AmiField } from '../ami/message.js';
 import type { CallTable } from '../calls/table.js';
 import type { Clock } from '../clock.js';
 import type { Decider } from '../decide/decider.js';
@@ -77,7 +77,8 @@ export class PreDialGate {
     const environment = session.environment;
     const context = environment.agi_context ?? '';
     try {
-      const outcome = await withDeadline(this.judge(session), this.timeoutMs);
+      // A call the live path already knows was judged then: its verdict is there at once, no deadline to set.
+      const outcome = this.verdictOfKnownCall(environment) ?? (await withDeadline(this.judge(session), this.timeoutMs));
       if (outcome === 'timeout') {
         this.stats.timeouts++;
         this.log.warn({ channel: environment.agi_channel, context, timeoutMs: this.timeoutMs, failClosed: this.failClosed(context) }, 'no verdict in time');
@@ -86,8 +87,9 @@ export class PreDialGate {
       }
       // Logged before it is written: the channel may be hung up (by the AMI path) meanwhile.
       const fields = { verdict: outcome.verdict, channel: environment.agi_channel, uniqueid: environment.agi_uniqueid, context, reason: outcome.reason };
-      if (outcome.verdict === 'deny' || outcome.simulated) this.log.info(fields, `gate: ${outcome.verdict}`);
-      else this.log.debug(fields, `gate: ${outcome.verdict}`);
+      const message = outcome.verdict === 'deny' ? 'gate: deny' : 'gate: allow';
+      if (outcome.verdict === 'deny' || outcome.simulated) this.log.info(fields, message);
+      else this.log.debug(fields, message);
       if (outcome.verdict === 'deny') this.stats.deny++;
       else this.stats.allow++;
       if (outcome.simulated) this.stats.simulatedDeny++;
@@ -99,7 +101,13 @@ export class PreDialGate {
       }
       this.stats.errors++;
       this.log.warn({ channel: environment.agi_channel, err: error instanceof Error ? error.message : String(error) }, 'gate failed; the dialplan goes on');
-      if (this.failClosed(context) && !session.hungUp) await this.answer(session, 'deny', 'the gate failed (fail-closed context)').catch(() => undefined);
+      if (this.failClosed(context) && !session.hungUp) {
+        try {
+          await this.answer(session, 'deny', 'the gate failed (fail-closed context)');
+        } catch {
+          // The session failed already: nothing more can be said on it.
+        }
+      }
     } finally {
       this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = performance.now() - started;
     }
@@ -114,26 +122,35 @@ export class PreDialGate {
     return { p50: at(0.5), p99: at(0.99), max: sorted[samples - 1]!, samples };
   }
 
-  private async judge(session: AgiSession): Promise<{ verdict: GateVerdict; reason: string; simulated: boolean }> {
-    const environment = session.environment;
+  /** The verdict on a call the live path already follows; undefined when it does not (yet). */
+  private verdictOfKnownCall(environment: AgiSession['environment']): Verdict | undefined {
     const uniqueid = environment.agi_uniqueid ?? '';
     if (!uniqueid || !environment.agi_channel) throw new Error('the AGI environment has no agi_uniqueid or agi_channel');
+    const call = this.options.table.callOfChannel(uniqueid);
+    return call ? this.verdictOf(call.linkedid) : undefined;
+  }
+
+  /** Feeds a call the live path does not know yet (it judges it at once), then gives the verdict. */
+  private async judge(session: AgiSession): Promise<Verdict> {
+    const environment = session.environment;
+    const uniqueid = environment.agi_uniqueid!;
     const { table } = this.options;
+    const linkedid = (await session.getVariable('CHANNEL(linkedid)')) || uniqueid;
+    // AMI may have delivered the channel while we asked.
     let call = table.callOfChannel(uniqueid);
     if (!call) {
-      const linkedid = (await session.getVariable('CHANNEL(linkedid)')) || uniqueid;
-      // AMI may have delivered the channel while we asked.
+      this.options.ingest(newchannelFrom(environment, linkedid), this.options.clock.now());
       call = table.callOfChannel(uniqueid);
-      if (!call) {
-        this.options.ingest(newchannelFrom(environment, linkedid), this.options.clock.now());
-        call = table.callOfChannel(uniqueid);
-      }
     }
     if (!call) throw new Error(`the call of ${environment.agi_channel} could not be followed`);
-    const decided = this.options.decider.hangupOf(call.linkedid, this.options.clock.now());
-    if (!decided) return { verdict: 'allow', reason: 'no policy objects', simulated: false };
+    return this.verdictOf(call.linkedid);
+  }
+
+  private verdictOf(linkedid: string): Verdict {
+    const decided = this.options.decider.hangupOf(linkedid, this.options.clock.now());
+    if (!decided) return NO_OBJECTION;
     const incident = decided.incident;
-    const why = incident ? `${incident.policy}: ${incident.latest.call?.linkedid === call.linkedid ? incident.latest.message : incident.first.message}` : 'a policy condemned this call';
+    const why = incident ? `${incident.policy}: ${incident.latest.call?.linkedid === linkedid ? incident.latest.message : incident.first.message}` : 'a policy condemned this call';
     if (decided.mode === 'simulate') return { verdict: 'allow', reason: `SIMULATED, would deny — ${why}`, simulated: true };
     return { verdict: 'deny', reason: why, simulated: false };
   }
@@ -142,44 +159,75 @@ export class PreDialGate {
    * Both variables in one write (Asterisk reads commands in order), bounded in time: after a
    * timeout a reply may still be owed for an earlier command, and Asterisk may not answer at all.
    */
-  private async answer(session: AgiSession, verdict: GateVerdict, reason: string): Promise<void> {
-    await withDeadline(Promise.all([session.setVariable('TOLLGATE_VERDICT', verdict), session.setVariable('TOLLGATE_REASON', reason.replace(/["\\]/g, "'").slice(0, REASON_LIMIT))]), this.timeoutMs);
+  private answer(session: AgiSession, verdict: GateVerdict, reason: string): Promise<unknown> {
+    // Most reasons need no quoting: no copy then (nor when they are short enough).
+    const quoted = QUOTES.test(reason) ? reason.replace(QUOTES_ALL, "'") : reason;
+    const text = quoted.length > REASON_LIMIT ? quoted.slice(0, REASON_LIMIT) : quoted;
+    return withDeadline(session.setVariable('TOLLGATE_VERDICT', verdict), this.timeoutMs, session.setVariable('TOLLGATE_REASON', text));
   }
 }
 
-/** The work's result, or 'timeout' once `ms` have passed (a late rejection of the work is then ignored). */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+interface Verdict {
+  verdict: GateVerdict;
+  reason: string;
+  simulated: boolean;
+}
+
+/** The verdict of most calls, shared (never changed). */
+const NO_OBJECTION: Readonly<Verdict> = { verdict: 'allow', reason: 'no policy objects', simulated: false };
+const QUOTES = /["\\]/;
+const QUOTES_ALL = /["\\]/g;
+
+/**
+ * The work's result, or 'timeout' once `ms` have passed (a late rejection of the work is then
+ * ignored). With `also`, the work counts as done when both are (a rejection of either fails it).
+ */
+function withDeadline<T>(work: Promise<T>, ms: number, also?: Promise<unknown>): Promise<T | 'timeout'> {
   // One promise and one timer per call (no race array, no async frame): it runs twice per gated call.
   return new Promise<T | 'timeout'>((resolve, reject) => {
-    const timer = setTimeout(() => resolve('timeout'), ms);
-    work.then(
-      (value) => {
+    let pending = also === undefined ? 1 : 2;
+    let result: T;
+    const timer = setTimeout(resolve, ms, 'timeout');
+    const fail = (error: unknown): void => {
+      clearTimeout(timer);
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    work.then((value) => {
+      result = value;
+      if (--pending === 0) {
         clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
+        resolve(result);
+      }
+    }, fail);
+    also?.then(() => {
+      if (--pending === 0) {
         clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+        resolve(result);
+      }
+    }, fail);
   });
 }
+
+// A message's fields are never changed: the constant ones are shared by every message made here.
+const NEWCHANNEL: AmiField = ['Event', 'Newchannel'];
+const RINGING: AmiField = ['ChannelState', '4'];
+const RINGING_TEXT: AmiField = ['ChannelStateDesc', 'Ring'];
 
 /** The Newchannel Asterisk sent (or is about to send) for the channel, rebuilt from the AGI environment. */
 export function newchannelFrom(environment: Readonly<Record<string, string>>, linkedid: string): AmiMessage {
   const known = (value: string | undefined) => (value && value !== 'unknown' ? value : '');
-  return AmiMessage.from({
-    Event: 'Newchannel',
-    Channel: environment.agi_channel ?? '',
-    ChannelState: '4',
-    ChannelStateDesc: 'Ring',
-    CallerIDNum: known(environment.agi_callerid),
-    CallerIDName: known(environment.agi_calleridname),
-    AccountCode: environment.agi_accountcode ?? '',
-    Context: environment.agi_context ?? '',
-    Exten: environment.agi_extension ?? '',
-    Priority: environment.agi_priority ?? '1',
-    Uniqueid: environment.agi_uniqueid ?? '',
-    Linkedid: linkedid,
-  });
+  return new AmiMessage([
+    NEWCHANNEL,
+    ['Channel', environment.agi_channel ?? ''],
+    RINGING,
+    RINGING_TEXT,
+    ['CallerIDNum', known(environment.agi_callerid)],
+    ['CallerIDName', known(environment.agi_calleridname)],
+    ['AccountCode', environment.agi_accountcode ?? ''],
+    ['Context', environment.agi_context ?? ''],
+    ['Exten', environment.agi_extension ?? ''],
+    ['Priority', environment.agi_priority ?? '1'],
+    ['Uniqueid', environment.agi_uniqueid ?? ''],
+    ['Linkedid', linkedid],
+  ]);
 }

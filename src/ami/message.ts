@@ -60,7 +60,10 @@ export class AmiMessage {
   /** Builds a message from an object, in key order (handy in tests and in the simulator). */
   static from(record: Record<string, string | number | readonly string[]>): AmiMessage {
     const fields: AmiField[] = [];
-    for (const [key, value] of Object.entries(record)) {
+    // for…in, not Object.entries: the same order (a record's own keys), without an array per key.
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      const value = record[key]!;
       if (Array.isArray(value)) for (const item of value) fields.push([key, String(item)]);
       else fields.push([key, String(value)]);
     }

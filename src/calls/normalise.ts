@@ -231,38 +231,60 @@ export class Normaliser {
 
 /** Reads the channel block (`Channel`, `Uniqueid`, …), or the `Dest`-prefixed one. */
 export function channelSnapshot(message: AmiMessage, prefix: '' | 'Dest'): ChannelSnapshot | undefined {
-  const channel = message.get(`${prefix}Channel`);
-  const uniqueid = message.get(`${prefix}Uniqueid`);
+  const keys = prefix === '' ? CHANNEL_KEYS : DEST_CHANNEL_KEYS;
+  const channel = message.get(keys.channel);
+  const uniqueid = message.get(keys.uniqueid);
   if (!channel || !uniqueid) return undefined;
   const parsed = parseChannelName(channel);
   const snapshot: ChannelSnapshot = {
     channel,
     uniqueid,
     // Asterisk 11 has no Linkedid: a channel is then its own call until a Dial links it.
-    linkedid: message.get(`${prefix}Linkedid`) || uniqueid,
+    linkedid: message.get(keys.linkedid) || uniqueid,
     tech: parsed?.tech ?? '',
     endpoint: parsed?.endpoint ?? channel,
-    state: toInt(message.get(`${prefix}ChannelState`), 0),
-    stateDesc: message.get(`${prefix}ChannelStateDesc`) ?? '',
-    context: message.get(`${prefix}Context`) ?? '',
-    exten: message.get(`${prefix}Exten`) ?? '',
+    state: toInt(message.get(keys.state), 0),
+    stateDesc: message.get(keys.stateDesc) ?? '',
+    context: message.get(keys.context) ?? '',
+    exten: message.get(keys.exten) ?? '',
   };
   if (parsed?.localHalf) snapshot.localHalf = parsed.localHalf;
-  setKnown(snapshot, 'callerIdNum', message.get(`${prefix}CallerIDNum`));
-  setKnown(snapshot, 'callerIdName', message.get(`${prefix}CallerIDName`));
-  setKnown(snapshot, 'connectedLineNum', message.get(`${prefix}ConnectedLineNum`));
-  setKnown(snapshot, 'connectedLineName', message.get(`${prefix}ConnectedLineName`));
-  setKnown(snapshot, 'accountCode', message.get(`${prefix}AccountCode`));
-  const variables = message.getAll(prefix === '' ? 'ChanVariable' : 'DestChanVariable');
-  if (variables.length > 0) {
+  setKnown(snapshot, 'callerIdNum', message.get(keys.callerIdNum));
+  setKnown(snapshot, 'callerIdName', message.get(keys.callerIdName));
+  setKnown(snapshot, 'connectedLineNum', message.get(keys.connectedLineNum));
+  setKnown(snapshot, 'connectedLineName', message.get(keys.connectedLineName));
+  setKnown(snapshot, 'accountCode', message.get(keys.accountCode));
+  if (message.has(keys.variable)) {
     snapshot.variables = {};
-    for (const entry of variables) {
+    for (const entry of message.getAll(keys.variable)) {
       const eq = entry.indexOf('=');
       if (eq > 0) snapshot.variables[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
   }
   return snapshot;
 }
+
+/** The keys of a channel block, spelt once per prefix (not once per event). */
+function channelKeys(prefix: '' | 'Dest') {
+  return {
+    channel: `${prefix}Channel`,
+    uniqueid: `${prefix}Uniqueid`,
+    linkedid: `${prefix}Linkedid`,
+    state: `${prefix}ChannelState`,
+    stateDesc: `${prefix}ChannelStateDesc`,
+    context: `${prefix}Context`,
+    exten: `${prefix}Exten`,
+    callerIdNum: `${prefix}CallerIDNum`,
+    callerIdName: `${prefix}CallerIDName`,
+    connectedLineNum: `${prefix}ConnectedLineNum`,
+    connectedLineName: `${prefix}ConnectedLineName`,
+    accountCode: `${prefix}AccountCode`,
+    variable: prefix === '' ? 'ChanVariable' : 'DestChanVariable',
+  } as const;
+}
+
+const CHANNEL_KEYS = channelKeys('');
+const DEST_CHANNEL_KEYS = channelKeys('Dest');
 
 /** PJSIP ContactStatus: `URI: sip:1001@203.0.113.7:5060;ob`, `EndpointName`, `ContactStatus`. */
 function contactStatus(message: AmiMessage, at: number): RegistrationEvent | undefined {

@@ -90,7 +90,7 @@ export class Call {
    * the Dial, the dialled exten names a known endpoint; after it, the dialled channel is one.
    */
   get internalTarget(): string | undefined {
-    if (this.fromTrunk || this.dials.some((dial) => dial.trunk !== undefined)) return undefined;
+    if (this.fromTrunk || this.trunkDial !== undefined) return undefined;
     for (const dial of this.dials) {
       const target = endpointOfChannel(dial.destChannel);
       if (target && !this.trunks.isTrunk(target)) return target;
@@ -126,19 +126,25 @@ export class Call {
 
   /** The primary dialled number: the first trunk dial, else what the originating phone dialled. */
   get dialled(): string | undefined {
-    const outbound = this.dials.find((dial) => dial.trunk !== undefined && dial.number);
-    if (outbound) return outbound.number;
+    // Loops, not find() with a closure: facts are worked out from these on every call change.
+    for (const dial of this.dials) if (dial.trunk !== undefined && dial.number) return dial.number;
     const origin = this.origin;
     if (this.trunks.isTrunk(origin.endpoint)) return undefined;
     return origin.exten && origin.exten !== 's' ? origin.exten : undefined;
   }
 
   get outboundTrunk(): string | undefined {
-    return this.dials.find((dial) => dial.trunk !== undefined)?.trunk;
+    return this.trunkDial?.trunk;
+  }
+
+  /** The first dial out on a trunk. */
+  private get trunkDial(): Dial | undefined {
+    for (const dial of this.dials) if (dial.trunk !== undefined) return dial;
+    return undefined;
   }
 
   get destinationChannel(): string | undefined {
-    return (this.dials.find((dial) => dial.trunk !== undefined) ?? this.dials[0])?.destChannel;
+    return (this.trunkDial ?? this.dials[0])?.destChannel;
   }
 
   /** The call came in from a trunk (a carrier), not from a phone or an Originate. */
@@ -148,7 +154,7 @@ export class Call {
 
   get direction(): CallDirection {
     const fromTrunk = this.fromTrunk;
-    const toTrunk = this.dials.some((dial) => dial.trunk !== undefined);
+    const toTrunk = this.trunkDial !== undefined;
     if (fromTrunk) return toTrunk ? 'transit' : 'inbound';
     if (toTrunk) return 'outbound';
     return this.dials.length > 0 ? 'internal' : 'pending';
@@ -156,6 +162,23 @@ export class Call {
 
   get liveLegs(): Leg[] {
     return [...this.legs.values()].filter((leg) => leg.endedAt === undefined);
+  }
+
+  /** Whether any leg is still up (without listing them). */
+  get hasLiveLeg(): boolean {
+    for (const leg of this.legs.values()) if (leg.endedAt === undefined) return true;
+    return false;
+  }
+
+  /** The channels of the legs still up, in order. */
+  liveChannels(): string[] {
+    // Sized exactly (a finding keeps it): counted first, then filled.
+    let count = 0;
+    for (const leg of this.legs.values()) if (leg.endedAt === undefined) count++;
+    const channels = new Array<string>(count);
+    let index = 0;
+    for (const leg of this.legs.values()) if (leg.endedAt === undefined) channels[index++] = leg.channel;
+    return channels;
   }
 
   /** The Q.850 cause that ended the call: the first abnormal one among its legs, else the first. */
@@ -286,6 +309,11 @@ export class CallTable {
   /** Live calls (at least one leg up). */
   liveCalls(): Call[] {
     return [...this.calls.values()];
+  }
+
+  /** The live calls without a copy (for a loop that must not change the table). */
+  liveCallValues(): IterableIterator<Call> {
+    return this.calls.values();
   }
 
   get liveCallCount(): number {
@@ -622,7 +650,7 @@ export class CallTable {
         changes.push({ kind: 'dial.ended', call, dial, at });
       }
     }
-    if (call.liveLegs.length === 0) {
+    if (!call.hasLiveLeg) {
       call.endedAt = at;
       this.calls.delete(call.linkedid);
       this.remember(call);

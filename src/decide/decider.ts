@@ -106,6 +106,7 @@ export class Decider {
   /** Calls already decided to be hung up (per mode), whichever policy asked: one hang-up per call. */
   private readonly hangups: ExpiringMap<string, string>;
   private readonly quietMs: number;
+  private readonly alertKeys = new Map<string, Map<Severity, string>>();
   mode: PolicyMode;
 
   constructor(private readonly options: DeciderOptions = {}) {
@@ -160,15 +161,18 @@ export class Decider {
   }
 
   decide(findings: readonly Finding[]): Decision[] {
-    const decisions: Decision[] = [];
+    // Sized as it grows from one (most inputs decide one or two things; `[]` then push() reserves 17).
+    let decisions: Decision[] | undefined;
     for (const finding of findings) {
       const incident = this.incidentFor(finding);
       for (const action of finding.actions) {
         const decision = this.decideAction(incident, finding, action);
-        if (decision) decisions.push(decision);
+        if (!decision) continue;
+        if (decisions === undefined) decisions = [decision];
+        else decisions.push(decision);
       }
     }
-    return decisions;
+    return decisions ?? [];
   }
 
   private incidentFor(finding: Finding): Incident {
@@ -231,7 +235,7 @@ export class Decider {
         break;
       case 'alert':
         // One mail when the incident opens, one more for each new level or a higher severity.
-        dedupe = `alert:${finding.level}:${finding.severity}`;
+        dedupe = this.alertKey(finding.level, finding.severity);
         if (finding.call) target.linkedid = finding.call.linkedid;
         break;
     }
@@ -269,6 +273,23 @@ export class Decider {
       target,
       followUp,
     };
+  }
+
+  /** `alert:<level>:<severity>`, spelt once per pair (every alert of an incident asks for it). */
+  private alertKey(level: string, severity: Severity): string {
+    let bySeverity = this.alertKeys.get(level);
+    if (bySeverity === undefined) {
+      // Levels come from the policies (a few each); bounded all the same.
+      if (this.alertKeys.size >= 1000) this.alertKeys.clear();
+      bySeverity = new Map();
+      this.alertKeys.set(level, bySeverity);
+    }
+    let key = bySeverity.get(severity);
+    if (key === undefined) {
+      key = `alert:${level}:${severity}`;
+      bySeverity.set(severity, key);
+    }
+    return key;
   }
 
   /** A follow-up mail is worth sending when the incident reached a new level or a higher severity. */

@@ -133,20 +133,35 @@ export interface ChannelName {
 export function parseChannelName(channel: string): ChannelName | undefined {
   const slash = channel.indexOf('/');
   if (slash <= 0) return undefined;
-  const tech = channel.slice(0, slash);
-  let rest = channel.slice(slash + 1);
+  // Every channel of an event is parsed: indexes into the name, one slice for the endpoint.
+  const tech = commonTech(channel, slash) ?? channel.slice(0, slash);
+  const restStart = slash + 1;
+  let end = channel.length;
   let localHalf: 1 | 2 | undefined;
-  const half = /;([12])$/.exec(rest);
-  if (half) {
-    localHalf = half[1] === '1' ? 1 : 2;
-    rest = rest.slice(0, -2);
+  if (end - restStart >= 2 && channel.charCodeAt(end - 2) === SEMICOLON) {
+    const digit = channel.charCodeAt(end - 1);
+    if (digit === ONE || digit === TWO) {
+      localHalf = digit === ONE ? 1 : 2;
+      end -= 2;
+    }
   }
   // Asterisk appends `-<sequence>` (hex for most techs, digits for DAHDI) to the endpoint name.
-  const dash = rest.lastIndexOf('-');
-  const endpoint = dash > 0 ? rest.slice(0, dash) : rest;
+  const dash = end > restStart ? channel.lastIndexOf('-', end - 1) : -1;
+  const endpoint = dash > restStart ? channel.slice(restStart, dash) : channel.slice(restStart, end);
   const name: ChannelName = { tech, endpoint };
   if (localHalf !== undefined) name.localHalf = localHalf;
   return name;
+}
+
+const SEMICOLON = 0x3b;
+const ONE = 0x31;
+const TWO = 0x32;
+/** The usual technologies, shared: a channel's tech is then no new string. */
+const COMMON_TECHS = ['PJSIP', 'SIP', 'IAX2', 'DAHDI', 'Local'];
+
+function commonTech(channel: string, slash: number): string | undefined {
+  for (const tech of COMMON_TECHS) if (tech.length === slash && channel.startsWith(tech)) return tech;
+  return undefined;
 }
 
 function setNumber(target: DialTarget, candidate: string): void {

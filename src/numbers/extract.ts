@@ -20,6 +20,7 @@ export type ExtractedNumber =
 const MAX_INPUT_LENGTH = 256;
 
 const VISUAL_SEPARATORS = /[\s\-.()]/g;
+const HAS_VISUAL_SEPARATOR = /[\s\-.()]/;
 
 export function extractDialledNumber(input: unknown): ExtractedNumber {
   if (typeof input !== 'string') return { ok: false, problem: `not a string (${input === null ? 'null' : typeof input})` };
@@ -34,7 +35,7 @@ export function extractDialledNumber(input: unknown): ExtractedNumber {
   if (/^tel:/i.test(text)) {
     // RFC 3966: parameters (`;ext=`, `;phone-context=`) follow the number.
     const number = text.slice(4).split(';')[0]!;
-    return cleanNumber(number, 'tel', `tel: URI "${text}"`);
+    return cleanNumber(number, 'tel', text);
   }
 
   if (/^sips?:/i.test(text)) {
@@ -43,26 +44,41 @@ export function extractDialledNumber(input: unknown): ExtractedNumber {
     if (at < 0) return { ok: false, problem: `SIP URI "${text}" has no user part (no number)` };
     const user = decodePercent(afterScheme.slice(0, at).split(';')[0]!);
     if (user.length === 0) return { ok: false, problem: `SIP URI "${text}" has an empty user part` };
-    return cleanNumber(user, 'sip', `SIP URI user part "${user}"`);
+    return cleanNumber(user, 'sip', user);
   }
 
   if (text.includes('/') || text.includes('@')) {
     const target = parseDialString(text);
-    if (target.number !== undefined) return cleanNumber(target.number, 'dialstring', `number "${target.number}" in dial string`);
+    if (target.number !== undefined) return cleanNumber(target.number, 'dialstring', target.number);
     // `PJSIP/1001`: a device dial; the endpoint name is the extension when it is all digits.
     if (target.endpoint !== undefined && /^[0-9]+$/.test(target.endpoint)) return { ok: true, number: target.endpoint, via: 'device' };
     const named = target.endpoint ?? target.host;
     return { ok: false, problem: named ? `dial string "${text}" names endpoint "${named}" but no number` : `dial string "${text}" carries no number` };
   }
 
-  return cleanNumber(text, 'plain', `"${text}"`);
+  return cleanNumber(text, 'plain', text);
 }
 
-function cleanNumber(raw: string, via: 'plain' | 'tel' | 'sip' | 'dialstring', what: string): ExtractedNumber {
-  const number = raw.replace(VISUAL_SEPARATORS, '');
-  if (number.length === 0 || number === '+') return { ok: false, problem: `${what} contains no digits` };
+/** `source`: what the problem quotes (the URI for `tel`, else the raw number), described only when there is a problem. */
+function cleanNumber(raw: string, via: 'plain' | 'tel' | 'sip' | 'dialstring', source: string): ExtractedNumber {
+  // Most numbers have no separators: no copy of them then.
+  const number = HAS_VISUAL_SEPARATOR.test(raw) ? raw.replace(VISUAL_SEPARATORS, '') : raw;
+  if (number.length === 0 || number === '+') return { ok: false, problem: `${describeSource(via, source)} contains no digits` };
   if (/^\+?[0-9*#]+$/.test(number)) return { ok: true, number, via };
-  return { ok: false, problem: `${what} ${describeBadCharacter(number)}` };
+  return { ok: false, problem: `${describeSource(via, source)} ${describeBadCharacter(number)}` };
+}
+
+function describeSource(via: 'plain' | 'tel' | 'sip' | 'dialstring', source: string): string {
+  switch (via) {
+    case 'tel':
+      return `tel: URI "${source}"`;
+    case 'sip':
+      return `SIP URI user part "${source}"`;
+    case 'dialstring':
+      return `number "${source}" in dial string`;
+    case 'plain':
+      return `"${source}"`;
+  }
 }
 
 function describeBadCharacter(number: string): string {

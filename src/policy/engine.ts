@@ -13,7 +13,7 @@ import type { Classification, Classifier } from '../numbers/index.js';
 import { AddressMemory } from '../profile/addresses.js';
 import { EndpointProfiles, type ProfileCall } from '../profile/profile.js';
 import type { Rate, RateTable } from '../rates/index.js';
-import type { AnyPolicyKind, PolicyEnvironment } from './kind.js';
+import { appended, type AnyPolicyKind, type PolicyEnvironment } from './kind.js';
 import { ExpiringMap } from './state.js';
 import type { BasePolicy } from './schema.js';
 import type { CallFacts, CostEntry, EngineInput, EvalContext, Finding, LiveCost, LockView, PolicyInstance } from './types.js';
@@ -62,6 +62,8 @@ export interface EngineStats {
   emergencyExempted: number;
 }
 
+// Shared empty lists are not frozen: a loop over a frozen array takes V8's slow path (an object per step).
+const NO_CONDEMNED: readonly { linkedid: string; at: number; policy: string }[] = [];
 const NO_LOCKS: LockView = { lockOf: () => undefined };
 /** How long the engine remembers which calls of an endpoint were condemned (the longest window a policy may ask about). */
 const CONDEMNED_MEMORY_MS = 24 * 3_600_000;
@@ -182,19 +184,39 @@ export class PolicyEngine {
     return this.computeFacts(call);
   }
 
+  /** The instant and trunk set of the evaluation under way (what the context's functions below answer for). */
+  private evaluatingAt = 0;
+  private evaluatingTrunks = -1;
+
+  // The context's functions, made once (not per input): they read the evaluation under way.
+  // Facts change only when the call does (or a trunk is learnt): cached across evaluations, so
+  // policies that look at every live call on a tick stay cheap on a busy PBX.
+  private readonly cachedFacts = (call: Call): CallFacts => {
+    const trunksVersion = this.evaluatingTrunks;
+    const cached = this.factsCache.get(call);
+    if (cached && cached.version === call.version && cached.trunksVersion === trunksVersion) return cached.facts;
+    const computed = this.computeFacts(call);
+    if (cached) {
+      cached.version = call.version;
+      cached.trunksVersion = trunksVersion;
+      cached.facts = computed;
+    } else {
+      this.factsCache.set(call, { version: call.version, trunksVersion, facts: computed });
+    }
+    return computed;
+  };
+
+  private readonly classify = (number: string): Classification => this.classifier.classify(number);
+  private readonly liveCostNow = (call: Call): LiveCost => this.liveCost(call, this.evaluatingAt);
+  private readonly condemnedNow = (endpoint: string, windowMs: number): readonly { linkedid: string; at: number; policy: string }[] =>
+    this.condemnedSince(endpoint, this.evaluatingAt - windowMs, this.evaluatingAt);
+
   evaluate(input: EngineInput, table: CallTable): EngineResult {
     this.stats.evaluations++;
     const now = this.clock.now();
-    const trunksVersion = table.trunks.version;
-    // Facts change only when the call does (or a trunk is learnt): cached across evaluations, so
-    // policies that look at every live call on a tick stay cheap on a busy PBX.
-    const facts = (call: Call): CallFacts => {
-      const cached = this.factsCache.get(call);
-      if (cached && cached.version === call.version && cached.trunksVersion === trunksVersion) return cached.facts;
-      const computed = this.computeFacts(call);
-      this.factsCache.set(call, { version: call.version, trunksVersion, facts: computed });
-      return computed;
-    };
+    this.evaluatingAt = now;
+    this.evaluatingTrunks = table.trunks.version;
+    const facts = this.cachedFacts;
     const changes = input.type === 'tick' ? [] : input.changes;
     // Memory first: a call judged in this input sees the login that placed it.
     if (input.type === 'event') {
@@ -216,15 +238,15 @@ export class PolicyEngine {
       addresses: this.addresses,
       profiles: this.profiles,
       facts,
-      classify: (number) => this.classifier.classify(number),
-      liveCost: (call) => this.liveCost(call, now),
-      condemned: (endpoint, windowMs) => this.condemnedSince(endpoint, now - windowMs, now),
+      classify: this.classify,
+      liveCost: this.liveCostNow,
+      condemned: this.condemnedNow,
       committed,
       changes,
     };
-    const findings: Finding[] = [];
+    let kept: Finding[] | undefined;
     for (const slot of this.slots) {
-      let produced: Finding[];
+      let produced: readonly Finding[];
       try {
         produced = slot.instance.evaluate(context);
       } catch (error) {
@@ -238,13 +260,17 @@ export class PolicyEngine {
           this.stats.emergencyExempted++;
           continue;
         }
-        findings.push(finding);
+        kept = appended(kept, finding);
       }
     }
+    const findings = kept ?? [];
     this.stats.findings += findings.length;
     this.rememberCondemned(findings, now);
     // Habits last: this input's calls were judged against what the endpoint did before them.
     this.learnHabits(changes, committed, facts);
+    // An ended call stays in the table's recent calls for a while: its facts need not (a late event
+    // works them out again, the same), so they die young instead of being promoted with the call.
+    for (const change of changes) if (change.kind === 'call.ended') this.factsCache.delete(change.call);
     return { findings, committed };
   }
 
@@ -278,8 +304,12 @@ export class PolicyEngine {
     }
   }
 
-  private condemnedSince(endpoint: string, since: number, now: number): { linkedid: string; at: number; policy: string }[] {
-    return (this.condemnedCalls.get(endpoint, now) ?? []).filter((entry) => entry.at > since);
+  private condemnedSince(endpoint: string, since: number, now: number): readonly { linkedid: string; at: number; policy: string }[] {
+    const calls = this.condemnedCalls.get(endpoint, now);
+    if (calls === undefined) return NO_CONDEMNED;
+    // Usually every one is recent: the list itself, not a copy.
+    for (const entry of calls) if (entry.at <= since) return calls.filter((recent) => recent.at > since);
+    return calls;
   }
 
   private computeFacts(call: Call): CallFacts {
@@ -323,12 +353,15 @@ export class PolicyEngine {
 
   /** Every number of the call — the phone's exten, each dial — checked against the emergency rule. */
   private isEmergencyCall(call: Call): boolean {
-    const numbers = new Set<string>();
+    // Each number once is enough: the check is pure, a number seen before is skipped.
     const dialled = call.dialled;
-    if (dialled) numbers.add(dialled);
-    if (call.origin.exten) numbers.add(call.origin.exten);
-    for (const dial of call.dials) if (dial.number) numbers.add(dial.number);
-    for (const number of numbers) if (this.classifier.isEmergency(number)) return true;
+    if (dialled && this.classifier.isEmergency(dialled)) return true;
+    const exten = call.origin.exten;
+    if (exten && exten !== dialled && this.classifier.isEmergency(exten)) return true;
+    for (const dial of call.dials) {
+      const number = dial.number;
+      if (number && number !== dialled && number !== exten && this.classifier.isEmergency(number)) return true;
+    }
     return false;
   }
 

@@ -7,6 +7,8 @@ import type { Call } from '../calls/table.js';
 import { formatMicros } from '../rates/money.js';
 import { compileScope } from './match.js';
 import type { ExpiringSet } from './state.js';
+import type { Classification } from '../numbers/index.js';
+import type { Rate } from '../rates/index.js';
 import type { BasePolicy, ExceptionBlock } from './schema.js';
 import type { CallFacts, EvalContext, Finding, FindingCall, PolicyAction, PolicyInstance, Severity } from './types.js';
 
@@ -64,14 +66,17 @@ export function actionList(actions: readonly string[]): string {
 
 /** A finding about a call, with the call's facts snapshotted for mail and audit. */
 export function callFinding(policy: BasePolicy, context: EvalContext, facts: CallFacts, options: FindingOptions): Finding {
-  const finding = baseFinding(policy, context, { scope: `endpoint:${facts.endpoint}`, endpoint: facts.endpoint, ...options });
+  const finding = baseFinding(policy, context, options, options.scope ?? `endpoint:${facts.endpoint}`, options.endpoint ?? facts.endpoint);
   finding.call = snapshotCall(context, facts);
   return finding;
 }
 
 /** A finding not tied to one call (security events, global budgets). */
-export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions & { scope: string }): Finding {
-  const finding: Finding = {
+export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions & { scope: string }): Finding;
+export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions, scope: string, endpoint: string): Finding;
+export function baseFinding(policy: BasePolicy, context: EvalContext, options: FindingOptions, scope = options.scope!, endpoint = options.endpoint): Finding {
+  // Every key in one literal (see snapshotCall): what does not apply stays undefined, which JSON leaves out.
+  return {
     policy: policy.id,
     kind: policy.kind,
     mode: policy.mode,
@@ -80,30 +85,32 @@ export function baseFinding(policy: BasePolicy, context: EvalContext, options: F
     actions: options.actions ?? policy.actions,
     at: context.now,
     message: options.message,
-    scope: options.scope,
+    scope,
     evidence: options.evidence ?? {},
+    endpoint,
+    ip: options.ip,
+    account: options.account,
+    call: undefined,
   };
-  if (options.endpoint !== undefined) finding.endpoint = options.endpoint;
-  if (options.ip !== undefined) finding.ip = options.ip;
-  if (options.account !== undefined) finding.account = options.account;
-  return finding;
 }
 
 export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCall {
   const call = facts.call;
   const origin = call.origin;
-  const snapshot: FindingCall = {
+  const classification = facts.classification;
+  const rate = facts.rate;
+  // Every key in one literal, in the order mail and audit print them: a finding is kept as long as
+  // its incident's latest, and keys added one by one would give it a property store that grows in
+  // steps. A fact that is not known is left undefined (JSON leaves it out, as it was never there).
+  return {
     linkedid: call.linkedid,
     uniqueid: origin.uniqueid,
     channel: origin.channel,
-    channels: call.liveLegs.map((leg) => leg.channel),
+    channels: call.liveChannels(),
     endpoint: facts.endpoint,
     context: facts.context,
     direction: facts.direction,
     startedAt: call.createdAt,
-  };
-  const classification = facts.classification;
-  assign(snapshot, {
     accountCode: facts.accountCode,
     callerIdNum: origin.callerIdNum,
     callerIdName: origin.callerIdName,
@@ -116,21 +123,42 @@ export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCal
     destinationScope: classification?.scope,
     risk: classification?.risk,
     answeredAt: call.answeredAt,
-    startedDuringOutage: call.startedDuringOutage || undefined,
-  });
-  if (facts.rate) {
-    snapshot.ratePerMinute = formatMicros(facts.rate.pricePerMinuteMicros);
-    snapshot.currency = facts.rate.currency;
-    snapshot.costSoFar = context.liveCost(call).micros / 1_000_000;
-  }
-  return snapshot;
+    startedDuringOutage: call.startedDuringOutage ? true : undefined,
+    ratePerMinute: rate ? ratePerMinuteText(rate) : undefined,
+    currency: rate?.currency,
+    costSoFar: rate ? context.liveCost(call).micros / 1_000_000 : undefined,
+  };
 }
+
+/** A rate's price per minute as findings show it, formatted once per rate (the rate table keeps them). */
+const ratesPerMinute = new WeakMap<Rate, string>();
+
+function ratePerMinuteText(rate: Rate): string {
+  let text = ratesPerMinute.get(rate);
+  if (text === undefined) {
+    text = formatMicros(rate.pricePerMinuteMicros);
+    ratesPerMinute.set(rate, text);
+  }
+  return text;
+}
+
+const destinationTexts = new WeakMap<Classification, string>();
 
 /** Short description of a call for finding messages: `1001 → 011535551234 (CU, high risk)`. */
 export function describeCall(facts: CallFacts): string {
   const classification = facts.classification;
-  const where = classification ? ` (${[classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : undefined), classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : undefined, `${classification.risk} risk`].filter(Boolean).join(', ')})` : '';
-  return `${facts.endpoint} → ${facts.dialled ?? '(no number yet)'}${where}`;
+  const head = `${facts.endpoint} → ${facts.dialled ?? '(no number yet)'}`;
+  if (!classification) return head;
+  // ` (GB, fixed line, low risk)` recurs in every finding about such a number: made once per
+  // classification (the classifier's cache keeps those; the memory goes with them).
+  let where = destinationTexts.get(classification);
+  if (where === undefined) {
+    const country = classification.country ?? (classification.callingCode ? `+${classification.callingCode}` : '');
+    const type = classification.type !== 'UNKNOWN' ? classification.type.toLowerCase().replace(/_/g, ' ') : '';
+    where = ` (${country ? `${country}, ` : ''}${type ? `${type}, ` : ''}${classification.risk} risk)`;
+    destinationTexts.set(classification, where);
+  }
+  return `${head}${where}`;
 }
 
 /**
@@ -141,21 +169,45 @@ export function compilePolicyScope(policy: BasePolicy): { applies: (facts: CallF
   return compileScope(policy.match, policy.exceptions);
 }
 
-/** Calls that began in this input (a new call, or an existing call's first dial out). */
-export function callsStartingOutbound(context: EvalContext): Call[] {
+/**
+ * Calls that began in this input (a new call, or an existing call's first dial out), live ones,
+ * in order. Every policy asks for them: worked out once per input. Shared — never modify it.
+ */
+export function callsStartingOutbound(context: EvalContext): readonly Call[] {
+  if (lastStarting.context === context && lastStarting.changes === context.changes) return lastStarting.calls;
   // Most inputs start nothing (a scan's security events, call progress): nothing to allocate then.
-  if (!context.changes.some(startsOutbound)) return NO_CALLS;
-  const seen = new Set<Call>();
+  let calls: Call[] | undefined;
   for (const change of context.changes) {
-    if (change.kind === 'call.started' || change.kind === 'dial.started') seen.add(change.call);
+    if (!startsOutbound(change) || !change.call.live) continue;
+    if (calls === undefined) calls = [change.call];
+    else if (!calls.includes(change.call)) calls.push(change.call);
   }
-  return [...seen].filter((call) => call.live);
+  // One input remembered (a bounded cache): the policies of one evaluation ask one after another.
+  lastStarting.context = context;
+  lastStarting.changes = context.changes;
+  lastStarting.calls = calls ?? NO_CALLS;
+  return lastStarting.calls;
 }
 
-/** Shared and frozen: callers may sort it, never add to it. */
-const NO_CALLS = Object.freeze([]) as unknown as Call[];
+// Shared empty lists (typed read-only) are not frozen: V8 iterates a frozen array on its slow path.
+const NO_CALLS: readonly Call[] = [];
 
-function startsOutbound(change: EvalContext['changes'][number]): boolean {
+/**
+ * `list` with `item` at its end; made on first use. Most lists here hold one item, and `[]` then
+ * push() reserves room for 17.
+ */
+export function appended<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}
+
+/** Shared and frozen: what an evaluation that finds nothing returns (no array per policy per input). */
+export const NO_FINDINGS: readonly Finding[] = [];
+const NO_FACTS: readonly CallFacts[] = [];
+const lastStarting: { context: EvalContext | undefined; changes: EvalContext['changes'] | undefined; calls: readonly Call[] } = { context: undefined, changes: undefined, calls: NO_CALLS };
+
+function startsOutbound(change: EvalContext['changes'][number]): change is Extract<EvalContext['changes'][number], { kind: 'call.started' | 'dial.started' }> {
   return change.kind === 'call.started' || change.kind === 'dial.started';
 }
 
@@ -163,18 +215,12 @@ function startsOutbound(change: EvalContext['changes'][number]): boolean {
  * The facts of each call that starts or dials out in this input, within the policy's scope, that
  * has no finding from this policy yet (`fired` holds the linkedids it already judged guilty).
  */
-export function unjudgedStartingCalls(context: EvalContext, scope: { applies: (facts: CallFacts) => boolean }, fired: ExpiringSet<string>): CallFacts[] {
-  const starting = callsStartingOutbound(context);
-  if (starting.length === 0) return starting as never[];
-  const unjudged: CallFacts[] = [];
-  for (const call of starting) {
+export function unjudgedStartingCalls(context: EvalContext, scope: { applies: (facts: CallFacts) => boolean }, fired: ExpiringSet<string>): readonly CallFacts[] {
+  let unjudged: CallFacts[] | undefined;
+  for (const call of callsStartingOutbound(context)) {
     if (fired.has(call.linkedid, context.now)) continue;
     const facts = context.facts(call);
-    if (scope.applies(facts)) unjudged.push(facts);
+    if (scope.applies(facts)) unjudged = appended(unjudged, facts);
   }
-  return unjudged;
-}
-
-function assign<T extends object>(target: T, values: Partial<Record<keyof T, unknown>>): void {
-  for (const [key, value] of Object.entries(values)) if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  return unjudged ?? NO_FACTS;
 }

@@ -39,8 +39,11 @@ export function compileMatch(block: MatchBlock): CallPredicate {
     if (destination.prefixes) {
       const prefixes = destination.prefixes;
       tests.push((facts) => {
-        const digits = facts.classification?.e164?.slice(1);
-        return digits !== undefined && prefixes.some((prefix) => digits.startsWith(prefix));
+        const e164 = facts.classification?.e164;
+        if (e164 === undefined) return false;
+        // The digits after `+`, compared in place (no copy, no closure: this runs for every call).
+        for (const prefix of prefixes) if (e164.startsWith(prefix, 1)) return true;
+        return false;
       });
     }
     if (destination.invalid !== undefined) {
@@ -49,14 +52,20 @@ export function compileMatch(block: MatchBlock): CallPredicate {
     }
   }
   if (tests.length === 0) return () => true;
-  return (facts) => tests.every((test) => test(facts));
+  return (facts) => {
+    for (const test of tests) if (!test(facts)) return false;
+    return true;
+  };
 }
 
 /** The policy's `match` minus its `exceptions`: applies when the match holds and no exception does. */
 export function compileScope(match: MatchBlock, exceptions: readonly ExceptionBlock[]): { applies: CallPredicate; exceptionFor: (facts: CallFacts) => ExceptionBlock | undefined } {
   const matches = compileMatch(match);
   const compiled = exceptions.map((exception) => ({ exception, test: compileMatch(exception) }));
-  const exceptionFor = (facts: CallFacts): ExceptionBlock | undefined => compiled.find((entry) => entry.test(facts))?.exception;
+  const exceptionFor = (facts: CallFacts): ExceptionBlock | undefined => {
+    for (const entry of compiled) if (entry.test(facts)) return entry.exception;
+    return undefined;
+  };
   return { applies: (facts) => matches(facts) && exceptionFor(facts) === undefined, exceptionFor };
 }
 
@@ -74,5 +83,9 @@ export function globMatcher(patterns: readonly string[]): (value: string) => boo
   const wild = patterns
     .filter((pattern) => /[*?]/.test(pattern))
     .map((pattern) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
-  return (value) => exact.has(value) || wild.some((regex) => regex.test(value));
+  return (value) => {
+    if (exact.has(value)) return true;
+    for (const regex of wild) if (regex.test(value)) return true;
+    return false;
+  };
 }

@@ -127,41 +127,79 @@ export class ExpiringMap<K, V> {
   }
 }
 
-/** Remembers that something happened (a finding for a call) for a while: "fire once". */
+/**
+ * Remembers that something happened (a finding for a call) for a while: "fire once".
+ *
+ * Every call leaves a key in several of these for a day, so a key costs only its expiry (no entry
+ * object per key, as ExpiringMap needs). A key is never rewritten while present, so eviction is
+ * simply the oldest insertion first; snapshots are ExpiringMap's (`[key, true, expires]`).
+ */
 export class ExpiringSet<K> {
-  private readonly map: ExpiringMap<K, true>;
+  private readonly expiries = new Map<K, number>();
+  /** Keys dropped to make room (not expired ones). */
+  evicted = 0;
 
-  constructor(ttlMs: number, maxSize = 10_000) {
-    this.map = new ExpiringMap(ttlMs, maxSize);
-  }
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxSize = 10_000,
+  ) {}
 
   get size(): number {
-    return this.map.size;
-  }
-
-  get evicted(): number {
-    return this.map.evicted;
+    return this.expiries.size;
   }
 
   /** Adds `key`; true when it was not there yet (the first time). */
   add(key: K, now: number): boolean {
-    if (this.map.has(key, now)) return false;
-    this.map.set(key, true, now);
+    if (this.has(key, now)) return false;
+    this.expiries.set(key, now + this.ttlMs);
+    if (this.expiries.size > this.maxSize) this.evict(now);
     return true;
   }
 
   has(key: K, now: number): boolean {
-    return this.map.has(key, now);
+    const expires = this.expiries.get(key);
+    if (expires === undefined) return false;
+    if (expires <= now) {
+      this.expiries.delete(key);
+      return false;
+    }
+    return true;
   }
 
-  snapshot(now: number, limits?: SnapshotLimits): unknown {
-    return this.map.snapshot(now, limits);
+  snapshot(now: number, limits: SnapshotLimits = {}): unknown {
+    const after = limits.writtenWithinMs === undefined ? now : Math.max(now, now + this.ttlMs - limits.writtenWithinMs);
+    let from = after;
+    if (limits.newest !== undefined && this.expiries.size > limits.newest) {
+      const sorted = Float64Array.from(this.expiries.values()).sort();
+      from = Math.max(from, sorted[sorted.length - limits.newest - 1]!);
+    }
+    const entries: [K, true, number][] = [];
+    for (const [key, expires] of this.expiries) if (expires > from) entries.push([key, true, expires]);
+    return entries;
   }
 
   restore(snapshot: unknown, now: number): void {
-    this.map.restore(snapshot, now);
+    if (!Array.isArray(snapshot)) return;
+    for (const item of snapshot) {
+      if (!Array.isArray(item) || item.length !== 3 || typeof item[2] !== 'number' || item[2] <= now) continue;
+      this.expiries.delete(item[0] as K);
+      this.expiries.set(item[0] as K, item[2]);
+    }
+    if (this.expiries.size > this.maxSize) this.evict(now);
+  }
+
+  private evict(now: number): void {
+    // As ExpiringMap: large sets make room for a tenth at once, the oldest insertions first.
+    const target = this.maxSize >= 1000 ? this.maxSize - Math.floor(this.maxSize / 10) : this.maxSize;
+    for (const [key, expires] of this.expiries) {
+      if (this.expiries.size <= target) break;
+      this.expiries.delete(key);
+      if (expires > now) this.evicted++;
+    }
   }
 }
+
+const NO_VALUES: readonly string[] = [];
 
 /** Events per key within a sliding window (timestamps kept, at most `maxPerKey` per key). */
 export class SlidingWindow<K> {
@@ -190,6 +228,11 @@ export class SlidingWindow<K> {
 
   count(key: K, now: number): number {
     return this.prune(key, now)?.times.length ?? 0;
+  }
+
+  /** The values recorded in the window, without a copy: read them before the next add(). */
+  peek(key: K, now: number): readonly string[] {
+    return this.prune(key, now)?.values ?? NO_VALUES;
   }
 
   /** The values recorded in the window (duplicates kept). */
@@ -264,6 +307,26 @@ export class LeakyBuckets<K> {
 
   restore(snapshot: unknown, now: number): void {
     this.keys.restore(snapshot, now);
+  }
+}
+
+/**
+ * One shared copy of texts that recur from finding to finding (a signal's text, an allow hint, a
+ * message's tail): a finding is kept until the next one of its incident replaces it, long enough
+ * to be promoted to the old generation, so a text it shares with the others costs nothing there.
+ * The fresh copy a caller built dies young. Bounded: the oldest text goes when it is full.
+ */
+export class TextInterner {
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly maxSize = 512) {}
+
+  intern(text: string): string {
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    if (this.texts.size >= this.maxSize) this.texts.delete(this.texts.keys().next().value!);
+    this.texts.set(text, text);
+    return text;
   }
 }
 

@@ -182,7 +182,8 @@ export interface LiveCost {
 
 export interface PolicyInstance {
   readonly id: string;
-  evaluate(context: EvalContext): Finding[];
+  /** What this input broke (often the shared empty list: read it, never add to it). */
+  evaluate(context: EvalContext): readonly Finding[];
   /** Spend history (restart, reload): a cost committed before now. */
   restoreCost?(entry: CostEntry): void;
   /** What the policy remembers per address or account: entries now, and entries dropped to stay bounded (for /metrics). */

@@ -96,6 +96,8 @@ export interface ProfileCall {
 
 interface EndpointState {
   values: Map<string, ProfileValue>;
+  /** The key of each facet's value last moved to the end of `values`. */
+  newestOf?: Map<ProfileFacet, string>;
   days: Map<string, ProfileDay>;
   contact?: ProfileContact;
 }
@@ -105,7 +107,8 @@ export class EndpointProfiles {
   private readonly byEndpoint = new Map<string, EndpointState>();
   private readonly changedValues = new Map<string, ProfileValue>();
   private readonly changedDays = new Map<string, ProfileDay>();
-  private readonly lastWritten = new Map<string, number>();
+  /** When each value was last handed to the store (it goes with the value). */
+  private readonly lastWritten = new WeakMap<ProfileValue, number>();
   private readonly countedCalls = new Map<string, true>();
   private lastForget = 0;
   readonly timezone: string;
@@ -236,8 +239,12 @@ export class EndpointProfiles {
   restore(values: Iterable<ProfileValue>, days: Iterable<ProfileDay>, since: number | undefined): void {
     if (since !== undefined) this.startedAt = since;
     for (const value of values) {
-      this.state(value.endpoint).values.set(`${value.facet}|${value.value}`, { ...value });
-      this.lastWritten.set(`${value.endpoint}|${value.facet}|${value.value}`, value.lastSeen);
+      const state = this.state(value.endpoint);
+      const record = { ...value };
+      state.values.set(`${value.facet}|${value.value}`, record);
+      // Appended: it is now the newest of its facet in the map's order.
+      state.newestOf?.delete(value.facet);
+      this.lastWritten.set(record, value.lastSeen);
     }
     for (const day of days) this.state(day.endpoint).days.set(day.day, { ...day });
   }
@@ -262,25 +269,31 @@ export class EndpointProfiles {
   }
 
   private learn(endpoint: string, facet: ProfileFacet, value: string, now: number): void {
-    const values = this.state(endpoint).values;
+    const state = this.state(endpoint);
+    const values = state.values;
     const key = `${facet}|${value}`;
-    const writeKey = `${endpoint}|${key}`;
     let record = values.get(key);
     if (record) {
       record.lastSeen = Math.max(record.lastSeen, now);
       record.count++;
-      values.delete(key);
-      values.set(key, record);
-      if (now - (this.lastWritten.get(writeKey) ?? 0) < LAST_SEEN_WRITE_MS) return;
+      // Map order is recency order within a facet: a value already the newest of its facet stays
+      // where it is (no delete and set on every call: the map's table would churn in the old generation).
+      if (state.newestOf?.get(facet) !== key) {
+        values.delete(key);
+        values.set(key, record);
+        (state.newestOf ??= new Map()).set(facet, key);
+      }
+      if (now - (this.lastWritten.get(record) ?? 0) < LAST_SEEN_WRITE_MS) return;
     } else {
       record = { endpoint, facet, value, firstSeen: now, lastSeen: now, count: 1 };
       values.set(key, record);
+      (state.newestOf ??= new Map()).set(facet, key);
       const ofFacet = [...values.values()].filter((candidate) => candidate.facet === facet);
       // The least recently seen value of the facet goes first (Map order is recency order).
       if (ofFacet.length > MAX_VALUES[facet]) values.delete(`${facet}|${ofFacet[0]!.value}`);
     }
-    this.changedValues.set(writeKey, record);
-    this.lastWritten.set(writeKey, now);
+    this.changedValues.set(`${endpoint}|${key}`, record);
+    this.lastWritten.set(record, now);
   }
 
   private state(endpoint: string): EndpointState {

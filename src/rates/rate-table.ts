@@ -65,9 +65,18 @@ export interface RateTableOptions {
 /** The admin's own table, the shipped example table (not any carrier's prices), or none at all. */
 export type RateSource = { kind: 'file'; file: string } | { kind: 'example'; file: string } | { kind: 'none' };
 
+/** A digit of the prefix trie: the rate of the prefix ending here (and its quote, made once), if any. */
+interface PrefixNode {
+  rate?: Rate;
+  quote?: RateQuote & { kind: 'matched' };
+  next?: Map<number, PrefixNode>;
+}
+
 /** Longest-prefix rate lookup and carrier-style call costing. */
 export class RateTable {
   private readonly byPrefix = new Map<string, Rate>();
+  /** The prefixes digit by digit (see matchOf). */
+  private readonly trie: PrefixNode = {};
   private readonly longestPrefix: number;
   readonly unknownPrefix: UnknownPrefixPolicy;
   readonly currency: string | undefined;
@@ -81,6 +90,7 @@ export class RateTable {
       longest = Math.max(longest, rate.prefix.length);
     }
     this.longestPrefix = longest;
+    for (const rate of this.byPrefix.values()) this.addToTrie(rate);
     this.unknownPrefix = options.unknownPrefix ?? { action: 'deny' };
     this.currency = options.currency ?? rates[0]?.currency ?? (this.unknownPrefix.action === 'assume' ? this.unknownPrefix.rate.currency : undefined);
   }
@@ -95,21 +105,51 @@ export class RateTable {
 
   /** The rate of the longest prefix matching an E.164 number (`+4420…` or `4420…`), or undefined. */
   lookup(e164: string): Rate | undefined {
-    const digits = e164.startsWith('+') ? e164.slice(1) : e164;
-    for (let length = Math.min(this.longestPrefix, digits.length); length > 0; length--) {
-      const rate = this.byPrefix.get(digits.slice(0, length));
-      if (rate) return rate;
-    }
-    return undefined;
+    return this.matchOf(e164)?.rate;
   }
 
   /** `lookup` plus the unknown-prefix policy: a matched rate, the assumed rate, or a denial. */
   quote(e164: string | undefined): RateQuote {
-    const rate = e164 ? this.lookup(e164) : undefined;
-    if (rate) return { kind: 'matched', rate };
+    const match = e164 ? this.matchOf(e164) : undefined;
+    if (match?.quote) return match.quote;
     const reason = e164 ? `no rate for ${e164}` : 'no E.164 number to price';
     if (this.unknownPrefix.action === 'assume') return { kind: 'assumed', rate: this.unknownPrefix.rate, reason: `${reason}: assumed rate applied` };
     return { kind: 'denied', reason };
+  }
+
+  /**
+   * The trie node of the longest prefix with a rate: the number's digits are walked once, with no
+   * substring per prefix length (every call is priced).
+   */
+  private matchOf(e164: string): PrefixNode | undefined {
+    const start = e164.startsWith('+') ? 1 : 0;
+    const end = Math.min(e164.length, start + this.longestPrefix);
+    let node: PrefixNode | undefined = this.trie;
+    let match: PrefixNode | undefined;
+    for (let index = start; index < end; index++) {
+      node = node.next?.get(e164.charCodeAt(index));
+      if (node === undefined) break;
+      if (node.rate !== undefined) match = node;
+    }
+    return match;
+  }
+
+  private addToTrie(rate: Rate): void {
+    let node = this.trie;
+    for (let index = 0; index < rate.prefix.length; index++) {
+      const code = rate.prefix.charCodeAt(index);
+      node.next ??= new Map();
+      let child = node.next.get(code);
+      if (child === undefined) {
+        child = {};
+        node.next.set(code, child);
+      }
+      node = child;
+    }
+    // An empty prefix never matched (no prefix length 0 was looked up): it stays off the trie's root.
+    if (node === this.trie) return;
+    node.rate = rate;
+    node.quote = { kind: 'matched', rate };
   }
 
   /** Cost of a call lasting `billableSeconds` (answered time) at `rate`. See `callCost`. */

@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
-import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
+import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS, appended } from '../kind.js';
 import { BY_CALL, checkpointed, ExpiringMap, limited } from '../state.js';
 import type { CallFacts, EvalContext, Finding } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
@@ -42,40 +42,46 @@ export const concurrencyKind = defineKind({
 
     const groupIfCounted = (facts: CallFacts): string | undefined => (scope.applies(facts) ? groupOf(policy.per, facts) : undefined);
 
-    /** Live calls of the group that hold a slot, besides `call` and the calls not judged yet in this input. */
-    const slotHolders = (context: EvalContext, call: Call, group: string, notYetJudged: ReadonlySet<Call>): Call[] =>
-      context.table.liveCalls().filter((other) => {
-        if (other === call || notYetJudged.has(other)) return false;
-        if (excessEnds && verdicts.get(other.linkedid, context.now) === 'excess') return false;
-        return groupIfCounted(context.facts(other)) === group;
-      });
+    /** Whether a live call of the group holds a slot (besides the one judged, and calls starting later in this input). */
+    const holdsSlot = (context: EvalContext, other: Call, group: string, starting: readonly Call[], judging: number): boolean => {
+      if (other === starting[judging]) return false;
+      for (let later = judging + 1; later < starting.length; later++) if (starting[later] === other) return false;
+      if (excessEnds && verdicts.get(other.linkedid, context.now) === 'excess') return false;
+      return groupIfCounted(context.facts(other)) === group;
+    };
 
     return {
       id: policy.id,
       ...checkpointed({ verdicts: limited(verdicts, BY_CALL) }),
       evaluate(context) {
-        const starting = callsStartingOutbound(context)
-          .filter((call) => !verdicts.has(call.linkedid, context.now))
-          .sort((a, b) => a.createdAt - b.createdAt);
-        if (starting.length === 0) return [];
+        let starting: Call[] | undefined;
+        for (const call of callsStartingOutbound(context)) if (!verdicts.has(call.linkedid, context.now)) starting = appended(starting, call);
+        if (starting === undefined) return NO_FINDINGS;
         // Calls starting in the same input (a reconciliation after an outage) are admitted in start order.
-        const notYetJudged = new Set(starting);
-        const findings: Finding[] = [];
-        for (const call of starting) {
-          notYetJudged.delete(call);
+        if (starting.length > 1) starting.sort((a, b) => a.createdAt - b.createdAt);
+        let findings: Finding[] | undefined;
+        for (let judging = 0; judging < starting.length; judging++) {
+          const call = starting[judging]!;
           const facts = context.facts(call);
           const group = groupIfCounted(facts);
           // No group yet (a phone's call before it reaches a trunk): judged when it dials out.
           if (group === undefined) continue;
-          const holders = slotHolders(context, call, group, notYetJudged);
-          const concurrent = holders.length + 1;
+          let holders = 0;
+          for (const other of context.table.liveCallValues()) if (holdsSlot(context, other, group, starting, judging)) holders++;
+          const concurrent = holders + 1;
           // An emergency call is never the excess: it stays up, so it holds its slot.
           if (concurrent <= policy.max || facts.emergency) {
             verdicts.set(call.linkedid, 'within', context.now);
             continue;
           }
+          const callsUp: string[] = [];
+          for (const other of context.table.liveCallValues()) {
+            if (callsUp.length >= EVIDENCE_LIST_LIMIT) break;
+            if (holdsSlot(context, other, group, starting, judging)) callsUp.push(other.linkedid);
+          }
           verdicts.set(call.linkedid, 'excess', context.now);
-          findings.push(
+          findings = appended(
+            findings,
             callFinding(policy, context, facts, {
               level: 'concurrent',
               scope: groupScope(policy.per, group),
@@ -85,12 +91,12 @@ export const concurrencyKind = defineKind({
                 group,
                 max: policy.max,
                 concurrent,
-                callsUp: holders.slice(0, EVIDENCE_LIST_LIMIT).map((holder) => holder.linkedid),
+                callsUp,
               },
             }),
           );
         }
-        return findings;
+        return findings ?? NO_FINDINGS;
       },
     };
   },

@@ -12,7 +12,7 @@
  * when it dials out; fires once per call.
  */
 import { compileMatch } from '../match.js';
-import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { destinationMatchSchema } from '../schema.js';
 import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
@@ -42,7 +42,7 @@ export const destinationKind = defineKind({
       id: policy.id,
       ...checkpointed({ fired: limited(fired, BY_CALL) }),
       evaluate(context) {
-        const findings: Finding[] = [];
+        let findings: Finding[] | undefined;
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {
           const call = facts.call;
           if (!facts.classification) continue;
@@ -53,7 +53,8 @@ export const destinationKind = defineKind({
           else if (policy.match.destination) reason = 'destination denied';
           if (!reason) continue;
           fired.add(call.linkedid, context.now);
-          findings.push(
+          findings = appended(
+            findings,
             callFinding(policy, context, facts, {
               level: 'match',
               message: `${describeCall(facts)}: ${reason} by policy ${policy.id}`,
@@ -61,7 +62,7 @@ export const destinationKind = defineKind({
             }),
           );
         }
-        return findings;
+        return findings ?? NO_FINDINGS;
       },
     };
   },

@@ -5,7 +5,7 @@
  *   kind: lock
  *   actions: [hangup]
  */
-import { callFinding, compilePolicyScope, defineKind, unjudgedStartingCalls } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
 
@@ -20,14 +20,15 @@ export const lockKind = defineKind({
       id: policy.id,
       ...checkpointed({ fired: limited(fired, BY_CALL) }),
       evaluate(context) {
-        const findings: Finding[] = [];
+        let findings: Finding[] | undefined;
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {
           if (facts.direction !== 'outbound' && facts.direction !== 'transit') continue;
           const lock = context.locks.lockOf(facts.endpoint, context.now);
           if (!lock) continue;
           fired.add(facts.call.linkedid, context.now);
           const until = lock.until !== undefined ? ` until ${new Date(lock.until).toISOString()}` : ' until unlocked';
-          findings.push(
+          findings = appended(
+            findings,
             callFinding(policy, context, facts, {
               level: 'locked',
               message: `${facts.endpoint} is locked${until} (${lock.reason}); call to ${facts.dialled ?? '?'} refused`,
@@ -35,7 +36,7 @@ export const lockKind = defineKind({
             }),
           );
         }
-        return findings;
+        return findings ?? NO_FINDINGS;
       },
     };
   },

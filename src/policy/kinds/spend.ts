@@ -50,7 +50,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { formatMicros, mulDivCeil } from '../../rates/money.js';
-import { actionList, baseFinding, callFinding, compilePolicyScope, defineKind, describeCall, type KindPolicy } from '../kind.js';
+import { actionList, baseFinding, callFinding, compilePolicyScope, defineKind, describeCall, type KindPolicy, NO_FINDINGS } from '../kind.js';
 import { actionsField, durationField, moneyField, timezoneField } from '../schema.js';
 import { checkpointed, ExpiringMap } from '../state.js';
 import { GROUPINGS, groupOf, groupScope } from '../group.js';
@@ -170,6 +170,8 @@ export const spendKind = defineKind({
   },
 });
 
+const NOTHING_TOUCHED: ReadonlyMap<string, number> = new Map();
+
 class SpendBudgets {
   readonly id: string;
   private readonly scope: ReturnType<typeof compilePolicyScope>;
@@ -231,21 +233,26 @@ class SpendBudgets {
     if (this.pending.length >= 2 * MAX_PENDING_HISTORY) this.pending = this.pending.slice(-MAX_PENDING_HISTORY);
   }
 
-  evaluate(context: EvalContext): Finding[] {
+  evaluate(context: EvalContext): readonly Finding[] {
     const now = context.now;
     const restored = this.drainHistory(context);
     // An event that moved no money and no call (a scan's security event) cannot cross a threshold.
-    if (context.input.type === 'event' && restored === 0 && context.committed.length === 0 && context.changes.length === 0) return [];
-    const touched = new Map<string, number>();
-    for (const entry of context.committed) {
-      const key = this.record(entry, context);
-      if (key !== undefined) touched.set(key, (touched.get(key) ?? 0) + entry.micros);
+    if (context.input.type === 'event' && restored === 0 && context.committed.length === 0 && context.changes.length === 0) return NO_FINDINGS;
+    // Most events commit nothing: no map for them.
+    let touched: ReadonlyMap<string, number> = NOTHING_TOUCHED;
+    if (context.committed.length > 0) {
+      const costs = new Map<string, number>();
+      for (const entry of context.committed) {
+        const key = this.record(entry, context);
+        if (key !== undefined) costs.set(key, (costs.get(key) ?? 0) + entry.micros);
+      }
+      touched = costs;
     }
     // A full pass (every live call) on ticks, reconciliations and restored history; on committed
     // costs, answers (a new call starts accruing and its projection jumps) and call starts (so a call
     // starting just as time-accrued spend crosses a threshold is caught) only when a threshold may
     // be crossed — on a busy PBX far below its budget, most events then cost almost nothing.
-    if (context.input.type === 'event' && restored === 0 && !this.mayCross(context, touched)) return [];
+    if (context.input.type === 'event' && restored === 0 && !this.mayCross(context, touched)) return NO_FINDINGS;
     const live = this.liveByKey(context);
     const findings: Finding[] = [];
     for (const key of new Set([...live.keys(), ...touched.keys()])) {
@@ -264,7 +271,10 @@ class SpendBudgets {
    * that started, dialled out or was answered since. Below the next threshold, nothing can fire.
    */
   private mayCross(context: EvalContext, committed: ReadonlyMap<string, number>): boolean {
-    const added = new Map(committed);
+    // Usually one budget moves (a call starts): its slack is kept aside, a map only for several.
+    let added = committed.size > 0 ? new Map(committed) : undefined;
+    let only: string | undefined;
+    let onlySlack = 0;
     for (const change of context.changes) {
       if (!isCheckpoint(change)) continue;
       const facts = context.facts(change.call);
@@ -272,18 +282,35 @@ class SpendBudgets {
       const key = this.keyOfFacts(facts);
       if (key === undefined) continue;
       const cost = context.liveCost(change.call);
-      added.set(key, (added.get(key) ?? 0) + cost.micros + cost.stepMicros + Math.ceil(cost.microsPerSecond * this.projectSeconds));
+      const slack = cost.micros + cost.stepMicros + Math.ceil(cost.microsPerSecond * this.projectSeconds);
+      if (added !== undefined) {
+        added.set(key, (added.get(key) ?? 0) + slack);
+      } else if (only === undefined || only === key) {
+        only = key;
+        onlySlack += slack;
+      } else {
+        added = new Map([[only, onlySlack]]);
+        added.set(key, slack);
+        only = undefined;
+      }
     }
+    if (added === undefined) return only !== undefined && this.slackMayCross(only, onlySlack, context.now);
     let cross = false;
     for (const [key, slack] of added) {
-      const pass = this.passes.get(key, context.now);
-      if (!pass) return true;
-      pass.slack += slack;
-      const elapsedSeconds = Math.max(0, context.now - pass.at) / 1000;
-      const bound = pass.total + pass.slack + Math.ceil(pass.microsPerSecond * (elapsedSeconds + 1)) + pass.stepMicros;
-      if (this.hangupHold(key, context.now) !== undefined || bound >= this.nextThresholdAmount(key, context.now)) cross = true;
+      if (!this.passes.has(key, context.now)) return true;
+      if (this.slackMayCross(key, slack, context.now)) cross = true;
     }
     return cross;
+  }
+
+  /** Adds slack to a budget's last pass; whether its bound now reaches the next threshold (true when it had no pass). */
+  private slackMayCross(key: string, slack: number, now: number): boolean {
+    const pass = this.passes.get(key, now);
+    if (!pass) return true;
+    pass.slack += slack;
+    const elapsedSeconds = Math.max(0, now - pass.at) / 1000;
+    const bound = pass.total + pass.slack + Math.ceil(pass.microsPerSecond * (elapsedSeconds + 1)) + pass.stepMicros;
+    return this.hangupHold(key, now) !== undefined || bound >= this.nextThresholdAmount(key, now);
   }
 
   /** The lowest threshold of a budget not yet reached in its window (Infinity when all are). */

@@ -23,7 +23,7 @@
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
+import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { timezoneField } from '../schema.js';
 import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
 import type { Finding } from '../types.js';
@@ -145,14 +145,14 @@ export class WeeklySchedule {
   }
 
   /** The verdict of the last minute asked about: calls come in bursts, and a zoned date costs ~50 µs. */
-  private lastMinute: { minute: number; verdict: ScheduleVerdict } | undefined;
+  private lastMinute: { minute: number; verdict: ScheduleVerdict; formats: Map<string, string> } | undefined;
 
   check(ms: number): ScheduleVerdict {
     // Zone offsets are whole minutes: one verdict per UTC minute is the verdict of that local minute.
     const minute = Math.floor(ms / 60_000);
     if (this.lastMinute?.minute === minute) return this.lastMinute.verdict;
     const verdict = this.checkUncached(ms);
-    this.lastMinute = { minute, verdict };
+    this.lastMinute = { minute, verdict, formats: new Map() };
     return verdict;
   }
 
@@ -179,7 +179,27 @@ export class WeeklySchedule {
 
   /** `Mon–Fri 08:00–19:00; Sat 09:00–13:00` for messages. */
   describe(): string {
-    return this.windows.map((window) => `${describeDays(window.days)} ${clock(window.from)}–${clock(window.to)}`).join('; ');
+    // The windows never change: described once, on the first message that needs it.
+    this.description ??= this.windows.map((window) => `${describeDays(window.days)} ${clock(window.from)}–${clock(window.to)}`).join('; ');
+    return this.description;
+  }
+
+  private description: string | undefined;
+
+  /**
+   * The verdict's local time in a luxon format (`ccc HH:mm`): formatted once per format for the
+   * minute last checked (every call of a burst gets the same text), freshly for any other verdict.
+   */
+  format(verdict: ScheduleVerdict, format: string): string {
+    const last = this.lastMinute;
+    if (last === undefined || last.verdict !== verdict) return verdict.local.toFormat(format);
+    let text = last.formats.get(format);
+    if (text === undefined) {
+      text = verdict.local.toFormat(format);
+      // The few formats messages use; bounded all the same.
+      if (last.formats.size < 8) last.formats.set(format, text);
+    }
+    return text;
   }
 }
 
@@ -228,7 +248,7 @@ export const timeWindowKind = defineKind({
       id: policy.id,
       ...checkpointed({ judged: limited(judged, BY_CALL), fired: limited(fired, BY_CALL) }),
       evaluate(context) {
-        const findings: Finding[] = [];
+        let findings: Finding[] | undefined;
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {
           const call = facts.call;
           if ((facts.direction !== 'outbound' && facts.direction !== 'transit') || facts.dialled === undefined) continue;
@@ -236,10 +256,11 @@ export const timeWindowKind = defineKind({
           const verdict = schedule.check(context.now);
           if (verdict.open) continue;
           fired.add(call.linkedid, context.now);
-          const localTime = verdict.local.toFormat('ccc yyyy-MM-dd HH:mm');
+          const localTime = schedule.format(verdict, 'ccc yyyy-MM-dd HH:mm');
           const allowed = schedule.describe();
-          const why = verdict.reason === 'holiday' ? `${verdict.local.toFormat('yyyy-MM-dd')} is a holiday` : `outside the allowed hours (${allowed})`;
-          findings.push(
+          const why = verdict.reason === 'holiday' ? `${schedule.format(verdict, 'yyyy-MM-dd')} is a holiday` : `outside the allowed hours (${allowed})`;
+          findings = appended(
+            findings,
             callFinding(policy, context, facts, {
               level: verdict.reason,
               message: `${describeCall(facts)} at ${localTime} ${schedule.zone}: ${why}, policy ${policy.id}`,
@@ -247,7 +268,7 @@ export const timeWindowKind = defineKind({
             }),
           );
         }
-        return findings;
+        return findings ?? NO_FINDINGS;
       },
     };
   },

@@ -23,7 +23,7 @@
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { actionsField, durationField } from '../schema.js';
-import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall } from '../kind.js';
+import { actionList, appended, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS } from '../kind.js';
 import { BY_CALL, checkpointed, ExpiringSet, limited, SlidingWindow } from '../state.js';
 import type { CallFacts, EvalContext, Finding, PolicyAction } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
@@ -127,58 +127,73 @@ export const velocityKind = defineKind({
 
     const groupIfCounted = (facts: CallFacts): string | undefined => (scope.applies(facts) ? groupOf(policy.per, facts) : undefined);
 
-    const judgeAttempt = (context: EvalContext, facts: CallFacts, group: string): Finding[] => {
+    /** `evidence` starts with per, group and window (built whole by the caller: no object spread into another). */
+    const fire = (findings: Finding[] | undefined, context: EvalContext, facts: CallFacts, group: string, rule: Rule, message: string, evidence: Finding['evidence']): Finding[] =>
+      appended(
+        findings,
+        callFinding(policy, context, facts, {
+          level: LEVELS[rule],
+          actions: actionsOf(rule),
+          scope: groupScope(policy.per, group),
+          message: `${describeCall(facts)}: ${message} (policy ${policy.id})`,
+          evidence,
+        }),
+      );
+
+    /** Counts the attempt; returns `findings` with what it broke. */
+    const judgeAttempt = (findings: Finding[] | undefined, context: EvalContext, facts: CallFacts, group: string): Finding[] | undefined => {
       const destination = facts.classification?.e164 ?? facts.dialled ?? '';
-      const earlier = attempts.values(group, context.now);
+      // The group's earlier destinations, read before this one joins them (no copy: most calls break nothing).
+      const earlier = attempts.peek(group, context.now);
+      let repeats = 1;
+      for (const number of earlier) if (number === destination) repeats++;
+      const newNumber = repeats === 1;
+      let distinct: Set<string> | undefined;
+      // Only a call to a new number adds a destination; redialling one already called is not spread.
+      if (policy.maxDistinctDestinations !== undefined && destination !== '' && newNumber) {
+        distinct = new Set<string>();
+        for (const number of earlier) if (number !== '') distinct.add(number);
+        distinct.add(destination);
+      }
       const count = attempts.add(group, context.now, destination);
-      const label = groupLabel(policy.per, group);
-      const findings: Finding[] = [];
-      const fire = (rule: Rule, message: string, evidence: Finding['evidence']): void => {
-        findings.push(
-          callFinding(policy, context, facts, {
-            level: LEVELS[rule],
-            actions: actionsOf(rule),
-            scope: groupScope(policy.per, group),
-            message: `${describeCall(facts)}: ${message} (policy ${policy.id})`,
-            evidence: { per: policy.per, group, window: windowText, ...evidence },
-          }),
-        );
-      };
       if (policy.maxCalls !== undefined && count > policy.maxCalls) {
-        fire('maxCalls', `${count} calls in ${windowText} ${label}, over the limit of ${policy.maxCalls}`, { calls: count, max: policy.maxCalls });
+        findings = fire(findings, context, facts, group, 'maxCalls', `${count} calls in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxCalls}`, { per: policy.per, group, window: windowText, calls: count, max: policy.maxCalls });
       }
       if (destination === '') return findings;
-      if (policy.maxRepeatsToOneNumber !== undefined) {
-        const repeats = earlier.filter((number) => number === destination).length + 1;
-        if (repeats > policy.maxRepeatsToOneNumber) {
-          fire('maxRepeatsToOneNumber', `call ${repeats} to ${destination} in ${windowText} ${label}, over the limit of ${policy.maxRepeatsToOneNumber}`, { number: destination, calls: repeats, max: policy.maxRepeatsToOneNumber });
-        }
+      if (policy.maxRepeatsToOneNumber !== undefined && repeats > policy.maxRepeatsToOneNumber) {
+        findings = fire(findings, context, facts, group, 'maxRepeatsToOneNumber', `call ${repeats} to ${destination} in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxRepeatsToOneNumber}`, {
+          per: policy.per,
+          group,
+          window: windowText,
+          number: destination,
+          calls: repeats,
+          max: policy.maxRepeatsToOneNumber,
+        });
       }
-      // Only a call to a new number adds a destination; redialling one already called is not spread.
-      if (policy.maxDistinctDestinations !== undefined && !earlier.includes(destination)) {
-        const distinct = [...new Set([...earlier.filter((number) => number !== ''), destination])];
-        if (distinct.length > policy.maxDistinctDestinations) {
-          fire('maxDistinctDestinations', `${distinct.length} different numbers in ${windowText} ${label}, over the limit of ${policy.maxDistinctDestinations}`, {
-            destinations: distinct.slice(-EVIDENCE_LIST_LIMIT),
-            distinct: distinct.length,
-            max: policy.maxDistinctDestinations,
-          });
-        }
+      if (distinct !== undefined && policy.maxDistinctDestinations !== undefined && distinct.size > policy.maxDistinctDestinations) {
+        findings = fire(findings, context, facts, group, 'maxDistinctDestinations', `${distinct.size} different numbers in ${windowText} ${groupLabel(policy.per, group)}, over the limit of ${policy.maxDistinctDestinations}`, {
+          per: policy.per,
+          group,
+          window: windowText,
+          destinations: [...distinct].slice(-EVIDENCE_LIST_LIMIT),
+          distinct: distinct.size,
+          max: policy.maxDistinctDestinations,
+        });
       }
       return findings;
     };
 
-    const judgeEndedCall = (context: EvalContext, call: Call): Finding[] => {
+    const judgeEndedCall = (context: EvalContext, call: Call): readonly Finding[] => {
       const rule = policy.shortCalls;
-      if (!rule) return [];
+      if (!rule) return NO_FINDINGS;
       const facts = context.facts(call);
-      if (facts.emergency) return [];
+      if (facts.emergency) return NO_FINDINGS;
       const group = groupIfCounted(facts);
-      if (group === undefined) return [];
+      if (group === undefined) return NO_FINDINGS;
       const talk = answeredTalkSeconds(call, context.now);
-      if (talk === undefined || talk > rule.maxSeconds) return [];
+      if (talk === undefined || talk > rule.maxSeconds) return NO_FINDINGS;
       const count = shortCalls.add(group, context.now, call.linkedid);
-      if (count <= rule.maxCount || !shortBurstReported.add(group, context.now)) return [];
+      if (count <= rule.maxCount || !shortBurstReported.add(group, context.now)) return NO_FINDINGS;
       return [
         baseFinding(policy, context, {
           level: LEVELS.shortCalls,
@@ -195,8 +210,10 @@ export const velocityKind = defineKind({
       id: policy.id,
       ...checkpointed({ attempts, shortCalls, counted: limited(counted, BY_CALL), shortBurstReported }),
       evaluate(context) {
-        const findings: Finding[] = [];
-        for (const call of callsStartingOutbound(context).sort((a, b) => a.createdAt - b.createdAt)) {
+        let findings: Finding[] | undefined;
+        const starting = callsStartingOutbound(context);
+        // Shared with the other policies: sorted as a copy, and only when there is an order to make.
+        for (const call of starting.length > 1 ? [...starting].sort((a, b) => a.createdAt - b.createdAt) : starting) {
           if (counted.has(call.linkedid, context.now)) continue;
           const facts = context.facts(call);
           // Emergency calls are never held against the caller.
@@ -205,10 +222,13 @@ export const velocityKind = defineKind({
           // No group yet (a phone's call before it reaches a trunk): counted when it dials out.
           if (group === undefined) continue;
           counted.add(call.linkedid, context.now);
-          findings.push(...judgeAttempt(context, facts, group));
+          findings = judgeAttempt(findings, context, facts, group);
         }
-        for (const change of context.changes) if (change.kind === 'call.ended') findings.push(...judgeEndedCall(context, change.call));
-        return findings;
+        for (const change of context.changes) {
+          if (change.kind !== 'call.ended') continue;
+          for (const finding of judgeEndedCall(context, change.call)) findings = appended(findings, finding);
+        }
+        return findings ?? NO_FINDINGS;
       },
     };
   },

@@ -49,7 +49,7 @@ function securityEvent(kind: SecurityEventKind, options: { ip?: string; port?: n
 }
 
 /** Evaluates one security event at `now` (the kind reads nothing else of the context for it). */
-function feed(policy: PolicyInstance, event: SecurityEvent, now: number): Finding[] {
+function feed(policy: PolicyInstance, event: SecurityEvent, now: number): readonly Finding[] {
   const context = { input: { type: 'event', event: { ...event, at: now }, changes: [] }, now, changes: [] } as unknown as EvalContext;
   return policy.evaluate(context);
 }

@@ -222,7 +222,7 @@ function instanceOf(body: string): PolicyInstance {
   return spendKind.create(spendPolicy(body).definition as never, { timezone: 'UTC', currency: 'USD' });
 }
 
-const summary = (findings: Finding[]) => findings.map((finding) => ({ level: finding.level, spent: finding.evidence.spent, scope: finding.scope }));
+const summary = (findings: readonly Finding[]) => findings.map((finding) => ({ level: finding.level, spent: finding.evidence.spent, scope: finding.scope }));
 
 describe('history (restoreCost) and committed costs', () => {
   const twoThresholds = 'budget: 2.00\nperiod: day\nthresholds: [{ percent: 50, actions: [alert] }, { percent: 100, actions: [alert] }]\n';
