@@ -3,6 +3,7 @@
  * flood of distinct keys (a scanner cycling source ports and account names) cannot grow memory
  * without bound. Time always comes from the caller (the engine's clock), never from Date.now().
  */
+import { dropOldest } from '../bounded.js';
 
 /** What a snapshot of a large map keeps (a flood fills maps with attackers' addresses). */
 export interface SnapshotLimits {
@@ -10,6 +11,34 @@ export interface SnapshotLimits {
   writtenWithinMs?: number;
   /** Only the most recently written entries, at most this many. */
   newest?: number;
+}
+
+/**
+ * The size a full map or set is brought down to. Large ones make room for a tenth at once: walking
+ * a Map from its start after many deletions skips their holes, so one entry at a time under a flood
+ * of new keys costs O(n) per insert.
+ */
+function evictionTarget(maxSize: number): number {
+  return maxSize >= 1000 ? maxSize - Math.floor(maxSize / 10) : maxSize;
+}
+
+/**
+ * Entries expiring after the returned time are the ones a snapshot keeps: those written within the
+ * last `writtenWithinMs` (they expire after now + ttl - writtenWithinMs) and, of those, the `newest`
+ * (the latest expiries: `expiries` lists every entry's, read only when there are more).
+ */
+function snapshotCutoff(now: number, ttlMs: number, limits: SnapshotLimits, size: number, expiries: () => Float64Array): number {
+  let from = limits.writtenWithinMs === undefined ? now : Math.max(now, now + ttlMs - limits.writtenWithinMs);
+  if (limits.newest !== undefined && size > limits.newest) {
+    const sorted = expiries().sort();
+    from = Math.max(from, sorted[sorted.length - limits.newest - 1]!);
+  }
+  return from;
+}
+
+/** A snapshot's `[key, value, expires]` not yet expired at `now`. */
+function isLiveSnapshotItem(item: unknown, now: number): item is [unknown, unknown, number] {
+  return Array.isArray(item) && item.length === 3 && typeof item[2] === 'number' && item[2] > now;
 }
 
 /**
@@ -73,17 +102,13 @@ export class ExpiringMap<K, V> {
    * checkpoint keeps. `encode` turns a value that is not plain data (a class) into some.
    */
   snapshot(now: number, options: SnapshotLimits = {}, encode: (value: V) => unknown = toPlain): [K, unknown, number][] {
-    // Entries written within the last `writtenWithinMs` expire after now + ttl - writtenWithinMs.
-    const after = options.writtenWithinMs === undefined ? now : Math.max(now, now + this.ttlMs - options.writtenWithinMs);
     // Entries are updated in place: the most recently written are the ones that expire last.
-    let from = after;
-    if (options.newest !== undefined && this.entries.size > options.newest) {
+    const from = snapshotCutoff(now, this.ttlMs, options, this.entries.size, () => {
       const expiries = new Float64Array(this.entries.size);
       let index = 0;
       for (const entry of this.entries.values()) expiries[index++] = entry.expires;
-      expiries.sort();
-      from = Math.max(from, expiries[expiries.length - options.newest - 1]!);
-    }
+      return expiries;
+    });
     const entries: [K, unknown, number][] = [];
     for (const [key, entry] of this.entries) if (entry.expires > from) entries.push([key, encode(entry.value), entry.expires]);
     return entries;
@@ -93,7 +118,7 @@ export class ExpiringMap<K, V> {
   restore(snapshot: unknown, now: number, decode: (plain: unknown) => V = fromPlain as (plain: unknown) => V): void {
     if (!Array.isArray(snapshot)) return;
     for (const item of snapshot) {
-      if (!Array.isArray(item) || item.length !== 3 || typeof item[2] !== 'number' || item[2] <= now) continue;
+      if (!isLiveSnapshotItem(item, now)) continue;
       this.entries.delete(item[0] as K);
       this.entries.set(item[0] as K, { value: decode(item[1]), expires: item[2], rewritten: false });
     }
@@ -101,9 +126,7 @@ export class ExpiringMap<K, V> {
   }
 
   private evict(now: number): void {
-    // Large maps make room for a tenth at once: walking a Map from its start after many deletions
-    // skips their holes, so one entry at a time under a flood of new keys costs O(n) per insert.
-    const target = this.maxSize >= 1000 ? this.maxSize - Math.floor(this.maxSize / 10) : this.maxSize;
+    const target = evictionTarget(this.maxSize);
     let budget = this.entries.size;
     // Keys, then a lookup: iterating [key, entry] pairs allocates a pair per entry walked.
     for (const key of this.entries.keys()) {
@@ -167,12 +190,7 @@ export class ExpiringSet<K> {
   }
 
   snapshot(now: number, limits: SnapshotLimits = {}): unknown {
-    const after = limits.writtenWithinMs === undefined ? now : Math.max(now, now + this.ttlMs - limits.writtenWithinMs);
-    let from = after;
-    if (limits.newest !== undefined && this.expiries.size > limits.newest) {
-      const sorted = Float64Array.from(this.expiries.values()).sort();
-      from = Math.max(from, sorted[sorted.length - limits.newest - 1]!);
-    }
+    const from = snapshotCutoff(now, this.ttlMs, limits, this.expiries.size, () => Float64Array.from(this.expiries.values()));
     const entries: [K, true, number][] = [];
     for (const [key, expires] of this.expiries) if (expires > from) entries.push([key, true, expires]);
     return entries;
@@ -181,7 +199,7 @@ export class ExpiringSet<K> {
   restore(snapshot: unknown, now: number): void {
     if (!Array.isArray(snapshot)) return;
     for (const item of snapshot) {
-      if (!Array.isArray(item) || item.length !== 3 || typeof item[2] !== 'number' || item[2] <= now) continue;
+      if (!isLiveSnapshotItem(item, now)) continue;
       this.expiries.delete(item[0] as K);
       this.expiries.set(item[0] as K, item[2]);
     }
@@ -189,8 +207,8 @@ export class ExpiringSet<K> {
   }
 
   private evict(now: number): void {
-    // As ExpiringMap: large sets make room for a tenth at once, the oldest insertions first.
-    const target = this.maxSize >= 1000 ? this.maxSize - Math.floor(this.maxSize / 10) : this.maxSize;
+    // The oldest insertions first.
+    const target = evictionTarget(this.maxSize);
     for (const [key, expires] of this.expiries) {
       if (this.expiries.size <= target) break;
       this.expiries.delete(key);
@@ -324,7 +342,7 @@ export class TextInterner {
   intern(text: string): string {
     const known = this.texts.get(text);
     if (known !== undefined) return known;
-    if (this.texts.size >= this.maxSize) this.texts.delete(this.texts.keys().next().value!);
+    if (this.texts.size >= this.maxSize) dropOldest(this.texts, this.maxSize / 10);
     this.texts.set(text, text);
     return text;
   }
