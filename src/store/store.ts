@@ -229,9 +229,10 @@ export class Store implements LockView, TrustView {
   lock(info: LockInfo): LockResult {
     return this.db.transaction((): LockResult => {
       const row = this.statements.storedLock.get({ endpoint: info.endpoint }) as LockRow | undefined;
-      const lock = joinLocks(row ? lockFromRow(row) : undefined, info);
+      const stored = row ? lockFromRow(row) : undefined;
+      const lock = joinLocks(stored, info);
       this.statements.upsertLock.run({ endpoint: lock.endpoint, since: lock.since, until: lock.until ?? null, reason: lock.reason, policy: lock.policy ?? null });
-      return lock === info ? { lock } : { lock, joined: lockFromRow(row!) };
+      return lock === info ? { lock } : { lock, joined: stored! };
     }).immediate();
   }
 
