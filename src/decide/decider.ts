@@ -106,7 +106,6 @@ export class Decider {
   /** Calls already decided to be hung up (per mode), whichever policy asked: one hang-up per call. */
   private readonly hangups: ExpiringMap<string, string>;
   private readonly quietMs: number;
-  private readonly alertKeys = new Map<string, Map<Severity, string>>();
   mode: PolicyMode;
 
   constructor(private readonly options: DeciderOptions = {}) {
@@ -235,7 +234,7 @@ export class Decider {
         break;
       case 'alert':
         // One mail when the incident opens, one more for each new level or a higher severity.
-        dedupe = this.alertKey(finding.level, finding.severity);
+        dedupe = `alert:${finding.level}:${finding.severity}`;
         if (finding.call) target.linkedid = finding.call.linkedid;
         break;
     }
@@ -273,23 +272,6 @@ export class Decider {
       target,
       followUp,
     };
-  }
-
-  /** `alert:<level>:<severity>`, spelt once per pair (every alert of an incident asks for it). */
-  private alertKey(level: string, severity: Severity): string {
-    let bySeverity = this.alertKeys.get(level);
-    if (bySeverity === undefined) {
-      // Levels come from the policies (a few each); bounded all the same.
-      if (this.alertKeys.size >= 1000) this.alertKeys.clear();
-      bySeverity = new Map();
-      this.alertKeys.set(level, bySeverity);
-    }
-    let key = bySeverity.get(severity);
-    if (key === undefined) {
-      key = `alert:${level}:${severity}`;
-      bySeverity.set(severity, key);
-    }
-    return key;
   }
 
   /** A follow-up mail is worth sending when the incident reached a new level or a higher severity. */
