@@ -1,6 +1,7 @@
 /**
- * Bounded collections make room in batches: deleting one key at a time from the front of a Map or
- * Set under a flood of new keys walks the holes earlier deletions left, O(n) per insert.
+ * Collections on the hot paths. Bounded ones make room in batches: deleting one key at a time from
+ * the front of a Map or Set under a flood of new keys walks the holes earlier deletions left, O(n)
+ * per insert. Short lists are made on first use, sized to fit.
  */
 
 /** Deletes the `count` oldest (first inserted) keys in one walk; `onDrop` sees each key before it goes. Returns how many went. */
@@ -13,4 +14,14 @@ export function dropOldest<K>(collection: { keys(): IterableIterator<K>; delete(
     if (++dropped === wanted) break;
   }
   return dropped;
+}
+
+/**
+ * `list` with `item` at its end; made on first use. Most lists on the hot paths hold one item, and
+ * `[]` then push() reserves room for 17.
+ */
+export function appended<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
 }

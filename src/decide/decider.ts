@@ -5,6 +5,7 @@
  * incident (plus a follow-up when it escalates), one hang-up per offending call, one lock per
  * endpoint and one firewall entry per address.
  */
+import { appended } from '../bounded.js';
 import { fnv1a } from '../hash.js';
 import { BY_CALL, ExpiringMap } from '../policy/state.js';
 import { severityRank, type Finding, type PolicyAction, type PolicyMode, type Severity } from '../policy/types.js';
@@ -166,9 +167,7 @@ export class Decider {
       const incident = this.incidentFor(finding);
       for (const action of finding.actions) {
         const decision = this.decideAction(incident, finding, action);
-        if (!decision) continue;
-        if (decisions === undefined) decisions = [decision];
-        else decisions.push(decision);
+        if (decision) decisions = appended(decisions, decision);
       }
     }
     return decisions ?? [];

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Call } from '../calls/table.js';
+import { appended } from '../bounded.js';
 import { formatMicros } from '../rates/money.js';
 import { compileScope } from './match.js';
 import type { ExpiringSet } from './state.js';
@@ -11,6 +12,9 @@ import type { Classification } from '../numbers/index.js';
 import type { Rate } from '../rates/index.js';
 import type { BasePolicy, ExceptionBlock } from './schema.js';
 import type { CallFacts, EvalContext, Finding, FindingCall, PolicyAction, PolicyInstance, Severity } from './types.js';
+
+/** The policy kinds build their findings with it. */
+export { appended };
 
 /** A validated policy of a kind: the common keys plus the kind's own. */
 export type KindPolicy<F extends z.ZodRawShape> = BasePolicy & z.output<z.ZodObject<F>>;
@@ -191,16 +195,6 @@ export function callsStartingOutbound(context: EvalContext): readonly Call[] {
 
 // Shared empty lists (typed read-only) are not frozen: V8 iterates a frozen array on its slow path.
 const NO_CALLS: readonly Call[] = [];
-
-/**
- * `list` with `item` at its end; made on first use. Most lists here hold one item, and `[]` then
- * push() reserves room for 17.
- */
-export function appended<T>(list: T[] | undefined, item: T): T[] {
-  if (list === undefined) return [item];
-  list.push(item);
-  return list;
-}
 
 /** Shared and frozen: what an evaluation that finds nothing returns (no array per policy per input). */
 export const NO_FINDINGS: readonly Finding[] = [];
