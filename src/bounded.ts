@@ -25,3 +25,13 @@ export function appended<T>(list: T[] | undefined, item: T): T[] {
   list.push(item);
   return list;
 }
+
+/**
+ * Adds one to `key`'s count in a flat `[key, count, key, count]` list (a few keys at most: one
+ * small array, not a Map, per source of a scan).
+ */
+export function countInPairs(pairs: (string | number)[], key: string): void {
+  const at = pairs.indexOf(key);
+  if (at >= 0 && at % 2 === 0) pairs[at + 1] = (pairs[at + 1] as number) + 1;
+  else pairs.push(key, 1);
+}

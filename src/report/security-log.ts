@@ -11,7 +11,7 @@ import type { SecurityEvent } from '../calls/events.js';
 import { SECURITY_FAILURE_KINDS } from '../calls/events.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { dropOldest } from '../bounded.js';
+import { countInPairs, dropOldest } from '../bounded.js';
 
 const ACCOUNT_SAMPLE = 10;
 /** New attacking addresses named one by one per period; more are counted in one line. */
@@ -93,9 +93,7 @@ export class SecurityLog {
     source.lastAt = now;
     source.total++;
     source.windowEvents++;
-    const at = source.counts.indexOf(event.kind);
-    if (at >= 0 && at % 2 === 0) source.counts[at + 1] = (source.counts[at + 1] as number) + 1;
-    else source.counts.push(event.kind, 1);
+    countInPairs(source.counts, event.kind);
     if (!source.services.includes(event.service)) source.services.push(event.service);
     if (source.accounts.length < ACCOUNT_SAMPLE) {
       const account = event.accountId.trim().slice(0, 80);

@@ -36,6 +36,7 @@
  * The agent's own AMI login arrives as a SuccessfulAuth (Service AMI) like any other: successes are
  * never counted as attempts, and an AMI account is not an endpoint, so it is never locked.
  */
+import { countInPairs } from '../../bounded.js';
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { actionsField, durationField } from '../schema.js';
@@ -132,9 +133,7 @@ export class AttemptCounter {
       return true;
     }
     const before = attemptsIn(event.service, counts);
-    const at = counts.indexOf(event.kind);
-    if (at >= 0 && at % 2 === 0) counts[at + 1] = (counts[at + 1] as number) + 1;
-    else counts.push(event.kind, 1);
+    countInPairs(counts, event.kind);
     this.sessions.set(key, counts, now);
     return attemptsIn(event.service, counts) > before;
   }
