@@ -16,6 +16,55 @@ import { startSmtpServer } from './smtp.js';
 /** The AMI user the simulator accepts and the agent logs in as. */
 export const LAB_AMI_USER = { username: 'tollgate', secret: 'lab-agent-test-secret' };
 
+/** What a `tollgate run` child process of a test needs in its configuration file (see childAgentConfig). */
+export interface ChildAgentConfig {
+  amiPort: number;
+  user: { username: string; secret: string };
+  /** policies.dir (relative paths are taken from the file's directory). */
+  policies: string;
+  /** db.file */
+  db: string;
+  checkpointIntervalMs?: number;
+  /** Alerts to pbx-admin@example.com through a loopback SMTP server on this port. */
+  smtpPort?: number;
+  logLevel?: string;
+}
+
+/**
+ * The configuration file of an agent run as a child process (restart and kill tests): the lab's
+ * numbering (a US PBX, extensions 1XXX, trunk `carrier`), the example rates, no AMI Ping, UTC, no
+ * status port, hang-ups confirmed within 2 s.
+ */
+export function childAgentConfig(options: ChildAgentConfig): string {
+  return [
+    'ami:',
+    `  port: ${options.amiPort}`,
+    `  username: ${options.user.username}`,
+    `  secret: ${options.user.secret}`,
+    '  pingIntervalMs: 0',
+    'numbering:',
+    '  homeCountry: US',
+    '  internationalPrefixes: ["011", "00"]',
+    '  internalPatterns: ["_1XXX"]',
+    'trunks: [carrier]',
+    'rates:',
+    `  file: ${fixturePath('..', '..', 'config', 'rates.example.csv')}`,
+    'policies:',
+    `  dir: ${options.policies}`,
+    'db:',
+    `  file: ${options.db}`,
+    ...(options.checkpointIntervalMs !== undefined ? [`  checkpointIntervalMs: ${options.checkpointIntervalMs}`] : []),
+    ...(options.smtpPort !== undefined ? ['smtp:', `  url: smtp://127.0.0.1:${options.smtpPort}`, 'alerts:', '  to: [pbx-admin@example.com]', '  from: tollgate@example.com'] : []),
+    'timezone: UTC',
+    'http:',
+    '  port: 0',
+    ...(options.logLevel !== undefined ? ['log:', `  level: ${options.logLevel}`] : []),
+    'actions:',
+    '  confirmTimeoutMs: 2000',
+    '',
+  ].join('\n');
+}
+
 export interface LabAgent {
   sim: AmiSimulator;
   smtp: Awaited<ReturnType<typeof startSmtpServer>>;

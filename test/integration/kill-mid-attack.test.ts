@@ -23,7 +23,7 @@ import { packagePath } from '../../src/paths.js';
 import { AmiSimulator } from '../../src/sim/index.js';
 import { parseTranscript, type TranscriptEntry } from '../../src/sim/transcript.js';
 import { Store } from '../../src/store/store.js';
-import { fixturePath } from '../helpers/fixtures.js';
+import { childAgentConfig } from '../helpers/lab-agent.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { until } from '../helpers/wait.js';
 
@@ -123,41 +123,7 @@ async function playAttack(kills: readonly number[]): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-kill-'));
   const db = join(dir, 'tollgate.db');
   const configFile = join(dir, 'tollgate.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'ami:',
-      `  port: ${sim.port}`,
-      `  username: ${USER.username}`,
-      `  secret: ${USER.secret}`,
-      '  pingIntervalMs: 0',
-      'numbering:',
-      '  homeCountry: US',
-      '  internationalPrefixes: ["011", "00"]',
-      '  internalPatterns: ["_1XXX"]',
-      'trunks: [carrier]',
-      'rates:',
-      `  file: ${fixturePath('..', '..', 'config', 'rates.example.csv')}`,
-      'policies:',
-      `  dir: ${packagePath('policies')}`,
-      'db:',
-      `  file: ${db}`,
-      '  checkpointIntervalMs: 200',
-      `smtp:`,
-      `  url: smtp://127.0.0.1:${smtp.port}`,
-      'alerts:',
-      '  to: [pbx-admin@example.com]',
-      '  from: tollgate@example.com',
-      'timezone: UTC',
-      'http:',
-      '  port: 0',
-      'log:',
-      '  level: debug',
-      'actions:',
-      '  confirmTimeoutMs: 2000',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(configFile, childAgentConfig({ amiPort: sim.port, user: USER, policies: packagePath('policies'), db, checkpointIntervalMs: 200, smtpPort: smtp.port, logLevel: 'debug' }));
 
   let current = await startAgent(configFile);
   /** Security events sent since the current agent started. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { packagePath } from '../../src/paths.js';
 import { AmiSimulator } from '../../src/sim/index.js';
 import { Store } from '../../src/store/store.js';
-import { fixturePath } from '../helpers/fixtures.js';
+import { childAgentConfig } from '../helpers/lab-agent.js';
 import { until } from '../helpers/wait.js';
 
 const USER = { username: 'tollgate', secret: 'restart-test-secret' };
@@ -45,33 +45,7 @@ beforeEach(async () => {
   writeFileSync(join(policies, 'lock-premium.yaml'), ['id: lock-premium', 'kind: destination', 'description: premium numbers lock the phone', 'match: { destination: { types: [PREMIUM_RATE] } }', 'actions: [alert, hangup, lock]', ''].join('\n'));
   writeFileSync(join(policies, 'locked-endpoints.yaml'), ['id: locked-endpoints', 'kind: lock', 'description: locked phones cannot call out', 'actions: [alert, hangup]', ''].join('\n'));
   configFile = join(dir, 'tollgate.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'ami:',
-      `  port: ${sim.port}`,
-      `  username: ${USER.username}`,
-      `  secret: ${USER.secret}`,
-      '  pingIntervalMs: 0',
-      'numbering:',
-      '  homeCountry: US',
-      '  internationalPrefixes: ["011", "00"]',
-      '  internalPatterns: ["_1XXX"]',
-      'trunks: [carrier]',
-      'rates:',
-      `  file: ${fixturePath('..', '..', 'config', 'rates.example.csv')}`,
-      'policies:',
-      '  dir: policies',
-      'db:',
-      '  file: state/tollgate.db',
-      'timezone: UTC',
-      'http:',
-      '  port: 0',
-      'actions:',
-      '  confirmTimeoutMs: 2000',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(configFile, childAgentConfig({ amiPort: sim.port, user: USER, policies: 'policies', db: 'state/tollgate.db' }));
 });
 
 afterEach(async () => {
