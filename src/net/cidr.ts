@@ -40,26 +40,9 @@ export function parseIp(text: string): IpAddress | undefined {
 /** Canonical text of an address: dotted IPv4, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
 export function formatIp(address: IpAddress): string {
   if (address.family === 4) return [...address.bytes].join('.');
-  const groups: number[] = [];
-  for (let index = 0; index < 16; index += 2) groups.push((address.bytes[index]! << 8) | address.bytes[index + 1]!);
-  let bestStart = -1;
-  let bestLength = 1; // RFC 5952: a single zero group is not shortened
-  for (let start = 0; start < 8; ) {
-    if (groups[start] !== 0) {
-      start++;
-      continue;
-    }
-    let end = start;
-    while (end < 8 && groups[end] === 0) end++;
-    if (end - start > bestLength) {
-      bestStart = start;
-      bestLength = end - start;
-    }
-    start = end;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  for (let index = 0; index < 8; index++) GROUPS[index] = (address.bytes[2 * index]! << 8) | address.bytes[2 * index + 1]!;
+  findZeroRun();
+  return spellGroups();
 }
 
 /** The canonical text of `text` as an address, or undefined when it is not one. */
@@ -125,8 +108,19 @@ function plainIpv6(text: string): string | undefined {
   }
   // IPv4-mapped addresses are IPv4: the general path says so.
   if (GROUPS[0] === 0 && GROUPS[1] === 0 && GROUPS[2] === 0 && GROUPS[3] === 0 && GROUPS[4] === 0 && GROUPS[5] === 0xffff) return undefined;
-  let bestStart = -1;
-  let bestLength = 1;
+  findZeroRun();
+  // Asterisk writes addresses in this form already: the text itself, with nothing built.
+  if (spellsGroups(text)) return text;
+  return spellGroups();
+}
+
+/** Where the `::` of GROUPS goes (RFC 5952: the longest run of zero groups, the first of equals, never a single one); -1 for none. */
+let zeroRunStart = -1;
+let zeroRunLength = 1;
+
+function findZeroRun(): void {
+  zeroRunStart = -1;
+  zeroRunLength = 1;
   for (let start = 0; start < 8; ) {
     if (GROUPS[start] !== 0) {
       start++;
@@ -134,19 +128,21 @@ function plainIpv6(text: string): string | undefined {
     }
     let end = start;
     while (end < 8 && GROUPS[end] === 0) end++;
-    if (end - start > bestLength) {
-      bestStart = start;
-      bestLength = end - start;
+    if (end - start > zeroRunLength) {
+      zeroRunStart = start;
+      zeroRunLength = end - start;
     }
     start = end;
   }
-  // Asterisk writes addresses in this form already: the text itself, with nothing built.
-  if (spellsGroups(text, bestStart, bestLength)) return text;
+}
+
+/** The RFC 5952 text of GROUPS (after findZeroRun). */
+function spellGroups(): string {
   let out = '';
   for (let index = 0; index < 8; index++) {
-    if (index === bestStart) {
+    if (index === zeroRunStart) {
       out += '::';
-      index += bestLength - 1;
+      index += zeroRunLength - 1;
       continue;
     }
     if (out.length > 0 && !out.endsWith(':')) out += ':';
@@ -155,14 +151,14 @@ function plainIpv6(text: string): string | undefined {
   return out;
 }
 
-/** Whether `text` is exactly the RFC 5952 spelling of GROUPS (the `::` at bestStart), compared character by character. */
-function spellsGroups(text: string, bestStart: number, bestLength: number): boolean {
+/** Whether `text` is exactly spellGroups()'s text, compared character by character (nothing built). */
+function spellsGroups(text: string): boolean {
   let at = 0;
   for (let index = 0; index < 8; index++) {
-    if (index === bestStart) {
+    if (index === zeroRunStart) {
       if (text.charCodeAt(at) !== 58 || text.charCodeAt(at + 1) !== 58) return false;
       at += 2;
-      index += bestLength - 1;
+      index += zeroRunLength - 1;
       continue;
     }
     if (at > 0 && text.charCodeAt(at - 1) !== 58) {

@@ -7,6 +7,22 @@ const general = (text: string): string | undefined => {
   return address ? formatIp(address) : undefined;
 };
 
+describe('normaliseIp: RFC 5952 spellings', () => {
+  it.each([
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['2001:DB8::A', '2001:db8::a'],
+    ['0:0:0:0:0:0:0:0', '::'],
+    ['1:0:0:0:0:0:0:0', '1::'],
+    ['2001:db8::1', '2001:db8::1'],
+  ])('%s → %s', (text, canonical) => {
+    expect(normaliseIp(text)).toBe(canonical);
+    expect(formatIp(parseIp(text)!)).toBe(canonical);
+  });
+});
+
 describe('normaliseIp: the shortcuts agree with the general parser', () => {
   it.each([
     '2001:db8::1', '2001:DB8:0:0::9', '2001:db8::0:9', '::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8',
