@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { AmiDecoder } from '../ami/codec.js';
 
 export interface LoadSettings {
   scenario: 'security' | 'calls' | 'mixed';
@@ -158,20 +159,13 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
 
   const server = createServer((socket) => {
     socket.write('Asterisk Call Manager/11.0.0\r\n');
-    let buffer = '';
-    socket.on('data', (data) => {
-      buffer += data.toString();
-      let end: number;
-      while ((end = buffer.indexOf('\r\n\r\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 4);
-        const fields = new Map<string, string>();
-        for (const line of block.split('\r\n')) {
-          const colon = line.indexOf(':');
-          if (colon > 0) fields.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-        }
-        const id = fields.get('actionid') ?? '';
-        const action = (fields.get('action') ?? '').toLowerCase();
+    const decoder = new AmiDecoder();
+    socket.on('data', (data: Buffer) => {
+      for (const frame of decoder.push(data)) {
+        if (frame.type !== 'message') continue;
+        const message = frame.message;
+        const id = message.get('ActionID') ?? '';
+        const action = (message.get('Action') ?? '').toLowerCase();
         if (action === 'login') {
           socket.write(`Response: Success\r\nActionID: ${id}\r\nMessage: Authentication accepted\r\n\r\n`);
           if (!started) {
@@ -181,7 +175,7 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
         } else if (action === 'coreshowchannels') {
           socket.write(`Response: Success\r\nActionID: ${id}\r\nEventList: start\r\nMessage: Channels will follow\r\n\r\nEvent: CoreShowChannelsComplete\r\nActionID: ${id}\r\nEventList: Complete\r\nListItems: 0\r\n\r\n`);
         } else if (action === 'hangup') {
-          const channel = fields.get('channel') ?? '';
+          const channel = message.get('Channel') ?? '';
           const since = pendingHangups.get(channel);
           if (since !== undefined) {
             latencies.push(performance.now() - since);
