@@ -14,22 +14,11 @@ import { Mailer } from '../../../src/act/mail/mailer.js';
 import { renderAttackSummary } from '../../../src/act/mail/summary.js';
 import type { MailThread } from '../../../src/act/mail/threads.js';
 import { Store } from '../../../src/store/store.js';
+import { visible } from '../../helpers/mail-text.js';
 
 const gallery = mailGallery();
 const byKind = (kind: GalleryMail['kind']): GalleryMail => gallery.find((entry) => entry.kind === kind)!;
 
-/** The HTML's visible text, tags dropped and entities decoded. */
-function visible(html: string): string {
-  return html
-    .replace(/<title>.*?<\/title>/s, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
-}
 
 /** The three action lines of a plain-text mail, by label. */
 function actionLines(text: string): { happened: string; did: string; todo: string; index: number } {

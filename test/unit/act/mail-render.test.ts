@@ -4,6 +4,7 @@ import { escapeHtml, maskText } from '../../../src/act/mail/format.js';
 import type { Decision, Incident } from '../../../src/decide/decider.js';
 import type { Finding, PolicyAction } from '../../../src/policy/types.js';
 import { numberMasker } from '../../../src/privacy.js';
+import { visible } from '../../helpers/mail-text.js';
 
 const AT = Date.UTC(2026, 10, 21, 2, 4, 40); // 03:04:40 in Paris
 
@@ -123,18 +124,6 @@ function input(overrides: Partial<IncidentMailInput> = {}): IncidentMailInput {
   };
 }
 
-/** The HTML's visible text, tags dropped and entities decoded (what a reader sees). */
-function visible(html: string): string {
-  return html
-    .replace(/<title>.*?<\/title>/s, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
-}
 
 describe('incident mail: subject', () => {
   test('a call: severity, endpoint → destination (E.164, spaced), what was done', () => {
