@@ -36,11 +36,11 @@
  * The agent's own AMI login arrives as a SuccessfulAuth (Service AMI) like any other: successes are
  * never counted as attempts, and an AMI account is not an endpoint, so it is never locked.
  */
-import { countInPairs } from '../../bounded.js';
+import { appended, countInPairs } from '../../bounded.js';
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { actionsField, durationField } from '../schema.js';
-import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, fromPlain, LeakyBuckets, limited, type Checkpointable } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
 import { AddressList, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
@@ -51,18 +51,25 @@ const ENDPOINT_SERVICES: ReadonlySet<string> = new Set(['PJSIP', 'SIP', 'IAX2'])
 
 /** Bounds of the state, whatever a scanner does. */
 const MAX_SOURCES = 2_000;
-const MAX_SESSIONS = 4_000;
+/**
+ * Addresses seen failing once wait in a map of their own and join the others at their second
+ * attempt. A scan from a million addresses, one attempt each, then churns only that map: the
+ * addresses that come back (the attackers that matter) are not pushed out by it.
+ */
+const MAX_NEWCOMERS = 2_000;
+/** Per source address, the sessions and runs of failures remembered at most (the stalest go first). */
+const MAX_SESSIONS_PER_SOURCE = 16;
+const MAX_RUNS_PER_SOURCE = 64;
 /** A session's reports arrive within milliseconds of each other; a minute is plenty. */
 const SESSION_MEMORY_MS = 60_000;
 /**
- * Sessions written this recently are checkpointed, at most CHECKPOINT_SESSIONS of them: the reports
- * of one attempt arrive within milliseconds, and a restart takes seconds.
+ * Sessions written this recently are checkpointed: the reports of one attempt arrive within
+ * milliseconds, and a restart takes seconds.
  */
 const SESSION_CHECKPOINT_MS = 2000;
-const CHECKPOINT_SESSIONS = 500;
-/** Per-source state checkpointed: the most recently active sources (accounts per source for failure runs). */
-const CHECKPOINT_SOURCES = 1000;
-const BY_SOURCE = { newest: CHECKPOINT_SOURCES };
+/** Source records checkpointed: the most recently active addresses, and fewer newcomers (seen once). */
+const BY_SOURCE = { newest: 1000 };
+const NEWCOMERS_CHECKPOINTED = { newest: 250 };
 const MAX_ACCOUNTS_PER_SOURCE = 64;
 const SAMPLE_ACCOUNTS = 10;
 /** Account names and Call-IDs come from the attacker: keep no more of each than this. */
@@ -111,48 +118,165 @@ const compromiseSchema = z.object({
 
 type CompromiseRule = z.output<typeof compromiseSchema>;
 
-/** Counts refused attempts once however often Asterisk reports each (see the file comment). */
-export class AttemptCounter {
-  /**
-   * Per attempt (service, address, port, session): the reports by kind as a flat
-   * `[kind, count, kind, count]` array — one small array, not a Map, for each of a scan's attempts.
-   */
-  readonly sessions: ExpiringMap<string, (string | number)[]>;
+/** One session's reports: service, port and SessionID (with the address, see the file comment). */
+interface SessionReports {
+  service: string;
+  port: number;
+  id: string;
+  expires: number;
+  /** Reports by kind, flat `[kind, count, kind, count]`. */
+  counts: (string | number)[];
+}
 
-  constructor(memoryMs = SESSION_MEMORY_MS, maxSessions = MAX_SESSIONS) {
-    this.sessions = new ExpiringMap(memoryMs, maxSessions);
+/** A run of failures for one account from one address. */
+interface FailureRun {
+  service: string;
+  account: string;
+  /** The latest failures (at most failuresBefore). */
+  times: number[];
+  total: number;
+  firstAt: number;
+  expires: number;
+}
+
+/**
+ * Everything remembered of one source address, in one record: a scan from a million addresses
+ * makes one of these (and a few short arrays) per address, not an entry in each of five maps with
+ * a key string for each. Each part forgets by its own window; the record lives as long as the
+ * longest of them.
+ */
+export class SourceRecord {
+  // The current incident: failures with no pause as long as repeatAfter.
+  firstSeen: number;
+  lastSeen: number;
+  /** Attempts, each counted once. */
+  attempts = 0;
+  /** Failure events, double reports included. */
+  reports = 0;
+  /** Services failed (from Asterisk: a handful at most). */
+  services: string[];
+  /** Distinct account names, in the order first tried; at most MAX_ACCOUNTS_PER_SOURCE. */
+  accounts: string[];
+  accountsCapped = false;
+  /** The brute-force bucket: its level after the last attempt poured in, and when that was. */
+  bucketLevel = 0;
+  bucketAt = 0;
+  /** Account names refused lately (enumeration), flat `[name, expires, name, expires]`. */
+  names: (string | number)[] | undefined = undefined;
+  /** The sessions of the last minute, to count each attempt once. */
+  sessions: SessionReports[] | undefined = undefined;
+  /** Runs of failures per account (compromise). */
+  runs: FailureRun[] | undefined = undefined;
+
+  // Arrays made with their first element: sized to fit.
+  constructor(service: string, account: string | undefined, now: number) {
+    this.firstSeen = now;
+    this.lastSeen = now;
+    this.services = [service];
+    this.accounts = account ? [account] : [];
   }
 
-  /** Records one failure event from `ip`; true when it is a new attempt, false when it reports one already counted. */
-  record(event: SecurityEvent, ip: string, now: number): boolean {
+  /**
+   * Counts one failure report of a session; true when it is a new attempt, false when it reports
+   * one already counted. Sessions are forgotten `memoryMs` after their last report.
+   */
+  countAttempt(event: SecurityEvent, now: number, memoryMs = SESSION_MEMORY_MS): boolean {
     if (!event.sessionId) return true;
-    const key = `${event.service}|${ip}|${event.remote?.port ?? ''}|${event.sessionId.slice(0, MAX_SESSION_ID_LENGTH)}`;
-    const counts = this.sessions.get(key, now);
-    if (counts === undefined) {
-      this.sessions.set(key, [event.kind, 1], now);
+    const id = event.sessionId.length > MAX_SESSION_ID_LENGTH ? event.sessionId.slice(0, MAX_SESSION_ID_LENGTH) : event.sessionId;
+    const port = event.remote?.port ?? -1;
+    const session = this.sessions?.find((candidate) => candidate.expires > now && candidate.id === id && candidate.port === port && candidate.service === event.service);
+    if (session === undefined) {
+      this.sessions = withRoom(this.sessions, MAX_SESSIONS_PER_SOURCE, now);
+      this.sessions = appended(this.sessions, { service: event.service, port, id, expires: now + memoryMs, counts: [event.kind, 1] });
       return true;
     }
-    const before = attemptsIn(event.service, counts);
-    countInPairs(counts, event.kind);
-    this.sessions.set(key, counts, now);
-    return attemptsIn(event.service, counts) > before;
+    const before = attemptsIn(event.service, session.counts);
+    countInPairs(session.counts, event.kind);
+    session.expires = now + memoryMs;
+    return attemptsIn(event.service, session.counts) > before;
+  }
+
+  /** Adds one failure to the current incident, which starts afresh after a pause of `incidentMs`. */
+  recordFailure(service: string, account: string | undefined, isNewAttempt: boolean, now: number, incidentMs: number): void {
+    if (now - this.lastSeen >= incidentMs) {
+      this.firstSeen = now;
+      this.attempts = 0;
+      this.reports = 0;
+      this.services = [service];
+      this.accounts = account ? [account] : [];
+      this.accountsCapped = false;
+    }
+    this.lastSeen = now;
+    this.reports++;
+    if (isNewAttempt) this.attempts++;
+    if (!this.services.includes(service)) this.services.push(service);
+    if (account && !this.accounts.includes(account)) {
+      if (this.accounts.length < MAX_ACCOUNTS_PER_SOURCE) this.accounts.push(account);
+      else this.accountsCapped = true;
+    }
+  }
+
+  /** Whether the current incident is still going (its last failure less than `incidentMs` ago). */
+  inIncident(now: number, incidentMs: number): boolean {
+    return now - this.lastSeen < incidentMs;
   }
 
   /**
-   * Only the sessions of the last few seconds: Asterisk's reports of one attempt arrive within
-   * milliseconds, and under a scan this map is the largest of all (one entry per attempt).
+   * Pours one attempt into the leaky bucket (CrowdSec's model: it drains `leakPerSecond`, and is
+   * forgotten `drainMs` after its last attempt); returns the level after it.
    */
-  snapshot(now: number): unknown {
-    return this.sessions.snapshot(now, { writtenWithinMs: SESSION_CHECKPOINT_MS, newest: CHECKPOINT_SESSIONS });
+  pour(now: number, leakPerSecond: number, drainMs: number): number {
+    const elapsed = now - this.bucketAt;
+    const level = (elapsed >= drainMs ? 0 : Math.max(0, this.bucketLevel - (elapsed / 1000) * leakPerSecond)) + 1;
+    this.bucketLevel = level;
+    this.bucketAt = now;
+    return level;
   }
 
-  restore(snapshot: unknown, now: number): void {
-    // Checkpoints written before the flat arrays hold a Map of counts per session.
-    this.sessions.restore(snapshot, now, (plain) => {
-      const value = fromPlain(plain);
-      return value instanceof Map ? [...value].flat() : Array.isArray(value) ? value : [];
-    });
+  /**
+   * Notes an account name refused from here, forgotten `windowMs` after it was last seen, keeping at
+   * most `limit` names; returns how many distinct names are live.
+   */
+  addName(name: string, now: number, windowMs: number, limit: number): number {
+    this.names = addRecentName(this.names, name, now + windowMs, now, limit);
+    return countLive(this.names, now);
   }
+
+  /** Adds a failure to the run of `account` (kept `windowMs` after its last failure, its latest `length` times). */
+  addRunFailure(service: string, account: string, now: number, windowMs: number, length: number): void {
+    const run = this.findRun(service, account, now);
+    if (run === undefined) {
+      this.runs = withRoom(this.runs, MAX_RUNS_PER_SOURCE, now);
+      this.runs = appended(this.runs, { service, account, times: [now], total: 1, firstAt: now, expires: now + windowMs });
+      return;
+    }
+    run.times.push(now);
+    if (run.times.length > length) run.times.shift();
+    run.total++;
+    run.expires = now + windowMs;
+  }
+
+  /** The run of failures of `account`, taken out: a success ends it, whatever it leads to. */
+  takeRun(service: string, account: string, now: number): FailureRun | undefined {
+    const run = this.findRun(service, account, now);
+    if (run !== undefined) this.runs!.splice(this.runs!.indexOf(run), 1);
+    return run;
+  }
+
+  private findRun(service: string, account: string, now: number): FailureRun | undefined {
+    return this.runs?.find((run) => run.expires > now && run.account === account && run.service === service);
+  }
+}
+
+/** `list` with room for one more: the expired go, and if it is still full, the one expiring first. */
+function withRoom<T extends { expires: number }>(list: T[] | undefined, limit: number, now: number): T[] | undefined {
+  if (list === undefined || list.length < limit) return list;
+  const live = list.filter((item) => item.expires > now);
+  if (live.length < limit) return live;
+  let first = 0;
+  for (let index = 1; index < live.length; index++) if (live[index]!.expires < live[first]!.expires) first = index;
+  live.splice(first, 1);
+  return live;
 }
 
 function attemptsIn(service: string, counts: readonly (string | number)[]): number {
@@ -164,127 +288,174 @@ function attemptsIn(service: string, counts: readonly (string | number)[]): numb
   return attempts;
 }
 
-const EMPTY_NAMES: string[] = [];
-const EMPTY_EXPIRIES: number[] = [];
-
-/** Distinct names seen, at most `limit` of them, each forgotten `windowMs` after it was last seen. */
-export class RecentNames {
-  // Two short parallel arrays, not a map: a scan creates one of these per source address, and
-  // `limit` (the enumeration threshold) is a few dozen names at most.
-  // Made with their first element (an array literal is sized to fit; a push onto an empty one
-  // reserves seventeen slots), and one of these is made for every address of a scan.
-  private names: string[] = EMPTY_NAMES;
-  private expiries: number[] = EMPTY_EXPIRIES;
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly limit: number,
-  ) {}
-
-  add(name: string, now: number): void {
-    const index = this.names.indexOf(name);
-    if (index >= 0) {
-      this.expiries[index] = now + this.windowMs;
-      return;
-    }
-    // Keeping only the `limit` most recently seen is enough: if `limit` names were seen within the
-    // window, those are the most recent ones.
-    if (this.names.length >= this.limit) this.forget(now);
-    if (this.names.length === 0) {
-      this.names = [name];
-      this.expiries = [now + this.windowMs];
-      return;
-    }
-    this.names.push(name);
-    this.expiries.push(now + this.windowMs);
+/**
+ * Adds `name` (or renews it) in a flat `[name, expires, …]` list holding at most `limit` names:
+ * keeping the most recently seen is enough, since if `limit` names were seen within the window,
+ * those are the most recent ones.
+ */
+export function addRecentName(list: (string | number)[] | undefined, name: string, expires: number, now: number, limit: number): (string | number)[] {
+  if (list === undefined) return [name, expires];
+  const at = list.indexOf(name);
+  if (at >= 0) {
+    list[at + 1] = expires;
+    return list;
   }
-
-  count(now: number): number {
-    let count = 0;
-    for (const expires of this.expiries) if (expires > now) count++;
-    return count;
-  }
-
-  /** The live names as [name, true, expires] (the checkpoint format of an ExpiringMap of names). */
-  snapshot(now: number): unknown {
-    const entries: [string, true, number][] = [];
-    this.names.forEach((name, index) => {
-      const expires = this.expiries[index]!;
-      if (expires > now) entries.push([name, true, expires]);
-    });
-    return entries;
-  }
-
-  restore(snapshot: unknown, now: number): void {
-    if (!Array.isArray(snapshot)) return;
-    for (const item of snapshot) {
-      if (!Array.isArray(item) || typeof item[0] !== 'string' || typeof item[2] !== 'number' || item[2] <= now) continue;
-      this.add(item[0], item[2] - this.windowMs);
-    }
-  }
-
-  /** Drops the expired names, or else the stalest one. */
-  private forget(now: number): void {
-    const live = this.expiries.map((expires) => expires > now);
-    if (live.includes(false)) {
-      this.names = this.names.filter((_, index) => live[index]);
-      this.expiries = this.expiries.filter((_, index) => live[index]);
-      return;
-    }
-    let stalest = 0;
-    for (let index = 1; index < this.expiries.length; index++) if (this.expiries[index]! < this.expiries[stalest]!) stalest = index;
-    this.names.splice(stalest, 1);
-    this.expiries.splice(stalest, 1);
-  }
+  const kept = list.length / 2 >= limit ? forgetName(list, now) : list;
+  kept.push(name, expires);
+  return kept;
 }
 
-/** Checkpoints a map of RecentNames (a class, so its entries are written and rebuilt through it). */
-function recentNamesState(map: ExpiringMap<string, RecentNames>, windowMs: number, limit: number): Checkpointable {
-  return {
-    snapshot: (now) => map.snapshot(now, BY_SOURCE, (names) => names.snapshot(now)),
-    restore: (snapshot, now) =>
-      map.restore(snapshot, now, (plain) => {
-        const names = new RecentNames(windowMs, limit);
-        names.restore(plain, now);
-        return names;
-      }),
+/** The names still live in a flat `[name, expires, …]` list. */
+export function countLive(list: readonly (string | number)[] | undefined, now: number): number {
+  let count = 0;
+  if (list) for (let index = 1; index < list.length; index += 2) if ((list[index] as number) > now) count++;
+  return count;
+}
+
+/** Drops the expired names, or else the stalest one. */
+function forgetName(list: (string | number)[], now: number): (string | number)[] {
+  const live: (string | number)[] = [];
+  let stalest = -1;
+  for (let index = 0; index < list.length; index += 2) {
+    const expires = list[index + 1] as number;
+    if (expires <= now) continue;
+    live.push(list[index]!, expires);
+    if (stalest < 0 || expires < (list[stalest + 1] as number)) stalest = index;
+  }
+  if (live.length < list.length) return live;
+  list.splice(stalest, 2);
+  return list;
+}
+
+/** A source record as plain data for a checkpoint: only what is live (sessions: only the last few seconds'). */
+function encodeSource(source: SourceRecord, now: number): unknown {
+  const { firstSeen, lastSeen, attempts, reports, services, accounts, accountsCapped, bucketLevel, bucketAt } = source;
+  const names: (string | number)[] = [];
+  if (source.names) for (let index = 0; index < source.names.length; index += 2) if ((source.names[index + 1] as number) > now) names.push(source.names[index]!, source.names[index + 1]!);
+  const recentFrom = now + SESSION_MEMORY_MS - SESSION_CHECKPOINT_MS;
+  const sessions = (source.sessions ?? []).filter((session) => session.expires > recentFrom);
+  const runs = (source.runs ?? []).filter((run) => run.expires > now);
+  return { firstSeen, lastSeen, attempts, reports, services, accounts, accountsCapped, bucketLevel, bucketAt, names, sessions, runs };
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** A source record from a checkpoint's plain data; whatever does not have the expected shape is left out. */
+function decodeSource(plain: unknown, now: number): SourceRecord {
+  const data = (plain ?? {}) as Record<string, unknown>;
+  const source = new SourceRecord('', undefined, isNumber(data['firstSeen']) ? data['firstSeen'] : now);
+  restoreActivity(source, data);
+  if (isNumber(data['bucketLevel']) && isNumber(data['bucketAt'])) {
+    source.bucketLevel = data['bucketLevel'];
+    source.bucketAt = data['bucketAt'];
+  }
+  const names = Array.isArray(data['names']) ? data['names'] : [];
+  for (let index = 0; index + 1 < names.length; index += 2) {
+    if (isString(names[index]) && isNumber(names[index + 1]) && names[index + 1] > now) source.names = appendedPair(source.names, names[index], names[index + 1]);
+  }
+  for (const session of Array.isArray(data['sessions']) ? (data['sessions'] as Record<string, unknown>[]) : []) {
+    if (isString(session?.['service']) && isNumber(session['port']) && isString(session['id']) && isNumber(session['expires']) && Array.isArray(session['counts'])) {
+      source.sessions = appended(source.sessions, { service: session['service'], port: session['port'], id: session['id'], expires: session['expires'], counts: session['counts'] as (string | number)[] });
+    }
+  }
+  for (const run of Array.isArray(data['runs']) ? (data['runs'] as Record<string, unknown>[]) : []) {
+    if (isString(run?.['service']) && isString(run['account']) && Array.isArray(run['times']) && isNumber(run['total']) && isNumber(run['firstAt']) && isNumber(run['expires'])) {
+      source.runs = appended(source.runs, { service: run['service'], account: run['account'], times: (run['times'] as unknown[]).filter(isNumber), total: run['total'], firstAt: run['firstAt'], expires: run['expires'] });
+    }
+  }
+  return source;
+}
+
+function appendedPair(list: (string | number)[] | undefined, name: string, expires: number): (string | number)[] {
+  if (list === undefined) return [name, expires];
+  list.push(name, expires);
+  return list;
+}
+
+/** The incident fields of a record from plain data (earlier versions wrote services and accounts as tagged Sets). */
+function restoreActivity(source: SourceRecord, data: Record<string, unknown>): void {
+  const list = (value: unknown): string[] => {
+    const items = value !== null && typeof value === 'object' && Array.isArray((value as Record<string, unknown>)['@set']) ? (value as Record<string, unknown[]>)['@set'] : value;
+    return Array.isArray(items) ? items.filter(isString) : [];
   };
+  if (isNumber(data['lastSeen'])) source.lastSeen = data['lastSeen'];
+  if (isNumber(data['attempts'])) source.attempts = data['attempts'];
+  if (isNumber(data['reports'])) source.reports = data['reports'];
+  source.services = list(data['services']);
+  source.accounts = list(data['accounts']);
+  source.accountsCapped = data['accountsCapped'] === true;
 }
 
-/** Checkpoints the per-address activity; checkpoints written before it held arrays carry Sets (tagged). */
-function activityState(map: ExpiringMap<string, SourceActivity>): Checkpointable {
-  const list = (value: unknown): string[] => (value instanceof Set ? [...(value as Set<string>)] : Array.isArray(value) ? (value as string[]) : []);
-  return {
-    snapshot: (now) => map.snapshot(now, BY_SOURCE),
-    restore: (snapshot, now) =>
-      map.restore(snapshot, now, (plain) => {
-        const source = fromPlain(plain) as SourceActivity;
-        return { ...source, services: list(source.services), accounts: list(source.accounts) };
-      }),
+/**
+ * The source records of a checkpoint written before they were one record per address: separate
+ * maps of activity, sessions, buckets, recent names and failure runs, keyed by address (sessions
+ * and runs by `service|address|…`). Each becomes part of its address's record, which lives as long
+ * as its longest-lived part would have.
+ */
+function sourcesFromSeparateParts(snapshot: Record<string, unknown>, now: number, incidentMs: number): [string, SourceRecord, number][] {
+  const records = new Map<string, { source: SourceRecord; expires: number }>();
+  const recordOf = (ip: string, expires: number): SourceRecord => {
+    let entry = records.get(ip);
+    if (entry === undefined) {
+      entry = { source: new SourceRecord('', undefined, now), expires };
+      entry.source.lastSeen = now - incidentMs; // no incident until the activity part says so
+      entry.source.services = [];
+      records.set(ip, entry);
+    }
+    entry.expires = Math.max(entry.expires, expires);
+    return entry.source;
   };
+  const live = (part: unknown): [string, unknown, number][] =>
+    (Array.isArray(part) ? part : []).filter((item): item is [string, unknown, number] => Array.isArray(item) && isString(item[0]) && isNumber(item[2]) && item[2] > now);
+
+  for (const [ip, plain, expires] of live(snapshot['activity'])) {
+    const source = recordOf(ip, expires);
+    const data = (plain ?? {}) as Record<string, unknown>;
+    if (isNumber(data['firstSeen'])) source.firstSeen = data['firstSeen'];
+    restoreActivity(source, data);
+  }
+  for (const [key, plain, expires] of live(snapshot['attempts'])) {
+    const [service, ip, port, ...id] = key.split('|');
+    const pairs = plain !== null && typeof plain === 'object' && Array.isArray((plain as Record<string, unknown>)['@map']) ? (plain as Record<string, [unknown, unknown][]>)['@map']!.flat() : plain;
+    if (!service || !ip || !Array.isArray(pairs)) continue;
+    const source = recordOf(ip, expires);
+    source.sessions = appended(source.sessions, { service, port: port ? Number(port) : -1, id: id.join('|'), expires, counts: pairs as (string | number)[] });
+  }
+  for (const [ip, plain, expires] of live(snapshot['buckets'])) {
+    const bucket = (plain ?? {}) as Record<string, unknown>;
+    if (!isNumber(bucket['level']) || !isNumber(bucket['at'])) continue;
+    const source = recordOf(ip, expires);
+    source.bucketLevel = bucket['level'];
+    source.bucketAt = bucket['at'];
+  }
+  for (const [ip, plain, expires] of live(snapshot['accountsBySource'])) {
+    const source = recordOf(ip, expires);
+    for (const [name, , nameExpires] of live(plain)) source.names = appendedPair(source.names, name, nameExpires);
+  }
+  for (const [key, plain, expires] of live(snapshot['failureRuns'])) {
+    const [service, ip, ...account] = key.split('|');
+    const run = (plain ?? {}) as Record<string, unknown>;
+    if (!service || !ip || !Array.isArray(run['times']) || !isNumber(run['total']) || !isNumber(run['firstAt'])) continue;
+    const source = recordOf(ip, expires);
+    source.runs = appended(source.runs, { service, account: account.join('|'), times: (run['times'] as unknown[]).filter(isNumber), total: run['total'], firstAt: run['firstAt'], expires });
+  }
+  return [...records].map(([ip, { source, expires }]) => [ip, source, expires]);
 }
 
-/** What one address did during its current incident (failures with no pause longer than repeatAfter). */
-interface SourceActivity {
-  firstSeen: number;
-  lastSeen: number;
-  /** Attempts, each counted once. */
-  attempts: number;
-  /** Failure events, double reports included. */
-  reports: number;
-  /** Services failed (from Asterisk: a handful at most). Arrays, not Sets: one of these per scanning address. */
-  services: string[];
-  /** Distinct account names, in the order first tried; at most MAX_ACCOUNTS_PER_SOURCE. */
-  accounts: string[];
-  accountsCapped: boolean;
-}
-
-/** A run of failures for one account from one address. */
-interface FailureRun {
-  /** The latest failures (at most failuresBefore). */
-  times: number[];
-  total: number;
-  firstAt: number;
+/** Checkpoints the source records: the most recently active addresses, and the newest newcomers. */
+function sourcesState(sources: ExpiringMap<string, SourceRecord>, newcomers: ExpiringMap<string, SourceRecord>): Checkpointable {
+  return {
+    snapshot: (now) => ({
+      known: sources.snapshot(now, BY_SOURCE, (source) => encodeSource(source, now)),
+      newcomers: newcomers.snapshot(now, NEWCOMERS_CHECKPOINTED, (source) => encodeSource(source, now)),
+    }),
+    restore: (snapshot, now) => {
+      const parts = (snapshot ?? {}) as { known?: unknown; newcomers?: unknown };
+      sources.restore(parts.known, now, (plain) => decodeSource(plain, now));
+      newcomers.restore(parts.newcomers, now, (plain) => decodeSource(plain, now));
+    },
+  };
 }
 
 interface Compromise {
@@ -340,37 +511,52 @@ export const securityKind = defineKind({
     const services = policy.services ? new Set<string>(policy.services) : undefined;
     const trusted = new AddressList(policy.trustedAddresses);
     const repeatAfterMs = policy.repeatAfter * 1000;
-    const activity = new ExpiringMap<string, SourceActivity>(repeatAfterMs, MAX_SOURCES);
-    const attempts = new AttemptCounter();
-
     const bruteForce = policy.bruteForce;
-    const buckets = bruteForce ? new LeakyBuckets<string>(bruteForce.capacity, 1 / bruteForce.leakEvery, MAX_SOURCES) : undefined;
+    const leakPerSecond = bruteForce ? 1 / bruteForce.leakEvery : 0;
+    // A bucket drains completely after capacity / leak seconds: forget it then.
+    const bucketMs = bruteForce ? Math.ceil((bruteForce.capacity + 1) * bruteForce.leakEvery * 1000) : 0;
     const bruteForceFired = new ExpiringSet<string>(repeatAfterMs, MAX_SOURCES);
 
     const enumeration = policy.enumeration;
     const enumerationWindowMs = (enumeration?.window ?? 0) * 1000;
-    const accountsBySource = new ExpiringMap<string, RecentNames>(enumerationWindowMs, MAX_SOURCES);
     const enumerationFired = new ExpiringSet<string>(repeatAfterMs, MAX_SOURCES);
 
     const compromise = policy.compromise;
     const compromiseWindowMs = (compromise?.window ?? 0) * 1000;
-    const failureRuns = new ExpiringMap<string, FailureRun>(compromiseWindowMs, MAX_SOURCES * 4);
     const compromiseFired = new ExpiringSet<string>(repeatAfterMs, MAX_SOURCES);
     const callsWithinMs = (compromise?.callsWithin ?? 0) * 1000;
     const compromised = new ExpiringMap<string, Compromise>(callsWithinMs, MAX_SOURCES);
     const callsFired = new ExpiringSet<string>(DAY_MS, 100_000);
     const callScope = compilePolicyScope(policy);
 
+    const sourceMs = Math.max(repeatAfterMs, bucketMs, enumerationWindowMs, compromiseWindowMs, SESSION_MEMORY_MS);
+    const sources = new ExpiringMap<string, SourceRecord>(sourceMs, MAX_SOURCES);
+    const newcomers = new ExpiringMap<string, SourceRecord>(sourceMs, MAX_NEWCOMERS);
+
+    /** The record of `ip` (a newcomer coming back joins the others), or undefined. */
+    function sourceOf(ip: string, now: number): SourceRecord | undefined {
+      const known = sources.get(ip, now);
+      if (known !== undefined) return known;
+      const newcomer = newcomers.get(ip, now);
+      if (newcomer === undefined) return undefined;
+      newcomers.delete(ip);
+      sources.set(ip, newcomer, now);
+      return newcomer;
+    }
+
     const actionsOf = (rule: { actions?: PolicyAction[] | undefined }): PolicyAction[] => rule.actions ?? policy.actions;
 
     function onFailure(event: SecurityEvent, ip: string, account: string | undefined, context: EvalContext): Finding[] {
       const now = context.now;
-      const isNewAttempt = attempts.record(event, ip, now);
-      const source = recordActivity(activity, ip, event.service, account, isNewAttempt, now);
+      let source = sourceOf(ip, now);
+      if (source === undefined) newcomers.set(ip, (source = new SourceRecord(event.service, account, now)), now);
+      else sources.set(ip, source, now);
+      const isNewAttempt = source.countAttempt(event, now);
+      source.recordFailure(event.service, account, isNewAttempt, now, repeatAfterMs);
       const findings: Finding[] = [];
 
-      if (bruteForce && buckets && isNewAttempt) {
-        const level = buckets.add(ip, now);
+      if (bruteForce && isNewAttempt) {
+        const level = source.pour(now, leakPerSecond, bucketMs);
         if (level > bruteForce.capacity && bruteForceFired.add(ip, now)) {
           findings.push(
             baseFinding(policy, context, {
@@ -392,10 +578,7 @@ export const securityKind = defineKind({
       }
 
       if (enumeration && account) {
-        const names = accountsBySource.get(ip, now) ?? new RecentNames(enumerationWindowMs, enumeration.distinctAccounts);
-        names.add(account, now);
-        accountsBySource.set(ip, names, now);
-        const distinct = names.count(now);
+        const distinct = source.addName(account, now, enumerationWindowMs, enumeration.distinctAccounts);
         if (distinct >= enumeration.distinctAccounts && enumerationFired.add(ip, now)) {
           findings.push(
             baseFinding(policy, context, {
@@ -411,32 +594,21 @@ export const securityKind = defineKind({
         }
       }
 
-      if (compromise && account && isNewAttempt) {
-        const key = runKey(event.service, ip, account);
-        const run = failureRuns.get(key, now);
-        if (run === undefined) failureRuns.set(key, { times: [now], total: 1, firstAt: now }, now);
-        else {
-          run.times.push(now);
-          if (run.times.length > compromise.failuresBefore) run.times.shift();
-          run.total++;
-          failureRuns.set(key, run, now);
-        }
-      }
+      if (compromise && account && isNewAttempt) source.addRunFailure(event.service, account, now, compromiseWindowMs, compromise.failuresBefore);
       return findings;
     }
 
     function onSuccess(event: SecurityEvent, ip: string, account: string, context: EvalContext, rule: CompromiseRule): Finding[] {
       const now = context.now;
-      const key = runKey(event.service, ip, account);
-      const run = failureRuns.get(key, now);
-      // A success ends the run of failures before it, whatever it leads to.
-      failureRuns.delete(key);
+      const source = sources.get(ip, now) ?? newcomers.get(ip, now);
+      const run = source?.takeRun(event.service, account, now);
       if (!run) return [];
+      const key = runKey(event.service, ip, account);
       const recent = run.times.filter((time) => time > now - compromiseWindowMs);
       if (recent.length < rule.failuresBefore || !compromiseFired.add(key, now)) return [];
       const endpoint = ENDPOINT_SERVICES.has(event.service) ? account : undefined;
       if (endpoint && callsWithinMs > 0) compromised.set(endpoint, { at: now, ip, account, service: event.service, failures: run.total }, now);
-      const source = activity.get(ip, now);
+      const incident = source?.inIncident(now, repeatAfterMs) ? source : undefined;
       const lastFailure = run.times[run.times.length - 1] ?? now;
       return [
         baseFinding(policy, context, {
@@ -456,7 +628,7 @@ export const securityKind = defineKind({
             failuresBefore: rule.failuresBefore,
             windowSeconds: rule.window,
             ...(event.sessionId ? { sessionId: event.sessionId } : {}),
-            ...(source ? { addressAttempts: source.attempts, addressAccounts: sampleOf(source) } : {}),
+            ...(incident ? { addressAttempts: incident.attempts, addressAccounts: sampleOf(incident) } : {}),
           },
         }),
       ];
@@ -492,34 +664,37 @@ export const securityKind = defineKind({
       return findings;
     }
 
-    const memories = [activity, attempts.sessions, buckets?.keys, bruteForceFired, accountsBySource, enumerationFired, failureRuns, compromiseFired, compromised, callsFired];
+    const memories = [sources, newcomers, bruteForceFired, enumerationFired, compromiseFired, compromised, callsFired];
+    // Survives a restart: an attack in progress goes on being counted, a compromise keeps its calls window.
+    // What is keyed by source address keeps its most recently active sources (a flood from a
+    // million addresses must not make a checkpoint of megabytes).
+    const state = checkpointed({
+      sources: sourcesState(sources, newcomers),
+      bruteForceFired: limited(bruteForceFired, BY_SOURCE),
+      enumerationFired: limited(enumerationFired, BY_SOURCE),
+      compromiseFired: limited(compromiseFired, BY_SOURCE),
+      compromised,
+      callsFired: limited(callsFired, BY_CALL),
+    });
     return {
       id: policy.id,
       memory() {
         let entries = 0;
         let evicted = 0;
         for (const memory of memories) {
-          if (!memory) continue;
           entries += memory.size;
           evicted += memory.evicted;
         }
         return { entries, evicted };
       },
-      // Survives a restart: an attack in progress goes on being counted, a compromise keeps its calls window.
-      // What is keyed by source address keeps its most recently active sources (a flood from a
-      // million addresses must not make a checkpoint of megabytes).
-      ...checkpointed({
-        activity: activityState(activity),
-        attempts,
-        buckets: limited(buckets, BY_SOURCE),
-        bruteForceFired: limited(bruteForceFired, BY_SOURCE),
-        accountsBySource: recentNamesState(accountsBySource, enumerationWindowMs, enumeration?.distinctAccounts ?? 1),
-        enumerationFired: limited(enumerationFired, BY_SOURCE),
-        failureRuns: limited(failureRuns, BY_SOURCE),
-        compromiseFired: limited(compromiseFired, BY_SOURCE),
-        compromised,
-        callsFired: limited(callsFired, BY_CALL),
-      }),
+      snapshot: state.snapshot,
+      restore(snapshot, now) {
+        state.restore(snapshot, now);
+        // A checkpoint of an earlier version holds the per-address parts in separate maps.
+        if (snapshot !== null && typeof snapshot === 'object' && !('sources' in snapshot)) {
+          sources.restore(sourcesFromSeparateParts(snapshot as Record<string, unknown>, now, repeatAfterMs), now, (source) => source as SourceRecord);
+        }
+      },
       evaluate(context) {
         const findings: Finding[] = [];
         const input = context.input;
@@ -548,22 +723,7 @@ function checkActions(report: ReportIssue, rule: string, own: PolicyAction[] | u
   }
 }
 
-function recordActivity(activity: ExpiringMap<string, SourceActivity>, ip: string, service: string, account: string | undefined, isNewAttempt: boolean, now: number): SourceActivity {
-  // Arrays made with their first element: sized to fit (one of these per address of a scan).
-  const source = activity.get(ip, now) ?? { firstSeen: now, lastSeen: now, attempts: 0, reports: 0, services: [service], accounts: account ? [account] : [], accountsCapped: false };
-  source.lastSeen = now;
-  source.reports++;
-  if (isNewAttempt) source.attempts++;
-  if (!source.services.includes(service)) source.services.push(service);
-  if (account && !source.accounts.includes(account)) {
-    if (source.accounts.length < MAX_ACCOUNTS_PER_SOURCE) source.accounts.push(account);
-    else source.accountsCapped = true;
-  }
-  activity.set(ip, source, now);
-  return source;
-}
-
-function activityEvidence(source: SourceActivity): Record<string, string | number | boolean | string[]> {
+function activityEvidence(source: SourceRecord): Record<string, string | number | boolean | string[]> {
   return {
     attempts: source.attempts,
     reports: source.reports,
@@ -576,13 +736,13 @@ function activityEvidence(source: SourceActivity): Record<string, string | numbe
   };
 }
 
-function accountsPhrase(source: SourceActivity): string {
+function accountsPhrase(source: SourceRecord): string {
   if (source.accounts.length === 0) return '';
   const more = source.accounts.length > SAMPLE_ACCOUNTS ? `, … (${source.accounts.length}${source.accountsCapped ? '+' : ''} accounts)` : '';
   return ` (${source.accounts.length === 1 ? 'account' : 'accounts'} ${sampleOf(source).join(', ')}${more})`;
 }
 
-function sampleOf(source: SourceActivity): string[] {
+function sampleOf(source: SourceRecord): string[] {
   return source.accounts.slice(0, SAMPLE_ACCOUNTS);
 }
 

@@ -5,7 +5,7 @@ import { Normaliser, parseSecurityAddress } from '../../../src/calls/normalise.j
 import { createClassifier, loadRiskLists } from '../../../src/numbers/index.js';
 import { packagePath } from '../../../src/paths.js';
 import { cidrContains, formatIp, normaliseIp, parseCidr, parseIp, AddressList } from '../../../src/net/cidr.js';
-import { AttemptCounter, formatSpan, RecentNames, securityKind } from '../../../src/policy/kinds/security.js';
+import { addRecentName, countLive, formatSpan, securityKind, SourceRecord } from '../../../src/policy/kinds/security.js';
 import { parsePolicy } from '../../../src/policy/loader.js';
 import type { EvalContext, Finding, PolicyInstance } from '../../../src/policy/types.js';
 import { loadRateTable } from '../../../src/rates/index.js';
@@ -121,6 +121,17 @@ describe('addresses and CIDR blocks', () => {
   });
 });
 
+/** Counts attempts as the policy does: in the record of each source address. */
+class AttemptCounter {
+  private readonly sources = new Map<string, SourceRecord>();
+
+  record(event: SecurityEvent, ip: string, now: number): boolean {
+    let source = this.sources.get(ip);
+    if (source === undefined) this.sources.set(ip, (source = new SourceRecord(event.service, undefined, now)));
+    return source.countAttempt(event, now);
+  }
+}
+
 describe('attempts: each counted once, however often Asterisk reports it', () => {
   test('PJSIP: an unknown account reported twice plus a ChallengeResponseFailed for <unknown> is one attempt', () => {
     const counter = new AttemptCounter();
@@ -167,25 +178,36 @@ describe('attempts: each counted once, however often Asterisk reports it', () =>
     expect(count('ami-failed-login.ami')).toEqual({ events: 7, attempts: 7 });
   });
 
-  test('bounded: past its size the oldest sessions are forgotten (their next report counts again)', () => {
-    const counter = new AttemptCounter(60_000, 100);
+  test('bounded: past 16 sessions of one address the stalest is forgotten (its next report counts again)', () => {
+    const counter = new AttemptCounter();
     const first = securityEvent('InvalidAccountID', { session: 'first', account: '9999' });
     expect(counter.record(first, '203.0.113.9', BASE)).toBe(true);
-    for (let index = 0; index < 100; index++) counter.record(securityEvent('InvalidAccountID', { session: `flood-${index}` }), '203.0.113.9', BASE + 1);
-    expect(counter.record(first, '203.0.113.9', BASE + 2)).toBe(true);
+    for (let index = 0; index < 15; index++) counter.record(securityEvent('InvalidAccountID', { session: `flood-${index}` }), '203.0.113.9', BASE + 1);
+    expect(counter.record(first, '203.0.113.9', BASE + 2)).toBe(false);
+    counter.record(securityEvent('InvalidAccountID', { session: 'flood-15' }), '203.0.113.9', BASE + 3);
+    expect(counter.record(first, '203.0.113.9', BASE + 4)).toBe(true);
+  });
+
+  test('a session is forgotten a minute after its last report', () => {
+    const counter = new AttemptCounter();
+    const report = securityEvent('InvalidAccountID', { session: 'slow', account: '9999' });
+    expect(counter.record(report, '203.0.113.9', BASE)).toBe(true);
+    expect(counter.record(report, '203.0.113.9', BASE + 59_999)).toBe(false);
+    expect(counter.record(report, '203.0.113.9', BASE + 59_999 + 60_000)).toBe(true);
   });
 });
 
 describe('recent account names', () => {
   test('counts distinct names within the window, holding at most its limit', () => {
-    const names = new RecentNames(60_000, 3);
-    names.add('1001', BASE);
-    names.add('1001', BASE + 1_000);
-    names.add('1002', BASE + 2_000);
-    expect(names.count(BASE + 2_000)).toBe(2);
-    for (let index = 0; index < 10_000; index++) names.add(`x${index}`, BASE + 3_000);
-    expect(names.count(BASE + 3_000)).toBe(3);
-    expect(names.count(BASE + 3_000 + 60_000)).toBe(0);
+    const add = (list: (string | number)[] | undefined, name: string, now: number) => addRecentName(list, name, now + 60_000, now, 3);
+    let names = add(undefined, '1001', BASE);
+    names = add(names, '1001', BASE + 1_000);
+    names = add(names, '1002', BASE + 2_000);
+    expect(countLive(names, BASE + 2_000)).toBe(2);
+    for (let index = 0; index < 10_000; index++) names = add(names, `x${index}`, BASE + 3_000);
+    expect(names).toHaveLength(6);
+    expect(countLive(names, BASE + 3_000)).toBe(3);
+    expect(countLive(names, BASE + 3_000 + 60_000)).toBe(0);
   });
 });
 
@@ -237,6 +259,19 @@ describe('brute force: the leaky bucket', () => {
     expect(findings[2]!.evidence).toMatchObject({ distinctAccounts: 64, distinctAccountsAtLeast: true, sampleAccounts: ['1000', '1001', '1002', '1003', '1004', '1005', '1006', '1007', '1008', '1009'] });
   });
 
+  test('a scan from thousands of addresses, one attempt each, does not make the policy forget an address that keeps failing', () => {
+    const policy = instance('bruteForce: { capacity: 5, leakEvery: 1h }\n');
+    const fired: number[] = [];
+    let now = BASE;
+    // Two attempts make it a known source; then 5 000 scanning addresses before each of the next.
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      if (attempt > 2) for (let other = 0; other < 5_000; other++) feed(policy, securityEvent('InvalidAccountID', { ip: `2001:db8:${attempt}::${other.toString(16)}` }), ++now);
+      if (feed(policy, securityEvent('ChallengeResponseFailed', { ip: '198.51.100.7' }), ++now).length > 0) fired.push(attempt);
+    }
+    expect(fired).toEqual([6]);
+    expect(policy.memory!().evicted).toBeGreaterThan(15_000);
+  });
+
   test('addresses are grouped by their canonical form (IPv6 spellings, IPv4-mapped)', () => {
     const policy = instance('bruteForce: { capacity: 2, leakEvery: 1h }\n');
     expect(feed(policy, securityEvent('ChallengeResponseFailed', { ip: '2001:DB8:0:0::9' }), BASE)).toEqual([]);
@@ -281,30 +316,60 @@ describe('checkpoints', () => {
     expect(finding).toMatchObject({ level: 'brute-force', evidence: { attempts: 6, reports: 7, services: ['PJSIP'], distinctAccounts: 3, sampleAccounts: ['1001', '1002', '1003'] } });
   });
 
-  test('a checkpoint written by an earlier version (Sets of accounts, a Map of counts per session) is read the same way', () => {
+  test('a checkpoint written by an earlier version (separate maps per address, Sets of accounts, a Map of counts per session) is read the same way', () => {
+    const ip = '203.0.113.9';
+    // halfAnAttack as versions before one record per address wrote it (repeatAfter 1h, capacity 5, leakEvery 1h).
+    const earlierSnapshot = {
+      activity: [[ip, { firstSeen: BASE, lastSeen: BASE + 4_100, attempts: 5, reports: 6, services: { '@set': ['PJSIP'] }, accounts: { '@set': ['1001', '1002'] }, accountsCapped: false }, BASE + 4_100 + 3_600_000]],
+      attempts: [[`PJSIP|${ip}|5060|attack-4`, { '@map': [['ChallengeResponseFailed', 1], ['InvalidPassword', 1]] }, BASE + 4_100 + 60_000]],
+      buckets: [[ip, { level: 5 - 4 / 3600, at: BASE + 4_000 }, BASE + 4_000 + 6 * 3_600_000]],
+      bruteForceFired: [],
+    };
     const before = instance(rules);
     halfAnAttack(before);
-    const snapshot = JSON.parse(JSON.stringify(before.snapshot!(BASE + 5_000))) as { activity: [string, Record<string, unknown>, number][]; attempts: [string, (string | number)[], number][] };
-    // As earlier versions wrote them: Sets and Maps tagged by toPlain.
-    for (const entry of snapshot.activity) {
-      entry[1]['services'] = { '@set': entry[1]['services'] };
-      entry[1]['accounts'] = { '@set': entry[1]['accounts'] };
-    }
-    for (const entry of snapshot.attempts) {
-      const counts = entry[1];
-      const pairs: [string, number][] = [];
-      for (let index = 0; index < counts.length; index += 2) pairs.push([counts[index] as string, counts[index + 1] as number]);
-      entry[1] = { '@map': pairs } as never;
-    }
     const current = instance(rules);
     current.restore!(JSON.parse(JSON.stringify(before.snapshot!(BASE + 5_000))), BASE + 5_000);
     const earlier = instance(rules);
-    earlier.restore!(snapshot, BASE + 5_000);
+    earlier.restore!(earlierSnapshot, BASE + 5_000);
     // Another report of an attempt already counted, then a new attempt: the same findings from both.
     const next = [securityEvent('InvalidAccountID', { account: '1001', session: 'attack-4' }), securityEvent('ChallengeResponseFailed', { account: '1003', session: 'attack-5' })];
     const fromEarlier = next.flatMap((event, index) => feed(earlier, event, BASE + 5_000 + index));
     expect(fromEarlier).toEqual(next.flatMap((event, index) => feed(current, event, BASE + 5_000 + index)));
     expect(fromEarlier).toMatchObject([{ level: 'brute-force', evidence: { attempts: 6, reports: 8, services: ['PJSIP'], distinctAccounts: 3, sampleAccounts: ['1001', '1002', '1003'] } }]);
+  });
+
+  test('an earlier checkpoint\'s failure runs and recent account names go on after a restore', () => {
+    const ip = '203.0.113.9';
+    const policyText = 'enumeration: { distinctAccounts: 3, window: 10m }\ncompromise: { failuresBefore: 3, window: 2m, actions: [alert, lock] }\n';
+    const earlierSnapshot = {
+      accountsBySource: [[ip, [['1001', true, BASE + 600_000], ['1002', true, BASE + 601_000]], BASE + 601_000]],
+      failureRuns: [[`PJSIP|${ip}|1001`, { times: [BASE, BASE + 1_000, BASE + 2_000], total: 3, firstAt: BASE }, BASE + 122_000]],
+    };
+    const restored = instance(policyText);
+    restored.restore!(earlierSnapshot, BASE + 3_000);
+    expect(feed(restored, securityEvent('SuccessfulAuth', { account: '1001', ip }), BASE + 3_000)).toMatchObject([{ level: 'compromise', endpoint: '1001', evidence: { accountFailures: 3 } }]);
+    expect(feed(restored, securityEvent('ChallengeResponseFailed', { account: '1003', ip }), BASE + 4_000)).toMatchObject([{ level: 'enumeration', evidence: { accountsInWindow: 3 } }]);
+  });
+
+  test('an address seen failing once (a newcomer) is still known after a restore', () => {
+    const before = instance('bruteForce: { capacity: 1, leakEvery: 1h }\n');
+    expect(feed(before, securityEvent('ChallengeResponseFailed', { session: 'one' }), BASE)).toEqual([]);
+    const after = instance('bruteForce: { capacity: 1, leakEvery: 1h }\n');
+    after.restore!(JSON.parse(JSON.stringify(before.snapshot!(BASE + 1_000))), BASE + 1_000);
+    expect(feed(after, securityEvent('ChallengeResponseFailed', { session: 'two' }), BASE + 1_000)).toMatchObject([{ level: 'brute-force', evidence: { attempts: 2 } }]);
+  });
+
+  test('failure runs and recent account names survive a checkpoint of this version', () => {
+    const policyText = 'enumeration: { distinctAccounts: 3, window: 10m }\ncompromise: { failuresBefore: 3, window: 2m, actions: [alert, lock] }\n';
+    const before = instance(policyText);
+    feed(before, securityEvent('ChallengeResponseFailed', { account: '1001' }), BASE);
+    feed(before, securityEvent('ChallengeResponseFailed', { account: '1001' }), BASE + 1_000);
+    feed(before, securityEvent('ChallengeResponseFailed', { account: '1002' }), BASE + 1_500);
+    feed(before, securityEvent('ChallengeResponseFailed', { account: '1001' }), BASE + 2_000);
+    const after = instance(policyText);
+    after.restore!(JSON.parse(JSON.stringify(before.snapshot!(BASE + 3_000))), BASE + 3_000);
+    expect(feed(after, securityEvent('SuccessfulAuth', { account: '1001' }), BASE + 3_000)).toMatchObject([{ level: 'compromise', evidence: { accountFailures: 3, addressAttempts: 4, addressAccounts: ['1001', '1002'] } }]);
+    expect(feed(after, securityEvent('ChallengeResponseFailed', { account: '1003' }), BASE + 4_000)).toMatchObject([{ level: 'enumeration', evidence: { accountsInWindow: 3 } }]);
   });
 });
 
