@@ -45,6 +45,25 @@ export class AmiMessage {
     return this.deferredText !== undefined;
   }
 
+  /** A deferred event's lines as they came (see deferred()); undefined once cut, and for every other message. */
+  get uncutText(): string | undefined {
+    return this.deferredText;
+  }
+
+  /**
+   * This event with its fields cut, as a new message (this one stays as it is). A deferred event
+   * waits long enough to be promoted to the old generation: fields written into it would live
+   * with it until the next full collection, whereas a new message and its fields die young once
+   * read.
+   */
+  withFieldsCut(): AmiMessage {
+    if (this.deferredText === undefined) return this;
+    const message = new AmiMessage([], undefined, undefined, { name: this.deferredName!, text: this.deferredText });
+    message.cut();
+    message.receivedAt = this.receivedAt;
+    return message;
+  }
+
   /** Every field, in wire order. */
   get fields(): AmiField[] {
     if (this.parsedFields === undefined) this.cut();

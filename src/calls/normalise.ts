@@ -398,24 +398,32 @@ function minimalSnapshot(channel: string, uniqueid: string, linkedid: string): C
 }
 
 function securityEvent(kind: SecurityEventKind, message: AmiMessage, at: number): SecurityEvent {
+  const text = message.uncutText;
+  if (text !== undefined) {
+    const event = securityEventOfText(kind, text, at);
+    if (event) return event;
+  }
+  // A deferred event that is not as Asterisk writes them is cut into a message of its own (this one
+  // may be old enough to be in the old generation: see AmiMessage.withFieldsCut).
+  const fields = message.isDeferred ? message.withFieldsCut() : message;
   const event: SecurityEvent = {
     type: 'security',
     at,
     kind,
-    severity: message.get('Severity') ?? '',
-    service: message.get('Service') ?? '',
-    accountId: message.get('AccountID') ?? '',
+    severity: fields.get('Severity') ?? '',
+    service: fields.get('Service') ?? '',
+    accountId: detached(fields.get('AccountID') ?? ''),
     details: {},
   };
-  const sessionId = message.get('SessionID');
-  if (sessionId) event.sessionId = sessionId;
-  const remote = parseSecurityAddress(message.get('RemoteAddress'));
+  const sessionId = fields.get('SessionID');
+  if (sessionId) event.sessionId = detached(sessionId);
+  const remote = parseSecurityAddress(fields.get('RemoteAddress'));
   if (remote) event.remote = remote;
-  const local = parseSecurityAddress(message.get('LocalAddress'));
+  const local = parseSecurityAddress(fields.get('LocalAddress'));
   if (local) event.local = local;
-  const eventTv = message.get('EventTV');
+  const eventTv = fields.get('EventTV');
   if (eventTv) event.eventTv = eventTv;
-  for (const [key, value] of message.fields) {
+  for (const [key, value] of fields.fields) {
     // Asterisk's own spelling first: no lower-casing (a string per field) for the keys every event has.
     if (COMMON_SECURITY_FIELDS_AS_SENT.has(key) || COMMON_SECURITY_FIELDS.has(key.toLowerCase()) || key in event.details) continue;
     event.details[key] = value;
@@ -423,7 +431,89 @@ function securityEvent(kind: SecurityEventKind, message: AmiMessage, at: number)
   return event;
 }
 
+/**
+ * A security event read straight from its text, line by line: only the values it keeps are cut
+ * (a scan sends tens of thousands a second, and cutting every line into a field costs more than
+ * judging the event). Undefined when a line is not as Asterisk writes it (then the fields decide).
+ */
+function securityEventOfText(kind: SecurityEventKind, text: string, at: number): SecurityEvent | undefined {
+  const event: SecurityEvent = { type: 'security', at, kind, severity: '', service: '', accountId: '', details: {} };
+  let severity: string | undefined;
+  let service: string | undefined;
+  let account: string | undefined;
+  let remote: string | undefined;
+  let local: string | undefined;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    const lineStart = start;
+    start = end + 1;
+    if (lineEnd === lineStart) continue;
+    const colon = text.indexOf(':', lineStart);
+    if (colon <= lineStart || colon >= lineEnd) return undefined;
+    const valueStart = text.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
+    const value = (): string => text.slice(valueStart, lineEnd);
+    switch (commonSecurityField(text, lineStart, colon)) {
+      case undefined: {
+        const key = text.slice(lineStart, colon);
+        if (COMMON_SECURITY_FIELDS.has(key.toLowerCase())) return undefined; // another spelling of a common key
+        if (!(key in event.details)) event.details[key] = value();
+        break;
+      }
+      case 'Severity':
+        severity ??= value();
+        break;
+      case 'Service':
+        service ??= value();
+        break;
+      case 'AccountID':
+        account ??= value();
+        break;
+      case 'SessionID':
+        event.sessionId ??= detached(value());
+        break;
+      case 'RemoteAddress':
+        remote ??= value();
+        break;
+      case 'LocalAddress':
+        local ??= value();
+        break;
+      case 'EventTV':
+        event.eventTv ??= value();
+        break;
+      default:
+        break;
+    }
+  }
+  event.severity = severity ?? '';
+  event.service = service ?? '';
+  event.accountId = detached(account ?? '');
+  if (event.sessionId === '') delete event.sessionId;
+  if (event.eventTv === '') delete event.eventTv;
+  const remoteAddress = parseSecurityAddress(remote);
+  if (remoteAddress) event.remote = remoteAddress;
+  const localAddress = parseSecurityAddress(local);
+  if (localAddress) event.local = localAddress;
+  return event;
+}
+
+/** The common security key the line starting at `start` has (as Asterisk spells it), without cutting it. */
+function commonSecurityField(text: string, start: number, colon: number): string | undefined {
+  const length = colon - start;
+  for (const key of COMMON_SECURITY_KEYS_BY_LENGTH[length] ?? NO_KEYS) if (text.startsWith(key, start)) return key;
+  return undefined;
+}
+
 const COMMON_SECURITY_FIELDS_AS_SENT = new Set(['Event', 'Privilege', 'Timestamp', 'EventTV', 'Severity', 'Service', 'EventVersion', 'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress']);
+const NO_KEYS: readonly string[] = [];
+/** COMMON_SECURITY_FIELDS_AS_SENT by length: a line's key is compared in place with the few of its length. */
+const COMMON_SECURITY_KEYS_BY_LENGTH: readonly (readonly string[])[] = (() => {
+  const byLength: string[][] = [];
+  for (const key of COMMON_SECURITY_FIELDS_AS_SENT) (byLength[key.length] ??= []).push(key);
+  return byLength;
+})();
 const COMMON_SECURITY_FIELDS = new Set([
   'event',
   'privilege',
@@ -459,7 +549,8 @@ export function parseSecurityAddress(text: string | undefined): SecurityAddress 
   const transport = known(text, first + 1, second, TRANSPORTS);
   const sent = text.slice(second + 1, end);
   // Canonical once here: every policy, the address memory and the log then compare plain strings.
-  const ip = normaliseIp(sent);
+  const canonical = normaliseIp(sent);
+  const ip = canonical === undefined ? undefined : detached(canonical);
   const address: SecurityAddress = ip !== undefined ? { family, transport, ip } : { family, transport, ip: sent, invalid: true };
   if (end < text.length) address.port = Number(text.slice(end + 1));
   return address;
@@ -505,4 +596,15 @@ function toInt(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number.parseInt(text, 10);
   return Number.isFinite(value) ? value : fallback;
+}
+
+/**
+ * `text` as a string of its own. A value cut from an AMI frame is a slice that keeps the whole
+ * frame alive while it is held; the source address, account and session of a security event are
+ * kept for minutes in per-address state (policy, log, address memory), and under a scan the frames
+ * they would hold alive would outweigh that state several times over. V8 copies slices shorter than
+ * 13 characters anyway; a longer one is copied by flattening a concatenation.
+ */
+export function detached(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
 }

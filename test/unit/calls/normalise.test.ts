@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { AmiDecoder } from '../../../src/ami/codec.js';
 import { AmiMessage } from '../../../src/ami/message.js';
 import { Normaliser, parseSecurityAddress } from '../../../src/calls/normalise.js';
 import { CallTable } from '../../../src/calls/table.js';
@@ -14,6 +15,36 @@ describe('normaliser', () => {
     for (const message of captureEvents(name)) normaliser.normalise(message, 0);
     expect(normaliser.stats.malformed).toBe(0);
     expect([...normaliser.stats.unknownNames]).toEqual([]);
+  });
+
+  test('a security event read unread from its text (a refusal that waited) is the event its fields make', () => {
+    const read = (defer: boolean, name: string): unknown[] => {
+      const decoder = new AmiDecoder({ deferEvent: () => defer });
+      const normaliser = new Normaliser();
+      return decoder
+        .push(readFileSync(fixturePath('ami', name)))
+        .flatMap((frame) => (frame.type === 'message' && frame.message.kind === 'event' ? [normaliser.normalise(frame.message, 0)] : []))
+        .filter((event) => (event as SecurityEvent | undefined)?.type === 'security');
+    };
+    for (const name of ['register-bruteforce.ami', 'ami-failed-login.ami']) {
+      const fromText = read(true, name);
+      expect(fromText.length).toBeGreaterThan(5);
+      expect(fromText).toEqual(read(false, name));
+    }
+    // Not as Asterisk writes them: another spelling of a common key, a line that is no field, a repeated key.
+    const odd = [
+      'Event: InvalidAccountID\r\nService: PJSIP\r\nAccountID: 9999\r\nremoteaddress: IPV4/UDP/203.0.113.9/5060\r\nRemoteAddress: IPV4/UDP/203.0.113.10/5060\r\n',
+      'Event: InvalidAccountID\r\nService: PJSIP\r\nnot a field\r\nRemoteAddress: IPV4/UDP/203.0.113.9/5060\r\n',
+      'Event: InvalidPassword\nService: AMI\nAccountID: admin\nExtra: one\nExtra: two\nRemoteAddress: IPV4/TCP/203.0.113.9/40000\nSessionID: \n',
+    ];
+    for (const text of odd) {
+      const name = text.slice(7, text.indexOf('\n')).trim();
+      const fields = text.split(/\r?\n/).filter(Boolean).flatMap((line) => {
+        const colon = line.indexOf(':');
+        return colon > 0 ? [[line.slice(0, colon), line.slice(colon + 1).trimStart()] as const] : [];
+      });
+      expect(new Normaliser().normalise(AmiMessage.deferred(name, text), 0)).toEqual(new Normaliser().normalise(new AmiMessage([...fields]), 0));
+    }
   });
 
   test('register-bruteforce: every security event kind with its source address', () => {
