@@ -29,7 +29,7 @@ export interface LoadSettings {
   calls?: number;
 }
 
-export type LoadReport = { type: 'port'; port: number } | { type: 'sent'; events: number; ms: number } | { type: 'latencies'; latencies: number[]; unanswered: number; floodSent: number; floodNotWritten: number };
+export type LoadReport = { type: 'port'; port: number } | { type: 'sent'; events: number; ms: number; notWritten?: number } | { type: 'latencies'; latencies: number[]; unanswered: number; floodSent: number; floodNotWritten: number };
 
 const CAPTURE_LINKEDID = '1795258836.2';
 const CAPTURE_CARRIER_ID = '1795258836.3';
@@ -83,6 +83,27 @@ function pump(socket: Socket, next: () => string | undefined, done: () => void):
   write();
 }
 
+/**
+ * A scan of `rate` failures a second, written every millisecond. Asterisk does not queue without
+ * end for a slow reader either: while the socket is full the scan's events are not written
+ * (counted), so a call's events never wait behind our own buffer. `done` once `count` are due.
+ */
+function pacedScan(socket: Socket, rate: number, count: number, begin: number, done: () => void): { timer: NodeJS.Timeout; sent: () => number; notWritten: () => number } {
+  let sent = 0;
+  let notWritten = 0;
+  const timer = setInterval(() => {
+    const due = Math.min(count, Math.floor(((performance.now() - begin) / 1000) * rate));
+    if (socket.writableNeedDrain) notWritten += Math.max(0, due - sent - notWritten);
+    else {
+      let chunk = '';
+      for (let index = sent + notWritten; index < due; index++, sent++) chunk += failure(index);
+      if (chunk) socket.write(chunk);
+    }
+    if (sent + notWritten >= count) done();
+  }, 1);
+  return { timer, sent: () => sent, notWritten: () => notWritten };
+}
+
 function run(settings: LoadSettings, report: (message: LoadReport) => void): void {
   const template = callTemplate(settings.template);
   const pendingHangups = new Map<string, number>();
@@ -91,7 +112,12 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
 
   const start = (socket: Socket): void => {
     const begin = performance.now();
-    if (settings.scenario === 'security') {
+    if (settings.scenario === 'security' && settings.floodRate !== undefined) {
+      const flood = pacedScan(socket, settings.floodRate, settings.count, begin, () => {
+        clearInterval(flood.timer);
+        report({ type: 'sent', events: flood.sent(), ms: performance.now() - begin, notWritten: flood.notWritten() });
+      });
+    } else if (settings.scenario === 'security') {
       let index = 0;
       pump(
         socket,
@@ -126,26 +152,13 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
       const floodRate = settings.floodRate ?? 40_000;
       const calls = settings.calls ?? 200;
       const callEveryMs = settings.callEveryMs ?? 20;
-      let sent = 0;
       let callIndex = 0;
-      let notWritten = 0;
-      const flood = setInterval(() => {
-        const due = Math.floor(((performance.now() - begin) / 1000) * floodRate);
-        // Asterisk does not queue without end for a slow reader either: while the socket is full the
-        // scan's events are not written (counted), so a call's events never wait behind our own buffer.
-        if (socket.writableNeedDrain) {
-          notWritten += Math.max(0, due - sent - notWritten);
-          return;
-        }
-        let chunk = '';
-        for (let index = sent + notWritten; index < due && sent < settings.count; index++, sent++) chunk += failure(index);
-        if (chunk) socket.write(chunk);
-      }, 1);
+      const flood = pacedScan(socket, floodRate, settings.count, begin, () => undefined);
       const caller = setInterval(() => {
         if (callIndex >= calls) {
           clearInterval(caller);
-          clearInterval(flood);
-          setTimeout(() => report({ type: 'latencies', latencies, unanswered: pendingHangups.size, floodSent: sent, floodNotWritten: notWritten }), 500);
+          clearInterval(flood.timer);
+          setTimeout(() => report({ type: 'latencies', latencies, unanswered: pendingHangups.size, floodSent: flood.sent(), floodNotWritten: flood.notWritten() }), 500);
           return;
         }
         const call = callEvents(template, 1_000_000 + callIndex++, FRAUD_NUMBER);

@@ -26,9 +26,12 @@ import { percentile, printSection, type BenchRow } from './report.js';
 const SCAN_ADDRESSES = Number(process.env.BENCH_SCAN_ADDRESSES) || 1_000_000;
 const JUDGED_SCAN = Math.min(200_000, SCAN_ADDRESSES);
 // BENCH_AGENT=calls,mixed runs only those parts (judged, scan, calls, mixed).
-const PARTS = new Set((process.env.BENCH_AGENT ?? 'judged,scan,calls,mixed').split(','));
+const PARTS = new Set((process.env.BENCH_AGENT ?? 'judged,sustained,scan,calls,mixed').split(','));
 const CALLS = Number(process.env.BENCH_CALLS) || 5_000;
 const MIXED_FLOOD_RATE = 40_000;
+/** The sustained scan: failures a second, for this many seconds (BENCH_SCAN_RATE to try another rate). */
+const SUSTAINED_RATE = Number(process.env.BENCH_SCAN_RATE) || 50_000;
+const SUSTAINED_SECONDS = Number(process.env.BENCH_SCAN_SECONDS) || 8;
 const CALL_CAPTURE = packagePath('test', 'fixtures', 'ami', 'intl-call-cuba.ami');
 const MIXED_CALLS = 200;
 
@@ -141,7 +144,7 @@ function liveHeap(): number {
  */
 export async function benchFlood(): Promise<void> {
   if (process.env.BENCH_AGENT_CHILD) return runParts();
-  for (const part of ['scan', 'judged', 'calls', 'mixed']) {
+  for (const part of ['scan', 'judged', 'sustained', 'calls', 'mixed']) {
     if (!PARTS.has(part)) continue;
     const child = fork(process.argv[1]!, ['agent flood'], { env: { ...process.env, BENCH_AGENT: part, BENCH_AGENT_CHILD: '1', BENCH_QUIET: '1' }, stdio: 'inherit' });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -190,6 +193,33 @@ async function runParts(): Promise<void> {
     `the whole agent over TCP: a SIP scan from ${JUDGED_SCAN.toLocaleString('en-US')} distinct IPv6 addresses, every event judged`,
     (config) => {
       config.ami.securityBacklog = JUDGED_SCAN;
+    },
+  );
+
+  // A scan as a scanner sends it, at a steady rate, with the default lane: does every event get judged?
+  if (PARTS.has('sustained')) await withAgent(
+    { scenario: 'security', count: SUSTAINED_RATE * SUSTAINED_SECONDS, floodRate: SUSTAINED_RATE },
+    async ({ agent, lines, cpuMs, report }) => {
+      const sent = await report('sent');
+      const offered = sent.events + (sent.notWritten ?? 0);
+      const rate = await throughput(agent, sent.events, true);
+      const cpu = cpuMs();
+      await agent.actor.settled();
+      const { shed, highWater } = agent.tracker.lanes.stats;
+      return [
+        { name: 'scan offered', value: `${SUSTAINED_RATE.toLocaleString('en-US')} events/s for ${SUSTAINED_SECONDS} s` },
+        { name: 'events judged by the agent', value: rate, unit: 'events/s' },
+        { name: 'judged in detail', value: `${(sent.events - shed).toLocaleString('en-US')} of ${offered.toLocaleString('en-US')}` },
+        { name: 'shed (counted, reported)', value: shed },
+        { name: 'not written (agent not reading)', value: sent.notWritten ?? 0 },
+        { name: 'security lane high water', value: highWater, unit: 'events waiting' },
+        { name: 'CPU per event (agent process)', value: (cpu * 1000) / sent.events, unit: 'µs' },
+        { name: 'log lines written', value: lines() },
+      ];
+    },
+    `the whole agent over TCP: a SIP scan at a steady ${SUSTAINED_RATE.toLocaleString('en-US')} failures/s from distinct IPv6 addresses (default settings)`,
+    (config) => {
+      if (process.env.BENCH_BACKLOG) config.ami.securityBacklog = Number(process.env.BENCH_BACKLOG);
     },
   );
 
