@@ -203,12 +203,14 @@ export class Actor {
 
   private async carryOut(finding: Finding, decisions: Decision[], decidedNs: bigint): Promise<Carried> {
     const { store, clock } = this.options;
-    // The audit trail first: whatever happens next, the decision and its inputs are on record.
-    for (const decision of decisions) store.recordDecision({ ...decision, result: 'pending' });
     const actions = decisions.filter((decision) => decision.action !== 'alert');
-    // Started in this turn, before any await: a hang-up reaches the socket now.
+    // Started in this turn, before anything else: a hang-up reaches the socket now, not after a
+    // write to the store (which a busy disk can hold for milliseconds).
     const started = process.hrtime.bigint();
-    const outcomes = await Promise.all(actions.map((decision) => this.execute(decision)));
+    const executing = Promise.all(actions.map((decision) => this.execute(decision)));
+    // The audit trail in the same turn: whatever happens next, the decision and its inputs are on record.
+    for (const decision of decisions) store.recordDecision({ ...decision, result: 'pending' });
+    const outcomes = await executing;
     const mailOutcomes = [...outcomes, ...(await this.sharedHangup(finding, decisions))];
     for (const outcome of outcomes) {
       const latencyMs = outcome.latencyMs ?? Number(decidedNs + (process.hrtime.bigint() - started)) / 1e6;
