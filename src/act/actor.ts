@@ -32,6 +32,8 @@ import type { ActionOutcome } from './outcome.js';
 
 /** Addresses of one day counted one by one in the digest's security table; later ones share a row. */
 const MAX_NAMED_SECURITY_ADDRESSES = 10_000;
+/** Security counter rows gathered before they are written, at most. */
+const MAX_PENDING_SECURITY_ROWS = 1_000;
 const OTHER_ADDRESSES = 'other addresses';
 
 export interface MailQueue {
@@ -422,8 +424,9 @@ export class Actor {
     const row = this.securityCounts.get(key);
     if (row) row.count++;
     else this.securityCounts.set(key, { day, kind, address, count: 1 });
-    // A scan from many addresses must not grow this without bound: write early when it is large.
-    if (this.securityCounts.size >= 10_000) this.flushSecurityCounts();
+    // A scan from many addresses must not grow this without bound: write early when it is large
+    // (a thousand rows at most: one transaction of ten thousand held the event loop ~30 ms).
+    if (this.securityCounts.size >= MAX_PENDING_SECURITY_ROWS) this.flushSecurityCounts();
     else if (!this.securityFlush) {
       this.securityFlush = setTimeout(() => this.flushSecurityCounts(), 1000);
       this.securityFlush.unref();
