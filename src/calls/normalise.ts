@@ -438,11 +438,8 @@ function securityEvent(kind: SecurityEventKind, message: AmiMessage, at: number)
  */
 function securityEventOfText(kind: SecurityEventKind, text: string, at: number): SecurityEvent | undefined {
   const event: SecurityEvent = { type: 'security', at, kind, severity: '', service: '', accountId: '', details: {} };
-  let severity: string | undefined;
-  let service: string | undefined;
-  let account: string | undefined;
-  let remote: string | undefined;
-  let local: string | undefined;
+  // The first value of each common key, as the fields' get() would answer.
+  const common: Partial<Record<string, string>> = {};
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
@@ -454,48 +451,24 @@ function securityEventOfText(kind: SecurityEventKind, text: string, at: number):
     const colon = text.indexOf(':', lineStart);
     if (colon <= lineStart || colon >= lineEnd) return undefined;
     const valueStart = text.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
-    const value = (): string => text.slice(valueStart, lineEnd);
-    switch (commonSecurityField(text, lineStart, colon)) {
-      case undefined: {
-        const key = text.slice(lineStart, colon);
-        if (COMMON_SECURITY_FIELDS.has(key.toLowerCase())) return undefined; // another spelling of a common key
-        if (!(key in event.details)) event.details[key] = value();
-        break;
-      }
-      case 'Severity':
-        severity ??= value();
-        break;
-      case 'Service':
-        service ??= value();
-        break;
-      case 'AccountID':
-        account ??= value();
-        break;
-      case 'SessionID':
-        event.sessionId ??= detached(value());
-        break;
-      case 'RemoteAddress':
-        remote ??= value();
-        break;
-      case 'LocalAddress':
-        local ??= value();
-        break;
-      case 'EventTV':
-        event.eventTv ??= value();
-        break;
-      default:
-        break;
+    const known = commonSecurityField(text, lineStart, colon);
+    if (known !== undefined) {
+      common[known] ??= text.slice(valueStart, lineEnd);
+      continue;
     }
+    const key = text.slice(lineStart, colon);
+    if (COMMON_SECURITY_FIELDS.has(key.toLowerCase())) return undefined; // another spelling of a common key
+    if (!(key in event.details)) event.details[key] = text.slice(valueStart, lineEnd);
   }
-  event.severity = severity ?? '';
-  event.service = service ?? '';
-  event.accountId = detached(account ?? '');
-  if (event.sessionId === '') delete event.sessionId;
-  if (event.eventTv === '') delete event.eventTv;
-  const remoteAddress = parseSecurityAddress(remote);
-  if (remoteAddress) event.remote = remoteAddress;
-  const localAddress = parseSecurityAddress(local);
-  if (localAddress) event.local = localAddress;
+  event.severity = common['Severity'] ?? '';
+  event.service = common['Service'] ?? '';
+  event.accountId = detached(common['AccountID'] ?? '');
+  if (common['SessionID']) event.sessionId = detached(common['SessionID']);
+  const remote = parseSecurityAddress(common['RemoteAddress']);
+  if (remote) event.remote = remote;
+  const local = parseSecurityAddress(common['LocalAddress']);
+  if (local) event.local = local;
+  if (common['EventTV']) event.eventTv = common['EventTV'];
   return event;
 }
 
