@@ -438,8 +438,8 @@ function securityEvent(kind: SecurityEventKind, message: AmiMessage, at: number)
  */
 function securityEventOfText(kind: SecurityEventKind, text: string, at: number): SecurityEvent | undefined {
   const event: SecurityEvent = { type: 'security', at, kind, severity: '', service: '', accountId: '', details: {} };
-  // The first value of each common key, as the fields' get() would answer.
-  const common: Partial<Record<string, string>> = {};
+  // The first value of each common key (by its place in COMMON_SECURITY_FIELDS_AS_SENT), as the fields' get() would answer.
+  const common = NO_COMMON_VALUES.slice();
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
@@ -451,40 +451,52 @@ function securityEventOfText(kind: SecurityEventKind, text: string, at: number):
     const colon = text.indexOf(':', lineStart);
     if (colon <= lineStart || colon >= lineEnd) return undefined;
     const valueStart = text.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
-    const known = commonSecurityField(text, lineStart, colon);
-    if (known !== undefined) {
-      common[known] ??= text.slice(valueStart, lineEnd);
+    const slot = commonSecurityField(text, lineStart, colon);
+    if (slot >= 0) {
+      common[slot] ??= text.slice(valueStart, lineEnd);
       continue;
     }
+    if (slot === ANOTHER_SPELLING) return undefined;
     const key = text.slice(lineStart, colon);
-    if (COMMON_SECURITY_FIELDS.has(key.toLowerCase())) return undefined; // another spelling of a common key
     if (!(key in event.details)) event.details[key] = text.slice(valueStart, lineEnd);
   }
-  event.severity = common['Severity'] ?? '';
-  event.service = common['Service'] ?? '';
-  event.accountId = detached(common['AccountID'] ?? '');
-  if (common['SessionID']) event.sessionId = detached(common['SessionID']);
-  const remote = parseSecurityAddress(common['RemoteAddress']);
+  event.severity = common[SEVERITY] ?? '';
+  event.service = common[SERVICE] ?? '';
+  event.accountId = detached(common[ACCOUNT_ID] ?? '');
+  if (common[SESSION_ID]) event.sessionId = detached(common[SESSION_ID]);
+  const remote = parseSecurityAddress(common[REMOTE_ADDRESS]);
   if (remote) event.remote = remote;
-  const local = parseSecurityAddress(common['LocalAddress']);
+  const local = parseSecurityAddress(common[LOCAL_ADDRESS]);
   if (local) event.local = local;
-  if (common['EventTV']) event.eventTv = common['EventTV'];
+  if (common[EVENT_TV]) event.eventTv = common[EVENT_TV];
   return event;
 }
 
-/** The common security key the line starting at `start` has (as Asterisk spells it), without cutting it. */
-function commonSecurityField(text: string, start: number, colon: number): string | undefined {
-  const length = colon - start;
-  for (const key of COMMON_SECURITY_KEYS_BY_LENGTH[length] ?? NO_KEYS) if (text.startsWith(key, start)) return key;
-  return undefined;
+/** The place of the common key the line at `start` has as Asterisk spells it; ANOTHER_SPELLING for one spelt otherwise; -1 for any other key. Nothing is cut. */
+function commonSecurityField(text: string, start: number, colon: number): number {
+  const candidates = COMMON_SECURITY_SLOTS_BY_LENGTH[colon - start];
+  if (candidates === undefined) return -1;
+  for (const slot of candidates) if (text.startsWith(COMMON_SECURITY_FIELDS_AS_SENT_LIST[slot]!, start)) return slot;
+  for (const slot of candidates) if (sameLettersIgnoringCase(text, start, COMMON_SECURITY_FIELDS_AS_SENT_LIST[slot]!)) return ANOTHER_SPELLING;
+  return -1;
 }
 
-const COMMON_SECURITY_FIELDS_AS_SENT = new Set(['Event', 'Privilege', 'Timestamp', 'EventTV', 'Severity', 'Service', 'EventVersion', 'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress']);
-const NO_KEYS: readonly string[] = [];
-/** COMMON_SECURITY_FIELDS_AS_SENT by length: a line's key is compared in place with the few of its length. */
-const COMMON_SECURITY_KEYS_BY_LENGTH: readonly (readonly string[])[] = (() => {
-  const byLength: string[][] = [];
-  for (const key of COMMON_SECURITY_FIELDS_AS_SENT) (byLength[key.length] ??= []).push(key);
+function sameLettersIgnoringCase(text: string, start: number, key: string): boolean {
+  for (let index = 0; index < key.length; index++) if ((text.charCodeAt(start + index) | 0x20) !== (key.charCodeAt(index) | 0x20)) return false;
+  return true;
+}
+
+const COMMON_SECURITY_FIELDS_AS_SENT_LIST = ['Event', 'Privilege', 'Timestamp', 'EventTV', 'Severity', 'Service', 'EventVersion', 'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress'] as const;
+const COMMON_SECURITY_FIELDS_AS_SENT: ReadonlySet<string> = new Set(COMMON_SECURITY_FIELDS_AS_SENT_LIST);
+const [EVENT_TV, SEVERITY, SERVICE, ACCOUNT_ID, SESSION_ID, LOCAL_ADDRESS, REMOTE_ADDRESS] = ['EventTV', 'Severity', 'Service', 'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress'].map((key) =>
+  COMMON_SECURITY_FIELDS_AS_SENT_LIST.indexOf(key as never),
+) as [number, number, number, number, number, number, number];
+const ANOTHER_SPELLING = -2;
+const NO_COMMON_VALUES: (string | undefined)[] = COMMON_SECURITY_FIELDS_AS_SENT_LIST.map(() => undefined);
+/** The common keys' places by length: a line's key is compared in place with the few of its length. */
+const COMMON_SECURITY_SLOTS_BY_LENGTH: readonly (readonly number[] | undefined)[] = (() => {
+  const byLength: number[][] = [];
+  COMMON_SECURITY_FIELDS_AS_SENT_LIST.forEach((key, slot) => (byLength[key.length] ??= []).push(slot));
   return byLength;
 })();
 const COMMON_SECURITY_FIELDS = new Set([
