@@ -74,6 +74,8 @@ export class Actor {
   private warnedNoRecipients = false;
   /** Security counters for the digest, added up in memory and written once a second in one transaction. */
   private readonly securityCounts = new Map<string, { day: string; kind: string; address: string; count: number }>();
+  private readonly otherKeys = new Map<string, string>();
+  private otherKeysDay = '';
   private today: { day: string; from: number; to: number; addresses: Set<string> } | undefined;
   /** Bookkeeping writes of this turn, committed together (flushWrites). */
   private writes: (() => void)[] = [];
@@ -411,6 +413,17 @@ export class Actor {
     return this.today.day;
   }
 
+  /** The counter key of a day's unnamed addresses, made once per kind (a scan from millions counts there). */
+  private otherAddressesKey(day: string, kind: string): string {
+    if (this.otherKeysDay !== day) {
+      this.otherKeys.clear();
+      this.otherKeysDay = day;
+    }
+    let key = this.otherKeys.get(kind);
+    if (key === undefined) this.otherKeys.set(kind, (key = `${day}|${kind}|${OTHER_ADDRESSES}`));
+    return key;
+  }
+
   private countSecurity(day: string, kind: string, sourceAddress: string): void {
     // The digest names the first addresses of a day one by one; a scan from millions is counted
     // beyond them under one row (a row per address would be a write per event and a huge table).
@@ -420,7 +433,7 @@ export class Actor {
       if (named.size < MAX_NAMED_SECURITY_ADDRESSES) named.add(address);
       else address = OTHER_ADDRESSES;
     }
-    const key = `${day}|${kind}|${address}`;
+    const key = address === OTHER_ADDRESSES ? this.otherAddressesKey(day, kind) : `${day}|${kind}|${address}`;
     const row = this.securityCounts.get(key);
     if (row) row.count++;
     else this.securityCounts.set(key, { day, kind, address, count: 1 });
