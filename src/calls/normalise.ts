@@ -438,7 +438,7 @@ function securityEvent(kind: SecurityEventKind, message: AmiMessage, at: number)
  */
 function securityEventOfText(kind: SecurityEventKind, text: string, at: number): SecurityEvent | undefined {
   const event: SecurityEvent = { type: 'security', at, kind, severity: '', service: '', accountId: '', details: {} };
-  // The first value of each common key (by its place in COMMON_SECURITY_FIELDS_AS_SENT), as the fields' get() would answer.
+  // The first value of each common key (by its place in COMMON_SECURITY_FIELDS_AS_SENT_LIST), as the fields' get() would answer.
   const common = NO_COMMON_VALUES.slice();
   let start = 0;
   while (start < text.length) {
