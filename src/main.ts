@@ -175,8 +175,19 @@ export function createAgent(deps: AgentDeps): Agent {
   const pipeline = new Pipeline({ tracker, engine, decider, clock });
   const verdicts = verdictLogger(logger.child({ part: 'decide' }), mask);
   pipeline.onResult((result) => verdicts(result.findings, result.decisions));
-  // New networks and refreshed last-seen times (at most hourly per network) reach the database.
-  pipeline.onResult(() => store.saveAddresses(addresses.drainChanges()));
+  // New networks and refreshed last-seen times (at most hourly per network) reach the database
+  // right after the event, not on its path: a phone's login comes just before its call's first
+  // events, often in the same read, and a write can take milliseconds on a busy disk.
+  let addressesScheduled = false;
+  const saveAddresses = (): void => {
+    addressesScheduled = false;
+    if (store.isOpen) store.saveAddresses(addresses.drainChanges());
+  };
+  pipeline.onResult(() => {
+    if (!addresses.hasChanges || addressesScheduled) return;
+    addressesScheduled = true;
+    setImmediate(saveAddresses);
+  });
   // Profiles change with every call: written in one transaction every few seconds, never on the live path.
   const saveProfiles = (): void => {
     const changes = profiles.drainChanges();
@@ -357,6 +368,7 @@ export function createAgent(deps: AgentDeps): Agent {
       actor.stop();
       clearInterval(profileTicker);
       saveProfiles();
+      if (addresses.hasChanges) saveAddresses();
       digest?.stop();
       await mailer?.stop();
       await client.stop();

@@ -203,6 +203,11 @@ export class AddressMemory {
     return [...(this.byEndpoint.get(endpoint)?.values() ?? [])].sort((a, b) => b.lastSeen - a.lastSeen);
   }
 
+  /** Whether records were learnt or moved since the last drainChanges(). */
+  get hasChanges(): boolean {
+    return this.changed.size > 0;
+  }
+
   /** Records learnt or moved since the last call (for the store). */
   drainChanges(): AddressRecord[] {
     if (this.changed.size === 0) return [];

@@ -141,6 +141,11 @@ export class Store implements LockView, TrustView {
     this.statements = this.prepare();
   }
 
+  /** False once closed (a write scheduled before the agent stopped must not run after). */
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
