@@ -28,12 +28,13 @@ const JUDGED_SCAN = Math.min(200_000, SCAN_ADDRESSES);
 // BENCH_AGENT=calls,mixed runs only those parts (judged, scan, calls, mixed).
 const PARTS = new Set((process.env.BENCH_AGENT ?? 'judged,sustained,scan,calls,mixed').split(','));
 const CALLS = Number(process.env.BENCH_CALLS) || 5_000;
-const MIXED_FLOOD_RATE = 40_000;
+// BENCH_MIXED_RATE and BENCH_MIXED_CALLS change the calls-first part's scan rate and number of fraud calls.
+const MIXED_FLOOD_RATE = Number(process.env.BENCH_MIXED_RATE) || 40_000;
 /** The sustained scan: failures a second, for this many seconds (BENCH_SCAN_RATE to try another rate). */
 const SUSTAINED_RATE = Number(process.env.BENCH_SCAN_RATE) || 50_000;
 const SUSTAINED_SECONDS = Number(process.env.BENCH_SCAN_SECONDS) || 8;
 const CALL_CAPTURE = packagePath('test', 'fixtures', 'ami', 'intl-call-cuba.ami');
-const MIXED_CALLS = 200;
+const MIXED_CALLS = Number(process.env.BENCH_MIXED_CALLS) || 200;
 
 interface Run {
   agent: Agent;
