@@ -152,9 +152,8 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private nextId = 1;
   private currentState: AmiClientState = 'idle';
   private socket: net.Socket | undefined;
-  private decoder = new AmiDecoder();
+  private decoder = new AmiDecoder({ deferEvent: EVERY_EVENT });
   private skipEvent: ((name: string) => boolean) | undefined;
-  private deferEvent: ((name: string) => boolean) | undefined;
   private readonly pending = new Map<string, PendingAction>();
   private queue: AmiMessage[] = [];
   private queueHead = 0;
@@ -275,7 +274,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private connect(): void {
     if (this.currentState === 'stopped') return;
     this.currentState = 'connecting';
-    this.decoder = new AmiDecoder({ ...(this.skipEvent ? { skipEvent: this.skipEvent } : {}), ...(this.deferEvent ? { deferEvent: this.deferEvent } : {}) });
+    this.decoder = new AmiDecoder({ ...(this.skipEvent ? { skipEvent: this.skipEvent } : {}), deferEvent: EVERY_EVENT });
     this.bannerVersion = '';
     const { host, port } = this.options;
     const socket = this.options.tls ? this.connectTls(host, port) : net.connect({ host, port });
@@ -362,14 +361,6 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
     this.decoder.skipEvent = predicate;
   }
 
-  /**
-   * Events the consumer lets wait (a scan's refusals): delivered uncut (AmiMessage.deferred), cut
-   * into fields only when one is read — most wait in a queue and many are shed unread.
-   */
-  deferEventsWhen(predicate: ((name: string) => boolean) | undefined): void {
-    this.deferEvent = predicate;
-    this.decoder.deferEvent = predicate;
-  }
 
   private onBanner(socket: net.Socket, version: string): void {
     if (this.currentState !== 'connecting') return;
@@ -654,6 +645,14 @@ function isListEnd(message: AmiMessage): boolean {
 }
 
 /** A security-class event other than a success (the refusals a scan produces). */
+/**
+ * Every event is delivered uncut (AmiMessage.deferred: one string, its own copy, cut into fields
+ * when one is read). A scan's refusals wait in the lane by the thousand and many are shed unread;
+ * and what a call keeps of its events (channel names, ids, the number) is cut from that event's
+ * own text, not from the 64 KB socket read it came in, which a slice would keep alive.
+ */
+const EVERY_EVENT = (): boolean => true;
+
 function isSheddable(message: AmiMessage): boolean {
   if (message.kind !== 'event' || message.name === 'SuccessfulAuth') return false;
   return message.peek('Privilege')?.startsWith('security') ?? false;

@@ -7,7 +7,7 @@
  * bare `\n` line ends, and the legacy `Response: Follows … --END COMMAND--` answer of Asterisk ≤ 13.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { AmiMessage, fieldOfLine, type AmiField } from './message.js';
+import { AmiMessage, detached, fieldOfLine, type AmiField } from './message.js';
 
 export { AmiMessage, type AmiField } from './message.js';
 
@@ -112,10 +112,11 @@ export class AmiDecoder {
     }
     if (this.mode === 'deferring') {
       // The event goes on in the next chunk: what it has so far is kept, the buffer restarts after it.
-      this.deferredHead += buffer.slice(this.deferredStart, start);
+      this.deferredHead = detached(this.deferredHead + buffer.slice(this.deferredStart, start));
       this.deferredStart = 0;
     }
-    this.buffer = start === 0 ? buffer : buffer.slice(start);
+    // The unfinished rest as a copy: a slice would keep this whole read alive until the next one.
+    this.buffer = start === 0 ? buffer : detached(buffer.slice(start));
     if (this.buffer.length > this.maxMessageChars) {
       // One endless line: drop it and everything up to the next blank line.
       this.tooLong(frames);

@@ -172,7 +172,9 @@ export class AmiMessage {
   }
 
   private cut(): void {
-    const text = this.deferredText ?? '';
+    // Cut from a copy: the text is a slice of a whole socket read, which the fields a call keeps
+    // (channel names, ids, the number) would otherwise keep alive for as long as the call.
+    const text = detached(this.deferredText ?? '');
     const fields: AmiField[] = [];
     const unparsed: string[] = [];
     let start = 0;
@@ -219,4 +221,15 @@ function sameIgnoringCase(a: string, b: string): boolean {
     if (lower !== (y | 0x20) || lower < 0x61 || lower > 0x7a) return false;
   }
   return true;
+}
+
+/**
+ * `text` as a string of its own. A string cut from a larger one (a socket read of 64 KB, an AMI
+ * frame) is a slice that keeps the whole of it alive while it is held: a deferred event kept in the
+ * lane, or an address kept for minutes in per-address state, would hold socket reads alive many
+ * times their own size. V8 copies slices shorter than 13 characters anyway; a longer one is copied
+ * by flattening a concatenation.
+ */
+export function detached(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
 }

@@ -6,7 +6,7 @@
  * carry (Uniqueid, Channel) is counted as malformed and skipped — never thrown.
  */
 import { isIP } from 'node:net';
-import type { AmiMessage } from '../ami/message.js';
+import { detached, type AmiMessage } from '../ami/message.js';
 import { normaliseIp } from '../net/cidr.js';
 import { parseChannelName } from '../numbers/dialstring.js';
 import {
@@ -581,15 +581,4 @@ function toInt(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number.parseInt(text, 10);
   return Number.isFinite(value) ? value : fallback;
-}
-
-/**
- * `text` as a string of its own. A value cut from an AMI frame is a slice that keeps the whole
- * frame alive while it is held; the source address, account and session of a security event are
- * kept for minutes in per-address state (policy, log, address memory), and under a scan the frames
- * they would hold alive would outweigh that state several times over. V8 copies slices shorter than
- * 13 characters anyway; a longer one is copied by flattening a concatenation.
- */
-export function detached(text: string): string {
-  return text.length < 13 ? text : (' ' + text).slice(1);
 }

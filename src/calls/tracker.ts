@@ -22,8 +22,6 @@ export interface AmiSource {
   off(event: string, listener: (...args: never[]) => void): unknown;
   /** Lets the connection pass over events the tracker would shed unread (AmiClient does). */
   skipEventsWhen?(predicate: ((name: string) => boolean) | undefined): void;
-  /** Lets the connection deliver the events the tracker lets wait uncut (AmiClient does). */
-  deferEventsWhen?(predicate: ((name: string) => boolean) | undefined): void;
   action(action: string, fields?: Record<string, string>, options?: { timeoutMs?: number }): Promise<AmiActionResult>;
   readonly connected: boolean;
 }
@@ -91,7 +89,6 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     void this.reconcile('events were dropped');
   };
   private readonly wouldShed = (name: string): boolean => this.lanes.wouldShed(name);
-  private readonly defers = (name: string): boolean => this.lanes.defers(name);
   private readonly onShed = (info: { byName: ReadonlyMap<string, number> }): void => {
     this.lanes.recordShed(info.byName, this.clock.now());
   };
@@ -115,7 +112,6 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.on('overflow', this.onOverflow);
     source.on('shed', this.onShed);
     source.skipEventsWhen?.(this.wouldShed);
-    source.deferEventsWhen?.(this.defers);
     if (this.reconcileIntervalMs > 0) {
       this.timer = setInterval(() => void this.reconcile('periodic'), this.reconcileIntervalMs);
       this.timer.unref();
@@ -133,7 +129,6 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.off('overflow', this.onOverflow);
     source.off('shed', this.onShed);
     source.skipEventsWhen?.(undefined);
-    source.deferEventsWhen?.(undefined);
     this.source = undefined;
   }
 
