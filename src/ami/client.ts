@@ -361,7 +361,6 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
     this.decoder.skipEvent = predicate;
   }
 
-
   private onBanner(socket: net.Socket, version: string): void {
     if (this.currentState !== 'connecting') return;
     this.bannerVersion = version;
@@ -644,15 +643,15 @@ function isListEnd(message: AmiMessage): boolean {
   return eventList === 'complete' || eventList === 'cancelled' || message.name.endsWith('Complete');
 }
 
-/** A security-class event other than a success (the refusals a scan produces). */
 /**
- * Every event is delivered uncut (AmiMessage.deferred: one string, its own copy, cut into fields
- * when one is read). A scan's refusals wait in the lane by the thousand and many are shed unread;
- * and what a call keeps of its events (channel names, ids, the number) is cut from that event's
- * own text, not from the 64 KB socket read it came in, which a slice would keep alive.
+ * Every event is delivered uncut (AmiMessage.deferred: one string, cut into fields from a copy of
+ * its own when one is read). A scan's refusals wait in the lane by the thousand and many are shed
+ * unread; and what a call keeps of its events (channel names, ids, the number) is cut from that
+ * event's own text, not from the 64 KB socket read it came in, which a slice would keep alive.
  */
 const EVERY_EVENT = (): boolean => true;
 
+/** A security-class event other than a success (the refusals a scan produces). */
 function isSheddable(message: AmiMessage): boolean {
   if (message.kind !== 'event' || message.name === 'SuccessfulAuth') return false;
   return message.peek('Privilege')?.startsWith('security') ?? false;

@@ -212,10 +212,15 @@ export function fieldOfLine(line: string): AmiField | undefined {
 
 /** ASCII case-insensitive equality (AMI keys are ASCII). */
 function sameIgnoringCase(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
+  return a.length === b.length && sameIgnoringCaseAt(a, 0, b);
+}
+
+/** Whether `text` holds `key` at `start`, ASCII letters compared case-insensitively (nothing is cut). */
+export function sameIgnoringCaseAt(text: string, start: number, key: string): boolean {
+  if (start + key.length > text.length) return false;
+  for (let i = 0; i < key.length; i++) {
+    const x = text.charCodeAt(start + i);
+    const y = key.charCodeAt(i);
     if (x === y) continue;
     const lower = x | 0x20;
     if (lower !== (y | 0x20) || lower < 0x61 || lower > 0x7a) return false;

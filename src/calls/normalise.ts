@@ -6,7 +6,7 @@
  * carry (Uniqueid, Channel) is counted as malformed and skipped — never thrown.
  */
 import { isIP } from 'node:net';
-import { detached, type AmiMessage } from '../ami/message.js';
+import { detached, sameIgnoringCaseAt, type AmiMessage } from '../ami/message.js';
 import { normaliseIp } from '../net/cidr.js';
 import { parseChannelName } from '../numbers/dialstring.js';
 import {
@@ -477,13 +477,8 @@ function commonSecurityField(text: string, start: number, colon: number): number
   const candidates = COMMON_SECURITY_SLOTS_BY_LENGTH[colon - start];
   if (candidates === undefined) return -1;
   for (const slot of candidates) if (text.startsWith(COMMON_SECURITY_FIELDS_AS_SENT_LIST[slot]!, start)) return slot;
-  for (const slot of candidates) if (sameLettersIgnoringCase(text, start, COMMON_SECURITY_FIELDS_AS_SENT_LIST[slot]!)) return ANOTHER_SPELLING;
+  for (const slot of candidates) if (sameIgnoringCaseAt(text, start, COMMON_SECURITY_FIELDS_AS_SENT_LIST[slot]!)) return ANOTHER_SPELLING;
   return -1;
-}
-
-function sameLettersIgnoringCase(text: string, start: number, key: string): boolean {
-  for (let index = 0; index < key.length; index++) if ((text.charCodeAt(start + index) | 0x20) !== (key.charCodeAt(index) | 0x20)) return false;
-  return true;
 }
 
 const COMMON_SECURITY_FIELDS_AS_SENT_LIST = ['Event', 'Privilege', 'Timestamp', 'EventTV', 'Severity', 'Service', 'EventVersion', 'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress'] as const;
@@ -499,19 +494,8 @@ const COMMON_SECURITY_SLOTS_BY_LENGTH: readonly (readonly number[] | undefined)[
   COMMON_SECURITY_FIELDS_AS_SENT_LIST.forEach((key, slot) => (byLength[key.length] ??= []).push(slot));
   return byLength;
 })();
-const COMMON_SECURITY_FIELDS = new Set([
-  'event',
-  'privilege',
-  'timestamp',
-  'eventtv',
-  'severity',
-  'service',
-  'eventversion',
-  'accountid',
-  'sessionid',
-  'localaddress',
-  'remoteaddress',
-]);
+/** The common keys lower-cased (a key spelt otherwise is still one of them). */
+const COMMON_SECURITY_FIELDS: ReadonlySet<string> = new Set(COMMON_SECURITY_FIELDS_AS_SENT_LIST.map((key) => key.toLowerCase()));
 
 /**
  * The canonical source address of a RemoteAddress (`IPV4/UDP/203.0.113.9/5060`) as
