@@ -178,27 +178,27 @@ export class SourceRecord {
 
   /**
    * Counts one failure report of a session; true when it is a new attempt, false when it reports
-   * one already counted. Sessions are forgotten `memoryMs` after their last report.
+   * one already counted. Sessions are forgotten SESSION_MEMORY_MS after their last report.
    */
-  countAttempt(event: SecurityEvent, now: number, memoryMs = SESSION_MEMORY_MS): boolean {
+  countAttempt(event: SecurityEvent, now: number): boolean {
     if (!event.sessionId) return true;
     const id = event.sessionId.length > MAX_SESSION_ID_LENGTH ? event.sessionId.slice(0, MAX_SESSION_ID_LENGTH) : event.sessionId;
     const port = event.remote?.port ?? -1;
     const session = this.sessions?.find((candidate) => candidate.expires > now && candidate.id === id && candidate.port === port && candidate.service === event.service);
     if (session === undefined) {
       this.sessions = withRoom(this.sessions, MAX_SESSIONS_PER_SOURCE, now);
-      this.sessions = appended(this.sessions, { service: event.service, port, id, expires: now + memoryMs, counts: [event.kind, 1] });
+      this.sessions = appended(this.sessions, { service: event.service, port, id, expires: now + SESSION_MEMORY_MS, counts: [event.kind, 1] });
       return true;
     }
     const before = attemptsIn(event.service, session.counts);
     countInPairs(session.counts, event.kind);
-    session.expires = now + memoryMs;
+    session.expires = now + SESSION_MEMORY_MS;
     return attemptsIn(event.service, session.counts) > before;
   }
 
   /** Adds one failure to the current incident, which starts afresh after a pause of `incidentMs`. */
   recordFailure(service: string, account: string | undefined, isNewAttempt: boolean, now: number, incidentMs: number): void {
-    if (now - this.lastSeen >= incidentMs) {
+    if (!this.inIncident(now, incidentMs)) {
       this.firstSeen = now;
       this.attempts = 0;
       this.reports = 0;
@@ -312,17 +312,19 @@ export function countLive(list: readonly (string | number)[] | undefined, now: n
   return count;
 }
 
+/** The names of a flat `[name, expires, …]` list not yet expired at `now`, as a new list. */
+function liveNames(list: readonly (string | number)[], now: number): (string | number)[] {
+  const live: (string | number)[] = [];
+  for (let index = 0; index + 1 < list.length; index += 2) if ((list[index + 1] as number) > now) live.push(list[index]!, list[index + 1]!);
+  return live;
+}
+
 /** Drops the expired names, or else the stalest one. */
 function forgetName(list: (string | number)[], now: number): (string | number)[] {
-  const live: (string | number)[] = [];
-  let stalest = -1;
-  for (let index = 0; index < list.length; index += 2) {
-    const expires = list[index + 1] as number;
-    if (expires <= now) continue;
-    live.push(list[index]!, expires);
-    if (stalest < 0 || expires < (list[stalest + 1] as number)) stalest = index;
-  }
+  const live = liveNames(list, now);
   if (live.length < list.length) return live;
+  let stalest = 0;
+  for (let index = 2; index < list.length; index += 2) if ((list[index + 1] as number) < (list[stalest + 1] as number)) stalest = index;
   list.splice(stalest, 2);
   return list;
 }
@@ -330,8 +332,7 @@ function forgetName(list: (string | number)[], now: number): (string | number)[]
 /** A source record as plain data for a checkpoint: only what is live (sessions: only the last few seconds'). */
 function encodeSource(source: SourceRecord, now: number): unknown {
   const { firstSeen, lastSeen, attempts, reports, services, accounts, accountsCapped, bucketLevel, bucketAt } = source;
-  const names: (string | number)[] = [];
-  if (source.names) for (let index = 0; index < source.names.length; index += 2) if ((source.names[index + 1] as number) > now) names.push(source.names[index]!, source.names[index + 1]!);
+  const names = source.names ? liveNames(source.names, now) : [];
   const recentFrom = now + SESSION_MEMORY_MS - SESSION_CHECKPOINT_MS;
   const sessions = (source.sessions ?? []).filter((session) => session.expires > recentFrom);
   const runs = (source.runs ?? []).filter((run) => run.expires > now);
@@ -533,24 +534,29 @@ export const securityKind = defineKind({
     const sources = new ExpiringMap<string, SourceRecord>(sourceMs, MAX_SOURCES);
     const newcomers = new ExpiringMap<string, SourceRecord>(sourceMs, MAX_NEWCOMERS);
 
-    /** The record of `ip` (a newcomer coming back joins the others), or undefined. */
-    function sourceOf(ip: string, now: number): SourceRecord | undefined {
+    /** The record of a failing `ip`, written now: a known source, a newcomer coming back (it joins them), or a new newcomer. */
+    function failingSource(ip: string, service: string, account: string | undefined, now: number): SourceRecord {
       const known = sources.get(ip, now);
-      if (known !== undefined) return known;
+      if (known !== undefined) {
+        sources.set(ip, known, now);
+        return known;
+      }
       const newcomer = newcomers.get(ip, now);
-      if (newcomer === undefined) return undefined;
-      newcomers.delete(ip);
-      sources.set(ip, newcomer, now);
-      return newcomer;
+      if (newcomer !== undefined) {
+        newcomers.delete(ip);
+        sources.set(ip, newcomer, now);
+        return newcomer;
+      }
+      const source = new SourceRecord(service, account, now);
+      newcomers.set(ip, source, now);
+      return source;
     }
 
     const actionsOf = (rule: { actions?: PolicyAction[] | undefined }): PolicyAction[] => rule.actions ?? policy.actions;
 
     function onFailure(event: SecurityEvent, ip: string, account: string | undefined, context: EvalContext): Finding[] {
       const now = context.now;
-      let source = sourceOf(ip, now);
-      if (source === undefined) newcomers.set(ip, (source = new SourceRecord(event.service, account, now)), now);
-      else sources.set(ip, source, now);
+      const source = failingSource(ip, event.service, account, now);
       const isNewAttempt = source.countAttempt(event, now);
       source.recordFailure(event.service, account, isNewAttempt, now, repeatAfterMs);
       const findings: Finding[] = [];
