@@ -25,8 +25,9 @@ import { percentile, printSection, type BenchRow } from './report.js';
 // Smaller runs for development: BENCH_SCAN_ADDRESSES=100000 BENCH_CALLS=500 npm run bench agent.
 const SCAN_ADDRESSES = Number(process.env.BENCH_SCAN_ADDRESSES) || 1_000_000;
 const JUDGED_SCAN = Math.min(200_000, SCAN_ADDRESSES);
-// BENCH_AGENT=calls,mixed runs only those parts (judged, scan, calls, mixed).
-const PARTS = new Set((process.env.BENCH_AGENT ?? 'judged,sustained,scan,calls,mixed').split(','));
+/** The parts, in the order they run; BENCH_AGENT=calls,mixed runs only those. */
+const PART_NAMES = ['scan', 'judged', 'sustained', 'calls', 'mixed'];
+const PARTS = new Set(process.env.BENCH_AGENT?.split(',') ?? PART_NAMES);
 const CALLS = Number(process.env.BENCH_CALLS) || 5_000;
 // BENCH_MIXED_RATE and BENCH_MIXED_CALLS change the calls-first part's scan rate and number of fraud calls.
 const MIXED_FLOOD_RATE = Number(process.env.BENCH_MIXED_RATE) || 40_000;
@@ -147,7 +148,7 @@ function liveHeap(): number {
  */
 export async function benchFlood(): Promise<void> {
   if (process.env.BENCH_AGENT_CHILD) return runParts();
-  for (const part of ['scan', 'judged', 'sustained', 'calls', 'mixed']) {
+  for (const part of PART_NAMES) {
     if (!PARTS.has(part)) continue;
     const child = fork(process.argv[1]!, ['agent flood'], { env: { ...process.env, BENCH_AGENT: part, BENCH_AGENT_CHILD: '1', BENCH_QUIET: '1' }, stdio: 'inherit' });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
