@@ -154,6 +154,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   private socket: net.Socket | undefined;
   private decoder = new AmiDecoder({ deferEvent: EVERY_EVENT });
   private skipEvent: ((name: string) => boolean) | undefined;
+  private successSource: ((message: AmiMessage) => string) | undefined;
   private readonly pending = new Map<string, PendingAction>();
   private queue: AmiMessage[] = [];
   private queueHead = 0;
@@ -323,10 +324,7 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
           (refusals ??= []).push(message);
           continue;
         }
-        if (refusals && message.name === 'SuccessfulAuth') {
-          for (const refusal of refusals) this.queue.push(refusal);
-          refusals = undefined;
-        }
+        if (refusals && message.name === 'SuccessfulAuth') refusals = this.queueRefusalsBefore(message, refusals);
         this.queue.push(message);
       } else if (frame.type === 'skipped') {
         skipped ??= new Map();
@@ -359,6 +357,35 @@ export class AmiClient extends EventEmitter<AmiClientEvents> {
   skipEventsWhen(predicate: ((name: string) => boolean) | undefined): void {
     this.skipEvent = predicate;
     this.decoder.skipEvent = predicate;
+  }
+
+  /**
+   * Which refusals of a read a success must follow: with a source key (the address), only those
+   * from the success's own source (a guessed password is "failures from this address, then a
+   * success"); the others keep waiting behind the read's call events. Without one, every refusal
+   * before the success. A phone's authenticated INVITE is a success: under a scan, every call
+   * would otherwise wait behind a read's worth of refusals.
+   */
+  orderSuccessesBySource(key: ((message: AmiMessage) => string) | undefined): void {
+    this.successSource = key;
+  }
+
+  /** Queues the refusals the success must follow (see orderSuccessesBySource); returns those still waiting. */
+  private queueRefusalsBefore(success: AmiMessage, refusals: AmiMessage[]): AmiMessage[] | undefined {
+    const key = this.successSource;
+    const source = key?.(success);
+    // No key, or a success without a readable address: every refusal before it, as the safe order.
+    if (!key || !source) {
+      for (const refusal of refusals) this.queue.push(refusal);
+      return undefined;
+    }
+    let kept = 0;
+    for (const refusal of refusals) {
+      if (key(refusal) === source) this.queue.push(refusal);
+      else refusals[kept++] = refusal;
+    }
+    refusals.length = kept;
+    return kept > 0 ? refusals : undefined;
   }
 
   private onBanner(socket: net.Socket, version: string): void {

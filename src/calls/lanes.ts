@@ -11,7 +11,7 @@
  */
 import type { AmiMessage } from '../ami/message.js';
 import { SECURITY_EVENT_KINDS, type DomainEvent } from './events.js';
-import { securitySourceOf } from './normalise.js';
+import { sourceOfSecurityEvent } from './normalise.js';
 
 /** Security events that wait in the lane (every one but the success, which is judged at once). */
 const DEFERRED_KINDS: ReadonlySet<string> = new Set(SECURITY_EVENT_KINDS.filter((kind) => kind !== 'SuccessfulAuth'));
@@ -96,7 +96,7 @@ export class EventLanes {
 
   /** A security event that waits (see defers()), not yet read: it is normalised when its turn comes. */
   pushUnread(message: AmiMessage, at: number): void {
-    this.enqueue({ event: undefined, unread: message, at, source: securitySourceOf(message.peek('RemoteAddress')) });
+    this.enqueue({ event: undefined, unread: message, at, source: sourceOfSecurityEvent(message) });
   }
 
   push(event: DomainEvent): void {

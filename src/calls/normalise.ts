@@ -509,6 +509,11 @@ export function securitySourceOf(text: string | undefined): string {
   return normaliseIp(sent) ?? sent;
 }
 
+/** The canonical source address of a security event not yet read (see securitySourceOf). */
+export function sourceOfSecurityEvent(message: AmiMessage): string {
+  return securitySourceOf(message.peek('RemoteAddress'));
+}
+
 /** `IPV4/UDP/203.0.113.9/5060`, `IPV6/TCP/2001:db8::1/5061` → parts. */
 export function parseSecurityAddress(text: string | undefined): SecurityAddress | undefined {
   const bounds = text ? addressBounds(text) : undefined;

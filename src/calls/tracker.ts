@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { DomainEvent } from './events.js';
 import { EventLanes, type EventLanesOptions } from './lanes.js';
-import { Normaliser, channelSnapshot } from './normalise.js';
+import { Normaliser, channelSnapshot, sourceOfSecurityEvent } from './normalise.js';
 import { CallTable, type CallChange, type ChannelListing } from './table.js';
 
 /** What the tracker needs from an AMI connection (AmiClient satisfies it). */
@@ -22,6 +22,8 @@ export interface AmiSource {
   off(event: string, listener: (...args: never[]) => void): unknown;
   /** Lets the connection pass over events the tracker would shed unread (AmiClient does). */
   skipEventsWhen?(predicate: ((name: string) => boolean) | undefined): void;
+  /** Lets a success in a read wait only for the refusals from its own address (AmiClient does). */
+  orderSuccessesBySource?(key: ((message: AmiMessage) => string) | undefined): void;
   action(action: string, fields?: Record<string, string>, options?: { timeoutMs?: number }): Promise<AmiActionResult>;
   readonly connected: boolean;
 }
@@ -112,6 +114,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.on('overflow', this.onOverflow);
     source.on('shed', this.onShed);
     source.skipEventsWhen?.(this.wouldShed);
+    source.orderSuccessesBySource?.(sourceOfSecurityEvent);
     if (this.reconcileIntervalMs > 0) {
       this.timer = setInterval(() => void this.reconcile('periodic'), this.reconcileIntervalMs);
       this.timer.unref();
@@ -129,6 +132,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     source.off('overflow', this.onOverflow);
     source.off('shed', this.onShed);
     source.skipEventsWhen?.(undefined);
+    source.orderSuccessesBySource?.(undefined);
     this.source = undefined;
   }
 

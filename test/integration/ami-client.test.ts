@@ -10,6 +10,7 @@ import { encodeMessage } from '../../src/ami/codec.js';
 import { AmiLoginError, AmiNotConnectedError, AmiResponseError, AmiTimeoutError } from '../../src/ami/errors.js';
 import { AmiMessage } from '../../src/ami/message.js';
 import { CallTable, type Call } from '../../src/calls/table.js';
+import { sourceOfSecurityEvent } from '../../src/calls/normalise.js';
 import { CallTracker } from '../../src/calls/tracker.js';
 import { systemClock } from '../../src/clock.js';
 import { MemoryLogger } from '../../src/log.js';
@@ -351,6 +352,31 @@ describe('resilience', () => {
     expect(order).toEqual(['Newchannel:2', 'ChallengeResponseFailed:1', 'ChallengeResponseFailed:3', 'SuccessfulAuth:4', 'Newchannel:5', 'ChallengeResponseFailed:6']);
   });
 
+  test('keyed by source address, a success waits only for the refusals of its own address; the others stay behind the call events', async () => {
+    const ami = await connected();
+    ami.orderSuccessesBySource(sourceOfSecurityEvent);
+    const order: string[] = [];
+    ami.on('event', (message) => {
+      if (message.name === 'Newchannel' || message.name === 'ChallengeResponseFailed' || message.name === 'SuccessfulAuth') order.push(`${message.name}:${message.get('Seq')}`);
+    });
+    const from = (address: string) => `IPV4/UDP/${address}/5060`;
+    const refusal = (seq: number, address: string) => encodeMessage(AmiMessage.from({ Event: 'ChallengeResponseFailed', Privilege: 'security,all', Service: 'PJSIP', AccountID: '1001', SessionID: `s${seq}`, RemoteAddress: from(address), Seq: String(seq) }));
+    const call = (seq: number) => encodeMessage(AmiMessage.from({ Event: 'Newchannel', Privilege: 'call,all', Channel: `PJSIP/1001-${seq}`, Uniqueid: `1.${seq}`, Linkedid: `1.${seq}`, Seq: String(seq) }));
+    const success = (seq: number, address: string, port = 5060) => encodeMessage(AmiMessage.from({ Event: 'SuccessfulAuth', Privilege: 'security,all', Service: 'PJSIP', AccountID: '1001', SessionID: `ok${seq}`, RemoteAddress: `IPV4/UDP/${address}/${port}`, Seq: String(seq) }));
+    // The scanner (198.51.100.7) and the guesser (203.0.113.9) in one read; the guesser's success
+    // (from another port: the address is what counts), then the phone's call.
+    sim.sendRaw(refusal(1, '198.51.100.7') + refusal(2, '203.0.113.9') + refusal(3, '198.51.100.7') + refusal(4, '203.0.113.9') + success(5, '203.0.113.9', 40112) + call(6) + refusal(7, '203.0.113.9'));
+    await until(() => order.length === 7, 'all seven events delivered');
+    expect(order).toEqual(['ChallengeResponseFailed:2', 'ChallengeResponseFailed:4', 'SuccessfulAuth:5', 'Newchannel:6', 'ChallengeResponseFailed:1', 'ChallengeResponseFailed:3', 'ChallengeResponseFailed:7']);
+
+    // A success whose address cannot be read still follows every refusal before it.
+    order.length = 0;
+    const unreadable = encodeMessage(AmiMessage.from({ Event: 'SuccessfulAuth', Privilege: 'security,all', Service: 'PJSIP', AccountID: '1001', SessionID: 'ok9', RemoteAddress: 'somewhere', Seq: '10' }));
+    sim.sendRaw(refusal(8, '198.51.100.7') + refusal(9, '203.0.113.9') + unreadable + call(11));
+    await until(() => order.length === 4, 'all four events delivered');
+    expect(order).toEqual(['ChallengeResponseFailed:8', 'ChallengeResponseFailed:9', 'SuccessfulAuth:10', 'Newchannel:11']);
+  });
+
   test('a listener that throws does not break the session', async () => {
     const ami = await connected();
     const seen: string[] = [];
@@ -404,6 +430,30 @@ describe('live call table over TCP', () => {
     expect(result.sent).toBe(captureEvents(name).length);
     expect(summary([...table.recentCalls(), ...table.liveCalls()])).toEqual(summary([...expected.table.recentCalls(), ...expected.table.liveCalls()]));
     expect(security).toEqual(expected.security.map((event) => `${event.kind}:${event.accountId}:${event.remote?.ip}`));
+    tracker.detach();
+  });
+
+  test('attached to the connection, the tracker has a success judged after its own address\'s failures in the same read, and a call before a scanner\'s', async () => {
+    const ami = await connected();
+    const tracker = new CallTracker({ table: new CallTable(), clock: systemClock, reconcileIntervalMs: 0 });
+    const order: string[] = [];
+    tracker.on('event', (event) => {
+      if (event.type === 'security' && !(event.service === 'AMI' && event.accountId === USER.username)) order.push(`${event.kind}:${event.remote?.ip}`);
+      else if (event.type === 'channel.created') order.push(`call:${event.channel.channel}`);
+    });
+    // What the connection hands over, in order: the scanner's failure is not even read before the call.
+    const read: string[] = [];
+    ami.on('event', (message) => {
+      if (message.name !== 'Newchannel' && message.get('Privilege') !== 'security,all') return;
+      read.push(message.name === 'Newchannel' ? 'call' : `${message.name}:${message.get('SessionID')}`);
+    });
+    tracker.attach(ami);
+    const security = (name: string, seq: number, address: string) => encodeMessage(AmiMessage.from({ Event: name, Privilege: 'security,all', EventTV: '2026-12-05T10:00:00.000+0000', Severity: 'Error', Service: 'PJSIP', EventVersion: '1', AccountID: '1001', SessionID: `s${seq}`, LocalAddress: 'IPV4/UDP/127.0.0.1/5060', RemoteAddress: `IPV4/UDP/${address}/5060` }));
+    const call = encodeMessage(AmiMessage.from({ Event: 'Newchannel', Privilege: 'call,all', Channel: 'PJSIP/1001-00000001', ChannelState: '0', ChannelStateDesc: 'Down', CallerIDNum: '1001', Context: 'from-internal', Exten: '0053721234567', Priority: '1', Uniqueid: '1.1', Linkedid: '1.1' }));
+    sim.sendRaw(security('InvalidPassword', 1, '198.51.100.7') + security('InvalidPassword', 2, '203.0.113.9') + security('InvalidPassword', 3, '203.0.113.9') + security('SuccessfulAuth', 4, '203.0.113.9') + call);
+    await until(() => order.length === 5, 'all five events delivered');
+    expect(order).toEqual(['InvalidPassword:203.0.113.9', 'InvalidPassword:203.0.113.9', 'SuccessfulAuth:203.0.113.9', 'call:PJSIP/1001-00000001', 'InvalidPassword:198.51.100.7']);
+    expect(read).toEqual(['InvalidPassword:s2', 'InvalidPassword:s3', 'SuccessfulAuth:s4', 'call', 'InvalidPassword:s1']);
     tracker.detach();
   });
 
