@@ -14,6 +14,7 @@
  */
 import type { DomainEvent } from '../calls/events.js';
 import { dropOldest } from '../bounded.js';
+import { AddressCounts } from '../net/address-counts.js';
 import { formatCidr, formatIp, normaliseIp, parseCidr, parseIp } from '../net/cidr.js';
 
 /** Services whose accounts are endpoints (AMI logins are people and programs, not phones). */
@@ -97,11 +98,16 @@ export interface AddressMemoryOptions {
 export class AddressMemory {
   private startedAt: number | undefined;
   /** Entries dropped to stay bounded (for /metrics). */
-  evicted = 0;
+  private evictedHere = 0;
 
   /** Addresses whose failures are counted now. */
   get failingSources(): number {
     return this.failures.size;
+  }
+
+  /** Entries dropped to stay bounded (for /metrics). */
+  get evicted(): number {
+    return this.evictedHere + this.failures.evicted;
   }
   private readonly byEndpoint = new Map<string, Map<string, AddressRecord>>();
   private readonly changed = new Map<string, AddressRecord>();
@@ -110,7 +116,8 @@ export class AddressMemory {
   private readonly lastAuth = new Map<string, { address: string; at: number }>();
   /** The address each recent call came from (linkedid → address). */
   private readonly callSources = new Map<string, { endpoint: string; address: string }>();
-  private readonly failures = new Map<string, { count: number; last: number }>();
+  /** Failed logins per address: a scan's million addresses, so off the heap (see AddressCounts). */
+  private readonly failures = new AddressCounts(MAX_FAILING_SOURCES);
   private readonly ipv4Prefix: number;
   private readonly ipv6Prefix: number;
   private readonly trust: TrustView | undefined;
@@ -141,7 +148,7 @@ export class AddressMemory {
         if (!endpoint || endpoint === '<unknown>') return;
         this.learn(endpoint, ip, now, 'auth');
         this.lastAuth.set(endpoint, { address: ip, at: now });
-        if (this.lastAuth.size > MAX_ENDPOINTS) this.evicted += dropOldest(this.lastAuth, MAX_ENDPOINTS / 10);
+        if (this.lastAuth.size > MAX_ENDPOINTS) this.evictedHere += dropOldest(this.lastAuth, MAX_ENDPOINTS / 10);
       } else if (FAILURE_KINDS.has(event.kind)) {
         this.countFailure(ip, now);
       }
@@ -157,7 +164,7 @@ export class AddressMemory {
     const auth = this.lastAuth.get(endpoint);
     if (!auth || createdAt - auth.at > AUTH_BEFORE_CALL_MS || auth.at - createdAt > 1000) return;
     this.callSources.set(linkedid, { endpoint, address: auth.address });
-    if (this.callSources.size > MAX_CALLS) this.evicted += dropOldest(this.callSources, MAX_CALLS / 10);
+    if (this.callSources.size > MAX_CALLS) this.evictedHere += dropOldest(this.callSources, MAX_CALLS / 10);
   }
 
   /** The address a call came from (its endpoint's authentication just before it), if known. */
@@ -233,17 +240,16 @@ export class AddressMemory {
    */
   snapshotRecent(): AddressMemorySnapshot {
     // Failing addresses and call sources: the most recent (a scan from a million addresses fills the first).
-    return { lastAuth: [...this.lastAuth], callSources: newest(this.callSources, CHECKPOINT_ENTRIES), failures: newest(this.failures, CHECKPOINT_ENTRIES) };
+    return { lastAuth: [...this.lastAuth], callSources: newest(this.callSources, CHECKPOINT_ENTRIES), failures: this.failures.newestEntries(CHECKPOINT_ENTRIES) };
   }
 
   /** Takes back a snapshotRecent() written before a restart (after restore()). */
   restoreRecent(snapshot: Partial<AddressMemorySnapshot>): void {
     for (const [endpoint, auth] of snapshot.lastAuth ?? []) this.lastAuth.set(endpoint, auth);
     for (const [linkedid, source] of snapshot.callSources ?? []) this.callSources.set(linkedid, source);
-    for (const [address, failures] of snapshot.failures ?? []) this.failures.set(address, failures);
+    for (const [address, failures] of snapshot.failures ?? []) this.failures.set(address, failures.count, failures.last);
     if (this.lastAuth.size > MAX_ENDPOINTS) dropOldest(this.lastAuth, this.lastAuth.size - MAX_ENDPOINTS);
     if (this.callSources.size > MAX_CALLS) dropOldest(this.callSources, this.callSources.size - MAX_CALLS);
-    if (this.failures.size > MAX_FAILING_SOURCES) dropOldest(this.failures, this.failures.size - MAX_FAILING_SOURCES);
   }
 
   /** `203.0.113.7` → `203.0.113.0/24`. */
@@ -287,7 +293,7 @@ export class AddressMemory {
     if (!networks) {
       networks = new Map();
       this.byEndpoint.set(endpoint, networks);
-      if (this.byEndpoint.size > MAX_ENDPOINTS) this.evicted += dropOldest(this.byEndpoint, MAX_ENDPOINTS / 10);
+      if (this.byEndpoint.size > MAX_ENDPOINTS) this.evictedHere += dropOldest(this.byEndpoint, MAX_ENDPOINTS / 10);
     }
     return networks;
   }
@@ -298,17 +304,7 @@ export class AddressMemory {
   }
 
   private countFailure(address: string, now: number): void {
-    const entry = this.failures.get(address);
-    if (entry && now - entry.last < FAILURE_MEMORY_MS) {
-      entry.count++;
-      entry.last = now;
-      this.failures.delete(address);
-      this.failures.set(address, entry);
-    } else {
-      this.failures.delete(address);
-      this.failures.set(address, { count: 1, last: now });
-    }
-    if (this.failures.size > MAX_FAILING_SOURCES) this.evicted += dropOldest(this.failures, MAX_FAILING_SOURCES / 10);
+    this.failures.add(address, now, FAILURE_MEMORY_MS);
   }
 
   private failuresOf(address: string, now: number): number {
