@@ -39,6 +39,7 @@
 import { appended, countInPairs } from '../../bounded.js';
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
+import { FIRST_FAILURE_SESSION_CHARS, FirstFailures, type FirstFailure } from '../first-failures.js';
 import { actionsField, durationField } from '../schema.js';
 import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
@@ -52,10 +53,14 @@ const ENDPOINT_SERVICES: ReadonlySet<string> = new Set(['PJSIP', 'SIP', 'IAX2'])
 /** Bounds of the state, whatever a scanner does. */
 const MAX_SOURCES = 2_000;
 /**
- * Addresses seen failing once wait in a map of their own and join the others at their second
- * attempt. A scan from a million addresses, one attempt each, then churns only that map: the
- * addresses that come back (the attackers that matter) are not pushed out by it.
+ * Addresses seen failing once (newcomers) wait apart and join the others at their second attempt.
+ * A scan from a million addresses, one attempt each, then churns only the newcomers: the addresses
+ * that come back (the attackers that matter) are not pushed out by it. A newcomer is its one
+ * failure, kept off the heap (FirstFailures): 20 000 of them are half a second of a scan of
+ * 40 000 addresses a second. Newcomers restored from a checkpoint, or whose failure has a text
+ * that does not fit there, are records in a map of their own.
  */
+const MAX_FIRST_FAILURES = 20_000;
 const MAX_NEWCOMERS = 2_000;
 /** Per source address, the sessions and runs of failures remembered at most (the stalest go first). */
 const MAX_SESSIONS_PER_SOURCE = 16;
@@ -117,6 +122,9 @@ const compromiseSchema = z.object({
 });
 
 type CompromiseRule = z.output<typeof compromiseSchema>;
+
+/** What counting an attempt reads of a failure report (a SecurityEvent, or a newcomer's one failure). */
+type FailureReport = Pick<SecurityEvent, 'service' | 'kind' | 'sessionId'> & { remote?: { port?: number | undefined } | undefined };
 
 /** One session's reports: service, port and SessionID (with the address, see the file comment). */
 interface SessionReports {
@@ -180,7 +188,7 @@ export class SourceRecord {
    * Counts one failure report of a session; true when it is a new attempt, false when it reports
    * one already counted. Sessions are forgotten SESSION_MEMORY_MS after their last report.
    */
-  countAttempt(event: SecurityEvent, now: number): boolean {
+  countAttempt(event: FailureReport, now: number): boolean {
     if (!event.sessionId) return true;
     const id = event.sessionId.length > MAX_SESSION_ID_LENGTH ? event.sessionId.slice(0, MAX_SESSION_ID_LENGTH) : event.sessionId;
     const port = event.remote?.port ?? -1;
@@ -444,13 +452,19 @@ function sourcesFromSeparateParts(snapshot: Record<string, unknown>, now: number
   return [...records].map(([ip, { source, expires }]) => [ip, source, expires]);
 }
 
-/** Checkpoints the source records: the most recently active addresses, and the newest newcomers. */
-function sourcesState(sources: ExpiringMap<string, SourceRecord>, newcomers: ExpiringMap<string, SourceRecord>): Checkpointable {
+/**
+ * Checkpoints the source records: the most recently active addresses, and the newest newcomers
+ * (those kept as their one failure are written as the records they stand for: a checkpoint of
+ * either kind restores into the newcomers' map).
+ */
+function sourcesState(sources: ExpiringMap<string, SourceRecord>, newcomers: ExpiringMap<string, SourceRecord>, firstFailures: FirstFailures, recordOf: (failure: FirstFailure) => SourceRecord): Checkpointable {
   return {
-    snapshot: (now) => ({
-      known: sources.snapshot(now, BY_SOURCE, (source) => encodeSource(source, now)),
-      newcomers: newcomers.snapshot(now, NEWCOMERS_CHECKPOINTED, (source) => encodeSource(source, now)),
-    }),
+    snapshot: (now) => {
+      const limit = NEWCOMERS_CHECKPOINTED.newest;
+      const kept: [string, unknown, number][] = firstFailures.newest(limit, now).map(([ip, failure]) => [ip, encodeSource(recordOf(failure), now), firstFailures.expiresAt(failure)]);
+      const all = newcomers.size > 0 ? [...newcomers.snapshot(now, NEWCOMERS_CHECKPOINTED, (source) => encodeSource(source, now)), ...kept].sort((a, b) => a[2] - b[2]) : kept;
+      return { known: sources.snapshot(now, BY_SOURCE, (source) => encodeSource(source, now)), newcomers: all.slice(-limit) };
+    },
     restore: (snapshot, now) => {
       const parts = (snapshot ?? {}) as { known?: unknown; newcomers?: unknown };
       sources.restore(parts.known, now, (plain) => decodeSource(plain, now));
@@ -533,36 +547,69 @@ export const securityKind = defineKind({
     const sourceMs = Math.max(repeatAfterMs, bucketMs, enumerationWindowMs, compromiseWindowMs, SESSION_MEMORY_MS);
     const sources = new ExpiringMap<string, SourceRecord>(sourceMs, MAX_SOURCES);
     const newcomers = new ExpiringMap<string, SourceRecord>(sourceMs, MAX_NEWCOMERS);
+    const firstFailures = new FirstFailures(MAX_FIRST_FAILURES, sourceMs);
 
-    /** The record of a failing `ip`, written now: a known source, a newcomer coming back (it joins them), or a new newcomer. */
-    function failingSource(ip: string, service: string, account: string | undefined, now: number): SourceRecord {
+    /** The record a newcomer's one failure stands for: made as that failure made it. */
+    function recordOf(failure: FirstFailure): SourceRecord {
+      const source = new SourceRecord(failure.service, failure.account, failure.at);
+      failureState(source, { service: failure.service, kind: failure.kind as SecurityEvent['kind'], sessionId: failure.sessionId, remote: failure.port >= 0 ? { port: failure.port } : undefined }, failure.account, failure.at);
+      return source;
+    }
+
+    /**
+     * The record of an address that failed before, written now: a known source, or a newcomer
+     * coming back (it joins them); undefined for an address never seen failing.
+     */
+    function returningSource(ip: string, now: number): SourceRecord | undefined {
       const known = sources.get(ip, now);
       if (known !== undefined) {
         sources.set(ip, known, now);
         return known;
       }
-      const newcomer = newcomers.get(ip, now);
-      if (newcomer !== undefined) {
-        newcomers.delete(ip);
-        sources.set(ip, newcomer, now);
-        return newcomer;
-      }
-      const source = new SourceRecord(service, account, now);
+      const failure = firstFailures.take(ip, now);
+      const newcomer = failure !== undefined ? recordOf(failure) : newcomers.get(ip, now);
+      if (newcomer === undefined) return undefined;
+      newcomers.delete(ip);
+      sources.set(ip, newcomer, now);
+      return newcomer;
+    }
+
+    /** A failure from an address never seen failing: kept as it is (off the heap), or else as its record. */
+    function rememberNewcomer(ip: string, event: SecurityEvent, account: string | undefined, now: number): void {
+      const sessionId = event.sessionId && event.sessionId.length > FIRST_FAILURE_SESSION_CHARS ? event.sessionId.slice(0, FIRST_FAILURE_SESSION_CHARS) : event.sessionId || undefined;
+      if (firstFailures.remember(ip, { at: now, service: event.service, kind: event.kind, account, sessionId, port: event.remote?.port ?? -1 })) return;
+      const source = new SourceRecord(event.service, account, now);
+      failureState(source, event, account, now);
       newcomers.set(ip, source, now);
-      return source;
+    }
+
+    /**
+     * What one failure leaves in the source's record: whether it was a new attempt, the bucket's
+     * level after it (0 when not poured) and the account names refused lately (0 when not counted).
+     */
+    function failureState(source: SourceRecord, event: FailureReport, account: string | undefined, now: number): { isNewAttempt: boolean; level: number; distinct: number } {
+      const isNewAttempt = source.countAttempt(event, now);
+      source.recordFailure(event.service, account, isNewAttempt, now, repeatAfterMs);
+      const level = bruteForce && isNewAttempt ? source.pour(now, leakPerSecond, bucketMs) : 0;
+      const distinct = enumeration && account ? source.addName(account, now, enumerationWindowMs, enumeration.distinctAccounts) : 0;
+      if (compromise && account && isNewAttempt) source.addRunFailure(event.service, account, now, compromiseWindowMs, compromise.failuresBefore);
+      return { isNewAttempt, level, distinct };
     }
 
     const actionsOf = (rule: { actions?: PolicyAction[] | undefined }): PolicyAction[] => rule.actions ?? policy.actions;
 
     function onFailure(event: SecurityEvent, ip: string, account: string | undefined, context: EvalContext): Finding[] {
       const now = context.now;
-      const source = failingSource(ip, event.service, account, now);
-      const isNewAttempt = source.countAttempt(event, now);
-      source.recordFailure(event.service, account, isNewAttempt, now, repeatAfterMs);
+      const source = returningSource(ip, now);
+      // A first failure fires no rule: a bucket holds at least one attempt, an account scan two names.
+      if (source === undefined) {
+        rememberNewcomer(ip, event, account, now);
+        return [];
+      }
+      const { isNewAttempt, level, distinct } = failureState(source, event, account, now);
       const findings: Finding[] = [];
 
       if (bruteForce && isNewAttempt) {
-        const level = source.pour(now, leakPerSecond, bucketMs);
         if (level > bruteForce.capacity && bruteForceFired.add(ip, now)) {
           findings.push(
             baseFinding(policy, context, {
@@ -584,7 +631,6 @@ export const securityKind = defineKind({
       }
 
       if (enumeration && account) {
-        const distinct = source.addName(account, now, enumerationWindowMs, enumeration.distinctAccounts);
         if (distinct >= enumeration.distinctAccounts && enumerationFired.add(ip, now)) {
           findings.push(
             baseFinding(policy, context, {
@@ -600,13 +646,13 @@ export const securityKind = defineKind({
         }
       }
 
-      if (compromise && account && isNewAttempt) source.addRunFailure(event.service, account, now, compromiseWindowMs, compromise.failuresBefore);
       return findings;
     }
 
     function onSuccess(event: SecurityEvent, ip: string, account: string, context: EvalContext, rule: CompromiseRule): Finding[] {
       const now = context.now;
-      const source = sources.get(ip, now) ?? newcomers.get(ip, now);
+      // A newcomer's success makes it a known source (its record is made and its run taken out).
+      const source = sources.get(ip, now) ?? returningSource(ip, now);
       const run = source?.takeRun(event.service, account, now);
       if (!run) return [];
       const key = runKey(event.service, ip, account);
@@ -670,12 +716,12 @@ export const securityKind = defineKind({
       return findings;
     }
 
-    const memories = [sources, newcomers, bruteForceFired, enumerationFired, compromiseFired, compromised, callsFired];
+    const memories = [sources, newcomers, firstFailures, bruteForceFired, enumerationFired, compromiseFired, compromised, callsFired];
     // Survives a restart: an attack in progress goes on being counted, a compromise keeps its calls window.
     // What is keyed by source address keeps its most recently active sources (a flood from a
     // million addresses must not make a checkpoint of megabytes).
     const state = checkpointed({
-      sources: sourcesState(sources, newcomers),
+      sources: sourcesState(sources, newcomers, firstFailures, recordOf),
       bruteForceFired: limited(bruteForceFired, BY_SOURCE),
       enumerationFired: limited(enumerationFired, BY_SOURCE),
       compromiseFired: limited(compromiseFired, BY_SOURCE),

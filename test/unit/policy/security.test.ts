@@ -263,13 +263,39 @@ describe('brute force: the leaky bucket', () => {
     const policy = instance('bruteForce: { capacity: 5, leakEvery: 1h }\n');
     const fired: number[] = [];
     let now = BASE;
-    // Two attempts make it a known source; then 5 000 scanning addresses before each of the next.
+    // Two attempts make it a known source; then 25 000 scanning addresses (more than the newcomers
+    // kept) before each of the next.
     for (let attempt = 1; attempt <= 6; attempt++) {
-      if (attempt > 2) for (let other = 0; other < 5_000; other++) feed(policy, securityEvent('InvalidAccountID', { ip: `2001:db8:${attempt}::${other.toString(16)}` }), ++now);
+      if (attempt > 2) for (let other = 0; other < 25_000; other++) feed(policy, securityEvent('InvalidAccountID', { ip: `2001:db8:${attempt}::${other.toString(16)}` }), ++now);
       if (feed(policy, securityEvent('ChallengeResponseFailed', { ip: '198.51.100.7' }), ++now).length > 0) fired.push(attempt);
     }
     expect(fired).toEqual([6]);
-    expect(policy.memory!().evicted).toBeGreaterThan(15_000);
+    expect(policy.memory!().evicted).toBeGreaterThan(75_000);
+  });
+
+  test('a newcomer\'s one failure counts when it comes back as it would have: its session, port, account and bucket', () => {
+    // Kept off the heap, or (an account name past U+00FF) as a record: the same either way.
+    for (const account of ['1001', 'ñandú-Ω']) {
+      const policy = instance('bruteForce: { capacity: 1, leakEvery: 1h }\nenumeration: { distinctAccounts: 2, window: 10m }\n');
+      const ip = account === '1001' ? '198.51.100.7' : '198.51.100.8';
+      expect(feed(policy, securityEvent('InvalidAccountID', { ip, account, session: 's1', port: 40000 }), BASE)).toEqual([]);
+      // The same attempt reported again (PJSIP reports an unknown account twice): no new attempt, same name.
+      expect(feed(policy, securityEvent('InvalidAccountID', { ip, account, session: 's1', port: 40000 }), BASE + 1)).toEqual([]);
+      // The same session id from another port is another attempt; and a second name.
+      const findings = feed(policy, securityEvent('ChallengeResponseFailed', { ip, account: '1002', session: 's1', port: 40001 }), BASE + 2);
+      expect(findings).toMatchObject([
+        { level: 'brute-force', evidence: { attempts: 2, reports: 3, distinctAccounts: 2, sampleAccounts: [account, '1002'], firstSeen: new Date(BASE).toISOString() } },
+        { level: 'enumeration', evidence: { accountsInWindow: 2 } },
+      ]);
+    }
+  });
+
+  test('a newcomer\'s success is judged on its one failure (failuresBefore: 1)', () => {
+    const policy = instance('compromise: { failuresBefore: 1, window: 2m, actions: [alert] }\n');
+    expect(feed(policy, securityEvent('ChallengeResponseFailed', { ip: '198.51.100.9', account: '1003' }), BASE)).toEqual([]);
+    expect(feed(policy, securityEvent('SuccessfulAuth', { ip: '198.51.100.9', account: '1003' }), BASE + 500)).toMatchObject([{ level: 'compromise', endpoint: '1003', evidence: { accountFailures: 1 } }]);
+    // Its run was taken: a second success is nothing.
+    expect(feed(policy, securityEvent('SuccessfulAuth', { ip: '198.51.100.9', account: '1003' }), BASE + 600)).toEqual([]);
   });
 
   test('addresses are grouped by their canonical form (IPv6 spellings, IPv4-mapped)', () => {
