@@ -4,14 +4,18 @@
  * and above the log holds, per source address, a line when it starts failing, one summary a minute
  * while it goes on (counts by kind, accounts tried), and a line when it has been quiet for a minute.
  * A scan from many addresses: the first 20 new ones of a minute are named, the rest counted in one
- * line. Bounded: at most `maxSources` addresses followed at once (the least recent tenth leaves the
- * view when full; counted in `stats.evicted` and in that line).
+ * line. Bounded: at most `maxSources` addresses followed at once that failed more than once (the
+ * least recent tenth leaves the view when full), and as many that failed once — those are kept as
+ * that one failure off the heap (FirstFailures: a scan's addresses are not copied by the garbage
+ * collector), the longest-waiting leaving the view first. What leaves is counted in
+ * `stats.evicted` and in that line.
  */
 import type { SecurityEvent } from '../calls/events.js';
 import { SECURITY_FAILURE_KINDS } from '../calls/events.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { countInPairs, dropOldest } from '../bounded.js';
+import { FirstFailures, type FirstFailure } from '../net/first-failures.js';
 
 const ACCOUNT_SAMPLE = 10;
 /** New attacking addresses named one by one per period; more are counted in one line. */
@@ -46,9 +50,12 @@ export class SecurityLog {
 
   /** Addresses in view now. */
   get size(): number {
-    return this.sources.size;
+    return this.sources.size + this.newcomers.size;
   }
   private readonly sources = new Map<string, SourceActivity>();
+  /** Addresses that have failed once, as that failure (made into a SourceActivity when they fail again, or at the period's end). */
+  private readonly newcomers: FirstFailures;
+  private newcomersEvicted = 0;
   /** Addresses that left the view to make room, and their failures not yet written, since the last tick. */
   private readonly dropped = { sources: 0, events: 0 };
   /** Addresses that started failing in this period beyond the ones named one by one. */
@@ -59,11 +66,12 @@ export class SecurityLog {
   constructor(private readonly options: SecurityLogOptions) {
     this.periodMs = options.periodMs ?? 60_000;
     this.maxSources = options.maxSources ?? 2_000;
+    this.newcomers = new FirstFailures(this.maxSources, Number.POSITIVE_INFINITY);
   }
 
-  /** Addresses followed now (at most maxSources). */
+  /** Addresses followed now. */
   get followed(): number {
-    return this.sources.size;
+    return this.size;
   }
 
   record(event: SecurityEvent): void {
@@ -75,11 +83,15 @@ export class SecurityLog {
     const ip = event.remote?.ip ?? 'unknown';
     const now = this.options.clock.now();
     let source = this.sources.get(ip);
+    const first = source === undefined ? this.newcomers.take(ip, now) : undefined;
     if (source) {
       // Most recently active last: the first entries are the ones to drop when full.
       this.sources.delete(ip);
+    } else if (first) {
+      // Its second failure: followed as a record from now on.
+      source = activityOf(ip, first);
+      if (this.sources.size >= this.maxSources) this.evictOldest();
     } else {
-      source = { ip, firstAt: now, lastAt: now, windowStart: now, total: 0, counts: [event.kind, 0], services: [event.service], accounts: [], windowEvents: 0 };
       this.stats.sources++;
       // A scan from many addresses must not turn into a line per address: the first few of a period are named, the rest counted.
       if (now - this.unnamed.periodStart >= this.periodMs) this.unnamed = { sources: 0, periodStart: now, named: 0 };
@@ -87,6 +99,12 @@ export class SecurityLog {
         this.unnamed.named++;
         this.line('warn', { ip, kind: event.kind, service: event.service, account: event.accountId }, `security: ${ip} started failing to authenticate (${event.service} ${event.kind}, account ${event.accountId || '-'})`);
       } else this.unnamed.sources++;
+      // Kept as its one failure (off the heap) until it fails again.
+      if (this.newcomers.remember(ip, { at: now, service: event.service, kind: event.kind, account: sampleAccount(event.accountId), sessionId: undefined, port: -1 })) {
+        this.countNewcomersEvicted();
+        return;
+      }
+      source = { ip, firstAt: now, lastAt: now, windowStart: now, total: 0, counts: [event.kind, 0], services: [event.service], accounts: [], windowEvents: 0 };
       if (this.sources.size >= this.maxSources) this.evictOldest();
     }
     this.sources.set(ip, source);
@@ -96,9 +114,9 @@ export class SecurityLog {
     countInPairs(source.counts, event.kind);
     if (!source.services.includes(event.service)) source.services.push(event.service);
     if (source.accounts.length < ACCOUNT_SAMPLE) {
-      const account = event.accountId.trim().slice(0, 80);
+      const account = sampleAccount(event.accountId);
       // A literal for the first: sized to fit (a push onto an empty array reserves seventeen slots).
-      if (account && account !== '<unknown>' && !source.accounts.includes(account)) {
+      if (account && !source.accounts.includes(account)) {
         if (source.accounts.length === 0) source.accounts = [account];
         else source.accounts.push(account);
       }
@@ -111,6 +129,13 @@ export class SecurityLog {
     if (this.unnamed.sources > 0 || this.dropped.sources > 0) {
       if (now - this.unnamed.periodStart >= this.periodMs || this.dropped.sources > 0) this.manySources(now);
     }
+    // Addresses that failed once a period ago: their summary, then followed as the others (their end a period later).
+    for (let first = this.newcomers.takeOldest(now - this.periodMs + 1); first; first = this.newcomers.takeOldest(now - this.periodMs + 1)) {
+      const source = activityOf(first[0], first[1]);
+      this.summarise(source, now);
+      if (this.sources.size >= this.maxSources) this.evictOldest();
+      this.sources.set(source.ip, source);
+    }
     for (const source of [...this.sources.values()]) {
       if (now - source.windowStart < this.periodMs) continue;
       if (source.windowEvents > 0) this.summarise(source, now);
@@ -122,6 +147,7 @@ export class SecurityLog {
   flush(): void {
     const now = this.options.clock.now();
     if (this.unnamed.sources > 0 || this.dropped.sources > 0) this.manySources(now);
+    for (let first = this.newcomers.takeOldest(Number.POSITIVE_INFINITY); first; first = this.newcomers.takeOldest(Number.POSITIVE_INFINITY)) this.sources.set(first[0], activityOf(first[0], first[1]));
     for (const source of [...this.sources.values()]) {
       if (source.windowEvents > 0) this.summarise(source, now);
       this.stopped(source);
@@ -173,8 +199,30 @@ export class SecurityLog {
     });
   }
 
+  /** Addresses that failed once and were pushed out by newer ones: they leave the view with their one failure. */
+  private countNewcomersEvicted(): void {
+    const evicted = this.newcomers.evicted - this.newcomersEvicted;
+    if (evicted === 0) return;
+    this.newcomersEvicted = this.newcomers.evicted;
+    this.stats.evicted += evicted;
+    this.dropped.sources += evicted;
+    this.dropped.events += evicted;
+  }
+
   private line(level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
     this.stats.lines++;
     this.options.log[level](fields, message);
   }
+}
+
+/** The account an event names, as the log samples it (cut to 80 characters; `<unknown>` names none). */
+function sampleAccount(accountId: string): string | undefined {
+  const account = accountId.trim().slice(0, 80);
+  return account && account !== '<unknown>' ? account : undefined;
+}
+
+/** An address's activity as its one failure left it. */
+function activityOf(ip: string, first: FirstFailure): SourceActivity {
+  const account = first.account;
+  return { ip, firstAt: first.at, lastAt: first.at, windowStart: first.at, total: 1, counts: [first.kind, 1], services: [first.service], accounts: account ? [account] : [], windowEvents: 1 };
 }

@@ -39,7 +39,7 @@
 import { appended, countInPairs } from '../../bounded.js';
 import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.js';
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
-import { FIRST_FAILURE_SESSION_CHARS, FirstFailures, type FirstFailure } from '../first-failures.js';
+import { FIRST_FAILURE_SESSION_CHARS, FirstFailures, type FirstFailure } from '../../net/first-failures.js';
 import { actionsField, durationField } from '../schema.js';
 import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';

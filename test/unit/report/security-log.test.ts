@@ -51,6 +51,44 @@ describe('security events in the log', () => {
     expect(lines.length).toBeLessThan(1100);
   });
 
+  test('an address that failed once is summarised a period later and said stopped a period after that; failing again, it is followed as the others', () => {
+    const clock = new ManualClock(0);
+    const logger = new MemoryLogger();
+    const log = new SecurityLog({ log: logger, clock, maxSources: 100 });
+    log.record(failure('203.0.113.1', '1001', clock.now(), 'InvalidAccountID'));
+    clock.advanceBy(1000);
+    log.record(failure('203.0.113.2', '<unknown>', clock.now()));
+    log.record(failure('203.0.113.2', '1002', clock.now()));
+    expect(log.followed).toBe(2);
+    clock.advanceBy(60_000);
+    log.tick();
+    clock.advanceBy(61_000);
+    log.tick();
+    const lines = atInfo(logger).map((entry) => entry.msg!);
+    expect(lines).toEqual([
+      'security: 203.0.113.1 started failing to authenticate (PJSIP InvalidAccountID, account 1001)',
+      'security: 203.0.113.2 started failing to authenticate (PJSIP ChallengeResponseFailed, account <unknown>)',
+      'security: 203.0.113.1: 1 failures in the last 61 s (InvalidAccountID ×1; accounts 1001)',
+      'security: 203.0.113.2: 2 failures in the last 60 s (ChallengeResponseFailed ×2; accounts 1002)',
+      'security: 203.0.113.2 stopped (2 failures in all)',
+      'security: 203.0.113.1 stopped (1 failures in all)',
+    ]);
+    expect(log.followed).toBe(0);
+  });
+
+  test('addresses that failed once and were pushed out by newer ones are counted in the many-addresses line', () => {
+    const clock = new ManualClock(0);
+    const logger = new MemoryLogger();
+    const log = new SecurityLog({ log: logger, clock, maxSources: 10 });
+    for (let index = 0; index < 30; index++) log.record(failure(`198.18.0.${index}`, '1001', clock.now()));
+    expect(log.followed).toBe(10);
+    expect(log.stats.evicted).toBe(20);
+    log.flush();
+    const lines = atInfo(logger).map((entry) => entry.msg!);
+    expect(lines.find((line) => line.startsWith('security: failures from many addresses'))).toBe("security: failures from many addresses: 10 more started failing in the last 0 s; 20 quieter ones (20 failures) dropped from this log's view to stay within 10 addresses");
+    expect(lines.filter((line) => / stopped \(1 failures in all\)$/.test(line))).toHaveLength(10);
+  });
+
   test('the real scan capture: successes and challenges are not failures; one source, one start line', () => {
     const fed = feedCapture('register-bruteforce.ami');
     const clock = new ManualClock(0);

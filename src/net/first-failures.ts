@@ -8,9 +8,10 @@
  *
  * Texts are kept as bytes in fields of fixed size: a failure with a text that does not fit (a
  * character past U+00FF, or longer than its field) is refused — remember() says so — and the
- * caller keeps it its own way. Each address is forgotten `ttlMs` after its failure.
+ * caller keeps it its own way. Each address is forgotten `ttlMs` after its failure (or taken
+ * out by the owner: takeOldest). Addresses are kept in the order they failed (the clock's).
  */
-import { AddressTable, NO_ENTRY } from '../net/address-table.js';
+import { AddressTable, NO_ENTRY } from './address-table.js';
 
 export interface FirstFailure {
   at: number;
@@ -120,6 +121,15 @@ export class FirstFailures {
     const failure = this.at[entry]! + this.ttlMs > now ? this.failureOf(entry) : undefined;
     this.table.remove(entry);
     return failure;
+  }
+
+  /** The address that has waited longest, with its failure, forgotten here — if it failed before `before`. */
+  takeOldest(before: number): [string, FirstFailure] | undefined {
+    const entry = this.table.oldest;
+    if (entry === NO_ENTRY || this.at[entry]! >= before) return undefined;
+    const taken: [string, FirstFailure] = [this.table.keyOf(entry), this.failureOf(entry)];
+    this.table.remove(entry);
+    return taken;
   }
 
   /** Up to `count` of the latest failures not yet expired, the oldest first: what a checkpoint keeps. */
