@@ -8,7 +8,7 @@
  * - `calls`: `count` outbound calls, each the full event set of a recorded call (Newchannel …
  *   DialBegin … Bridge … Hangup, Cdr, ~55 VarSet), one in `fraudEvery` to a satellite number the
  *   agent refuses, the rest to ordinary US numbers, as fast as the agent reads them.
- * - `mixed`: a scan of `floodRate` failures a second while a fraud call starts every `callEveryMs`;
+ * - `mixed`: a scan of `floodRate` failures a second while, after `warmupMs` of it, a fraud call starts every `callEveryMs`;
  *   the figure is the time from writing the call's DialBegin to reading the agent's Hangup action.
  *
  * The call template is a real capture (test/fixtures/ami/intl-call-cuba.ami, Asterisk 22.10.1) with
@@ -27,6 +27,8 @@ export interface LoadSettings {
   floodRate?: number;
   callEveryMs?: number;
   calls?: number;
+  /** mixed: the scan alone for this long before the first call. */
+  warmupMs?: number;
 }
 
 export type LoadReport = { type: 'port'; port: number } | { type: 'sent'; events: number; ms: number; notWritten?: number } | { type: 'latencies'; latencies: number[]; unanswered: number; floodSent: number; floodNotWritten: number };
@@ -154,7 +156,9 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
       const callEveryMs = settings.callEveryMs ?? 20;
       let callIndex = 0;
       const flood = pacedScan(socket, floodRate, settings.count, begin, () => undefined);
-      const caller = setInterval(() => {
+      let caller: NodeJS.Timeout | undefined;
+      setTimeout(() => (caller = setInterval(placeCall, callEveryMs)), settings.warmupMs ?? 0);
+      const placeCall = (): void => {
         if (callIndex >= calls) {
           clearInterval(caller);
           clearInterval(flood.timer);
@@ -166,7 +170,7 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
         socket.write(call.text.slice(0, upToDial));
         pendingHangups.set(call.phone, performance.now());
         setTimeout(() => socket.write(call.text.slice(upToDial)), 50);
-      }, callEveryMs);
+      };
     }
   };
 
