@@ -49,13 +49,13 @@ describe('AddressCounts', () => {
 
   test('the newest entries come least recent first, as many as asked; set() restores them in that order', () => {
     const counts = new AddressCounts(100);
-    for (let index = 0; index < 10; index++) counts.add(`10.0.0.${index}`, index, DAY);
+    for (let index = 0; index < 10; index++) counts.add(`198.51.100.${index}`, index, DAY);
     const newest = counts.newestEntries(4);
-    expect(newest).toEqual([6, 7, 8, 9].map((index) => [`10.0.0.${index}`, { count: 1, last: index }]));
+    expect(newest).toEqual([6, 7, 8, 9].map((index) => [`198.51.100.${index}`, { count: 1, last: index }]));
     const restored = new AddressCounts(3);
     for (const [key, { count, last }] of newest) restored.set(key, count, last);
-    expect(restored.newestEntries(10).map(([key]) => key)).toEqual(['10.0.0.7', '10.0.0.8', '10.0.0.9']);
-    expect(restored.get('10.0.0.9')).toEqual({ count: 1, last: 9 });
+    expect(restored.newestEntries(10).map(([key]) => key)).toEqual(['198.51.100.7', '198.51.100.8', '198.51.100.9']);
+    expect(restored.get('198.51.100.9')).toEqual({ count: 1, last: 9 });
   });
 
   test('keys are told apart by every byte: non-ASCII ones, and long ones that share their first 48 bytes', () => {
@@ -64,17 +64,17 @@ describe('AddressCounts', () => {
     counts.add(`${long}a`, 1, DAY);
     counts.add(`${long}b`, 2, DAY);
     counts.add(`${long}b`, 3, DAY);
-    counts.add('fe80::1%eth0', 4, DAY);
-    counts.add('fe80::1%éth0', 5, DAY);
+    counts.add('2001:db8::1%eth0', 4, DAY);
+    counts.add('2001:db8::1%éth0', 5, DAY);
     expect(counts.get(`${long}a`)).toEqual({ count: 1, last: 1 });
     expect(counts.get(`${long}b`)).toEqual({ count: 2, last: 3 });
     expect(counts.get(long)).toBeUndefined();
-    expect(counts.get('fe80::1%eth0')).toEqual({ count: 1, last: 4 });
-    expect(counts.get('fe80::1%éth0')).toEqual({ count: 1, last: 5 });
+    expect(counts.get('2001:db8::1%eth0')).toEqual({ count: 1, last: 4 });
+    expect(counts.get('2001:db8::1%éth0')).toEqual({ count: 1, last: 5 });
     expect(counts.newestEntries(3)).toEqual([
       [`${long}b`, { count: 2, last: 3 }],
-      ['fe80::1%eth0', { count: 1, last: 4 }],
-      ['fe80::1%éth0', { count: 1, last: 5 }],
+      ['2001:db8::1%eth0', { count: 1, last: 4 }],
+      ['2001:db8::1%éth0', { count: 1, last: 5 }],
     ]);
   });
 

@@ -24,7 +24,7 @@ describe('AddressTable', () => {
   test('removing every address and filling the table again, many times over, keeps it consistent', () => {
     const table = new AddressTable(64);
     for (let round = 0; round < 50; round++) {
-      const keys = Array.from({ length: 64 }, (_, index) => `10.${round}.0.${index}`);
+      const keys = Array.from({ length: 64 }, (_, index) => `2001:db8:${round}::${index}`);
       for (const key of keys) table.insert(key);
       expect(table.size).toBe(64);
       for (const key of keys) expect(table.keyOf(table.find(key))).toBe(key);
