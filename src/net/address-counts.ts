@@ -48,10 +48,8 @@ export class AddressCounts {
    */
   add(key: string, now: number, forgetMs: number): void {
     const found = this.table.find(key);
-    const entry = found === NO_ENTRY ? this.table.insert(key) : found;
-    if (found !== NO_ENTRY) this.table.touch(entry);
-    this.counts[entry] = found !== NO_ENTRY && now - this.lasts[entry]! < forgetMs ? this.counts[entry]! + 1 : 1;
-    this.lasts[entry] = now;
+    const counting = found !== NO_ENTRY && now - this.lasts[found]! < forgetMs;
+    this.set(key, counting ? this.counts[found]! + 1 : 1, now);
   }
 
   /** The `count` most recently written, least recent first (what a checkpoint keeps). */

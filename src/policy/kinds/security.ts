@@ -558,14 +558,17 @@ export const securityKind = defineKind({
 
     /**
      * The record of an address that failed before, written now: a known source, or a newcomer
-     * coming back (it joins them); undefined for an address never seen failing.
+     * coming back; undefined for an address never seen failing.
      */
     function returningSource(ip: string, now: number): SourceRecord | undefined {
       const known = sources.get(ip, now);
-      if (known !== undefined) {
-        sources.set(ip, known, now);
-        return known;
-      }
+      if (known === undefined) return newcomerComingBack(ip, now);
+      sources.set(ip, known, now);
+      return known;
+    }
+
+    /** A newcomer's record, made from its one failure if that is how it was kept; it joins the known sources. */
+    function newcomerComingBack(ip: string, now: number): SourceRecord | undefined {
       const failure = firstFailures.take(ip, now);
       const newcomer = failure !== undefined ? recordOf(failure) : newcomers.get(ip, now);
       if (newcomer === undefined) return undefined;
@@ -652,7 +655,7 @@ export const securityKind = defineKind({
     function onSuccess(event: SecurityEvent, ip: string, account: string, context: EvalContext, rule: CompromiseRule): Finding[] {
       const now = context.now;
       // A newcomer's success makes it a known source (its record is made and its run taken out).
-      const source = sources.get(ip, now) ?? returningSource(ip, now);
+      const source = sources.get(ip, now) ?? newcomerComingBack(ip, now);
       const run = source?.takeRun(event.service, account, now);
       if (!run) return [];
       const key = runKey(event.service, ip, account);
