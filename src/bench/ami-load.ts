@@ -8,8 +8,9 @@
  * - `calls`: `count` outbound calls, each the full event set of a recorded call (Newchannel …
  *   DialBegin … Bridge … Hangup, Cdr, ~55 VarSet), one in `fraudEvery` to a satellite number the
  *   agent refuses, the rest to ordinary US numbers, as fast as the agent reads them.
- * - `mixed`: a scan of `floodRate` failures a second while, after `warmupMs` of it, a fraud call starts every `callEveryMs`;
- *   the figure is the time from writing the call's DialBegin to reading the agent's Hangup action.
+ * - `mixed`: a scan of `floodRate` failures a second while, after `warmupMs` of it, a fraud call
+ *   starts every `callEveryMs`; the figure is the time from writing the call's DialBegin to reading
+ *   the agent's Hangup action.
  *
  * The call template is a real capture (test/fixtures/ami/intl-call-cuba.ami, Asterisk 22.10.1) with
  * its identifiers rewritten per call.
@@ -157,7 +158,6 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
       let callIndex = 0;
       const flood = pacedScan(socket, floodRate, settings.count, begin, () => undefined);
       let caller: NodeJS.Timeout | undefined;
-      setTimeout(() => (caller = setInterval(placeCall, callEveryMs)), settings.warmupMs ?? 0);
       const placeCall = (): void => {
         if (callIndex >= calls) {
           clearInterval(caller);
@@ -171,6 +171,7 @@ function run(settings: LoadSettings, report: (message: LoadReport) => void): voi
         pendingHangups.set(call.phone, performance.now());
         setTimeout(() => socket.write(call.text.slice(upToDial)), 50);
       };
+      setTimeout(() => (caller = setInterval(placeCall, callEveryMs)), settings.warmupMs ?? 0);
     }
   };
 
