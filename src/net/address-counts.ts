@@ -37,9 +37,7 @@ export class AddressCounts {
 
   /** Writes the address's count and time; it becomes the most recently written. */
   set(key: string, count: number, last: number): void {
-    const entry = this.entryFor(key);
-    this.counts[entry] = count;
-    this.lasts[entry] = last;
+    this.write(this.table.write(key), count, last);
   }
 
   /**
@@ -49,7 +47,7 @@ export class AddressCounts {
   add(key: string, now: number, forgetMs: number): void {
     const found = this.table.find(key);
     const counting = found !== NO_ENTRY && now - this.lasts[found]! < forgetMs;
-    this.set(key, counting ? this.counts[found]! + 1 : 1, now);
+    this.write(this.table.write(key, found), counting ? this.counts[found]! + 1 : 1, now);
   }
 
   /** The `count` most recently written, least recent first (what a checkpoint keeps). */
@@ -60,10 +58,8 @@ export class AddressCounts {
       .map((entry) => [this.table.keyOf(entry), { count: this.counts[entry]!, last: this.lasts[entry]! }]);
   }
 
-  private entryFor(key: string): number {
-    const found = this.table.find(key);
-    if (found === NO_ENTRY) return this.table.insert(key);
-    this.table.touch(found);
-    return found;
+  private write(entry: number, count: number, last: number): void {
+    this.counts[entry] = count;
+    this.lasts[entry] = last;
   }
 }

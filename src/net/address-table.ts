@@ -122,6 +122,16 @@ export class AddressTable {
     return entry;
   }
 
+  /**
+   * The entry of `key`, now the most recently written: the one found (`found`, when the caller
+   * looked it up already) or a new one (see insert()).
+   */
+  write(key: string, found = this.find(key)): number {
+    if (found === NO_ENTRY) return this.insert(key);
+    this.touch(found);
+    return found;
+  }
+
   /** The entry becomes the most recently written. */
   touch(entry: number): void {
     if (entry === this.newestEntry) return;

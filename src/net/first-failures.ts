@@ -102,9 +102,7 @@ export class FirstFailures {
   /** Keeps the address's failure (in place of one kept before); false when a text does not fit. */
   remember(ip: string, failure: FirstFailure): boolean {
     if (!this.service.fits(failure.service) || !this.kind.fits(failure.kind) || !this.account.fits(failure.account) || !this.session.fits(failure.sessionId)) return false;
-    const found = this.table.find(ip);
-    const entry = found === NO_ENTRY ? this.table.insert(ip) : found;
-    if (found !== NO_ENTRY) this.table.touch(entry);
+    const entry = this.table.write(ip);
     this.at[entry] = failure.at;
     this.port[entry] = failure.port;
     this.service.write(entry, failure.service);
