@@ -125,10 +125,10 @@ export class AgiServer {
 }
 
 /**
- * One connection's session. A class, not an object literal with getters: V8 gives a literal whose
- * getters are fresh closures a hidden class of its own, kept in the old generation until a full
- * collection, and through those closures every session's socket and buffers would outlive it: at
- * 1 000 sessions a second each young collection copied every session since the last one (~8 ms).
+ * One connection's session. A class, not an object literal with getters: with a literal whose
+ * getters close over the connection's state, V8 kept every session's closures (and through them
+ * its socket and buffers) alive through young collections until a full one. Measured with
+ * --trace-gc-nvp at 1 000 sessions/s: each young collection copied ~1 MB instead of ~0.1 MB.
  */
 class AgiConnection implements AgiSession {
   readonly reader = new AgiReader();
