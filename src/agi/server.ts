@@ -157,7 +157,7 @@ class AgiConnection implements AgiSession {
       if (!this.corked) {
         this.corked = true;
         this.socket.cork();
-        process.nextTick(uncork, this);
+        process.nextTick(() => this.uncork());
       }
       this.socket.write(formatCommand(command, ...args));
     });
@@ -189,12 +189,8 @@ class AgiConnection implements AgiSession {
     for (const waiter of this.pending.splice(0)) waiter.reject(error);
   }
 
-  uncork(): void {
+  private uncork(): void {
     this.corked = false;
     this.socket.uncork();
   }
-}
-
-function uncork(connection: AgiConnection): void {
-  connection.uncork();
 }
