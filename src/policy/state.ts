@@ -42,6 +42,32 @@ function isLiveSnapshotItem(item: unknown, now: number): item is [unknown, unkno
 }
 
 /**
+ * Expiry times as stored: milliseconds after the first time the container saw, so they stay small
+ * integers. V8 keeps a small integer in the entry itself but boxes any other number (an epoch time
+ * in ms) in an object of its own: one more object per entry that every young collection copies
+ * while the entry is new. Only the stored form changes; callers see and pass epoch times.
+ */
+class ExpiryBase {
+  private base: number | undefined;
+
+  /** The stored form of `at`. */
+  encode(at: number): number {
+    this.base ??= at;
+    return at - this.base;
+  }
+
+  /** `now` on the stored scale (compare stored expiries with it). */
+  scaled(now: number): number {
+    return this.base === undefined ? 0 : now - this.base;
+  }
+
+  /** The epoch time of a stored expiry. */
+  decode(stored: number): number {
+    return stored + (this.base ?? 0);
+  }
+}
+
+/**
  * Map whose entries expire `ttlMs` after their last write; when full, the stalest go first.
  *
  * A write to a present key updates it in place (no reinsertion: a flood of updates costs no Map
@@ -49,7 +75,9 @@ function isLiveSnapshotItem(item: unknown, now: number): item is [unknown, unkno
  * it was inserted a second chance at the back (the CLOCK approximation of least-recently-written).
  */
 export class ExpiringMap<K, V> {
+  /** Each entry's expiry on `time`'s scale (see ExpiryBase). */
   private readonly entries = new Map<K, { value: V; expires: number; rewritten: boolean }>();
+  private readonly time = new ExpiryBase();
   /** Entries dropped to make room (not expired ones). */
   evicted = 0;
 
@@ -61,7 +89,7 @@ export class ExpiringMap<K, V> {
   get(key: K, now: number): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expires <= now) {
+    if (entry.expires <= this.time.scaled(now)) {
       this.entries.delete(key);
       return undefined;
     }
@@ -69,14 +97,15 @@ export class ExpiringMap<K, V> {
   }
 
   set(key: K, value: V, now: number, ttlMs = this.ttlMs): void {
+    const expires = this.time.encode(now + ttlMs);
     const entry = this.entries.get(key);
     if (entry !== undefined) {
       entry.value = value;
-      entry.expires = now + ttlMs;
+      entry.expires = expires;
       entry.rewritten = true;
       return;
     }
-    this.entries.set(key, { value, expires: now + ttlMs, rewritten: false });
+    this.entries.set(key, { value, expires, rewritten: false });
     if (this.entries.size > this.maxSize) this.evict(now);
   }
 
@@ -94,7 +123,8 @@ export class ExpiringMap<K, V> {
 
   /** Live entries, oldest insertion first. */
   *values(now: number): IterableIterator<[K, V]> {
-    for (const [key, entry] of this.entries) if (entry.expires > now) yield [key, entry.value];
+    const scaledNow = this.time.scaled(now);
+    for (const [key, entry] of this.entries) if (entry.expires > scaledNow) yield [key, entry.value];
   }
 
   /**
@@ -103,14 +133,16 @@ export class ExpiringMap<K, V> {
    */
   snapshot(now: number, options: SnapshotLimits = {}, encode: (value: V) => unknown = toPlain): [K, unknown, number][] {
     // Entries are updated in place: the most recently written are the ones that expire last.
-    const from = snapshotCutoff(now, this.ttlMs, options, this.entries.size, () => {
-      const expiries = new Float64Array(this.entries.size);
-      let index = 0;
-      for (const entry of this.entries.values()) expiries[index++] = entry.expires;
-      return expiries;
-    });
+    const from = this.time.scaled(
+      snapshotCutoff(now, this.ttlMs, options, this.entries.size, () => {
+        const expiries = new Float64Array(this.entries.size);
+        let index = 0;
+        for (const entry of this.entries.values()) expiries[index++] = this.time.decode(entry.expires);
+        return expiries;
+      }),
+    );
     const entries: [K, unknown, number][] = [];
-    for (const [key, entry] of this.entries) if (entry.expires > from) entries.push([key, encode(entry.value), entry.expires]);
+    for (const [key, entry] of this.entries) if (entry.expires > from) entries.push([key, encode(entry.value), this.time.decode(entry.expires)]);
     return entries;
   }
 
@@ -120,20 +152,21 @@ export class ExpiringMap<K, V> {
     for (const item of snapshot) {
       if (!isLiveSnapshotItem(item, now)) continue;
       this.entries.delete(item[0] as K);
-      this.entries.set(item[0] as K, { value: decode(item[1]), expires: item[2], rewritten: false });
+      this.entries.set(item[0] as K, { value: decode(item[1]), expires: this.time.encode(item[2]), rewritten: false });
     }
     if (this.entries.size > this.maxSize) this.evict(now);
   }
 
   private evict(now: number): void {
     const target = evictionTarget(this.maxSize);
+    const scaledNow = this.time.scaled(now);
     let budget = this.entries.size;
     // Keys, then a lookup: iterating [key, entry] pairs allocates a pair per entry walked.
     for (const key of this.entries.keys()) {
       if (this.entries.size <= target || budget-- <= 0) break;
       const entry = this.entries.get(key)!;
       this.entries.delete(key);
-      if (entry.expires <= now) continue;
+      if (entry.expires <= scaledNow) continue;
       if (entry.rewritten) {
         entry.rewritten = false;
         this.entries.set(key, entry);
@@ -154,11 +187,14 @@ export class ExpiringMap<K, V> {
  * Remembers that something happened (a finding for a call) for a while: "fire once".
  *
  * Every call leaves a key in several of these for a day, so a key costs only its expiry (no entry
- * object per key, as ExpiringMap needs). A key is never rewritten while present, so eviction is
- * simply the oldest insertion first; snapshots are ExpiringMap's (`[key, true, expires]`).
+ * object per key, as ExpiringMap needs, and a small integer: see ExpiryBase). A key is never
+ * rewritten while present, so eviction is simply the oldest insertion first; snapshots are
+ * ExpiringMap's (`[key, true, expires]`).
  */
 export class ExpiringSet<K> {
+  /** Each key's expiry on `time`'s scale. */
   private readonly expiries = new Map<K, number>();
+  private readonly time = new ExpiryBase();
   /** Keys dropped to make room (not expired ones). */
   evicted = 0;
 
@@ -174,7 +210,7 @@ export class ExpiringSet<K> {
   /** Adds `key`; true when it was not there yet (the first time). */
   add(key: K, now: number): boolean {
     if (this.has(key, now)) return false;
-    this.expiries.set(key, now + this.ttlMs);
+    this.expiries.set(key, this.time.encode(now + this.ttlMs));
     if (this.expiries.size > this.maxSize) this.evict(now);
     return true;
   }
@@ -182,7 +218,7 @@ export class ExpiringSet<K> {
   has(key: K, now: number): boolean {
     const expires = this.expiries.get(key);
     if (expires === undefined) return false;
-    if (expires <= now) {
+    if (expires <= this.time.scaled(now)) {
       this.expiries.delete(key);
       return false;
     }
@@ -190,9 +226,9 @@ export class ExpiringSet<K> {
   }
 
   snapshot(now: number, limits: SnapshotLimits = {}): unknown {
-    const from = snapshotCutoff(now, this.ttlMs, limits, this.expiries.size, () => Float64Array.from(this.expiries.values()));
+    const from = this.time.scaled(snapshotCutoff(now, this.ttlMs, limits, this.expiries.size, () => Float64Array.from(this.expiries.values(), (expires) => this.time.decode(expires))));
     const entries: [K, true, number][] = [];
-    for (const [key, expires] of this.expiries) if (expires > from) entries.push([key, true, expires]);
+    for (const [key, expires] of this.expiries) if (expires > from) entries.push([key, true, this.time.decode(expires)]);
     return entries;
   }
 
@@ -201,7 +237,7 @@ export class ExpiringSet<K> {
     for (const item of snapshot) {
       if (!isLiveSnapshotItem(item, now)) continue;
       this.expiries.delete(item[0] as K);
-      this.expiries.set(item[0] as K, item[2]);
+      this.expiries.set(item[0] as K, this.time.encode(item[2]));
     }
     if (this.expiries.size > this.maxSize) this.evict(now);
   }
@@ -209,10 +245,11 @@ export class ExpiringSet<K> {
   private evict(now: number): void {
     // The oldest insertions first.
     const target = evictionTarget(this.maxSize);
+    const scaledNow = this.time.scaled(now);
     for (const [key, expires] of this.expiries) {
       if (this.expiries.size <= target) break;
       this.expiries.delete(key);
-      if (expires > now) this.evicted++;
+      if (expires > scaledNow) this.evicted++;
     }
   }
 }
