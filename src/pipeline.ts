@@ -65,6 +65,7 @@ export class Pipeline {
     const started = process.hrtime.bigint();
     const { findings, committed } = this.options.engine.evaluate(input, this.options.tracker.table);
     const decisions = findings.length > 0 ? this.options.decider.decide(findings) : [];
+    if (input.type !== 'tick') for (const change of input.changes) if (change.kind === 'call.forgotten') this.options.decider.forgetCall(change.call.linkedid);
     const result: PipelineResult = {
       at: this.options.clock.now(),
       changes: input.type === 'tick' ? [] : input.changes,

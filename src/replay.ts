@@ -232,7 +232,7 @@ function toRecords(event: DomainEvent, changes: CallChange[], mask: (number: str
     records.push({ kind: 'contact', at: iso(event.at), endpoint: event.endpoint, userAgent: event.userAgent, ip: event.ip, port: event.port, callId: event.callId, uri: event.uri });
   }
   for (const change of changes) {
-    if (change.kind === 'leg.added' || change.kind === 'leg.ended' || change.kind === 'call.cdr') continue;
+    if (change.kind === 'leg.added' || change.kind === 'leg.ended' || change.kind === 'call.cdr' || change.kind === 'call.forgotten') continue;
     const call = change.call;
     const record: Record<string, unknown> = {
       kind: change.kind,

@@ -207,7 +207,12 @@ export type CallChange =
   | { kind: 'call.answered'; call: Call; at: number }
   | { kind: 'leg.ended'; call: Call; leg: Leg; at: number }
   | { kind: 'call.ended'; call: Call; at: number }
-  | { kind: 'call.cdr'; call: Call; record: CdrRecord; at: number };
+  | { kind: 'call.cdr'; call: Call; record: CdrRecord; at: number }
+  /**
+   * An ended call dropped from the recent calls (the table keeps `recentCallLimit`): nothing about
+   * it is looked up any more, so what was kept per call (what was judged, what fired) can go.
+   */
+  | { kind: 'call.forgotten'; call: Call; at: number };
 
 /** Trunk endpoints: configured names plus those learnt from dial strings (`number@carrier`). */
 export class TrunkRegistry {
@@ -653,17 +658,18 @@ export class CallTable {
     if (!call.hasLiveLeg) {
       call.endedAt = at;
       this.calls.delete(call.linkedid);
-      this.remember(call);
       changes.push({ kind: 'call.ended', call, at });
+      this.remember(call, at, changes);
     }
   }
 
-  private remember(call: Call): void {
+  private remember(call: Call, at: number, changes: CallChange[]): void {
     this.recent.set(call.linkedid, call);
     while (this.recent.size > this.recentCallLimit) {
       const oldest = this.recent.values().next().value!;
       this.recent.delete(oldest.linkedid);
       for (const uniqueid of oldest.legs.keys()) this.endedLegs.delete(uniqueid);
+      changes.push({ kind: 'call.forgotten', call: oldest, at });
     }
   }
 }

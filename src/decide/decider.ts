@@ -151,6 +151,11 @@ export class Decider {
     }
   }
 
+  /** A call the call table forgot (ended long since) cannot be decided again: its hang-up need not be remembered. */
+  forgetCall(linkedid: string): void {
+    for (const mode of ['enforce', 'simulate'] as const) this.hangups.delete(`${mode}:${linkedid}`);
+  }
+
   /** What restore() does not bring back from the incidents: the calls already hung up (plain data, for checkpoints). */
   snapshot(now: number): DeciderSnapshot {
     return { hangups: this.hangups.snapshot(now, BY_CALL) };

@@ -271,7 +271,15 @@ export class PolicyEngine {
     // An ended call stays in the table's recent calls for a while: its facts need not (a late event
     // works them out again, the same), so they die young instead of being promoted with the call.
     for (const change of changes) if (change.kind === 'call.ended') this.factsCache.delete(change.call);
+    for (const change of changes) if (change.kind === 'call.forgotten') this.forgetCall(change.call);
     return { findings, committed };
+  }
+
+  /** What was kept per call, by every policy and by the engine's memories, goes with a call the table forgot. */
+  private forgetCall(call: Call): void {
+    for (const slot of this.slots) slot.instance.forgetCall?.(call);
+    this.profiles.forgetCall(call.linkedid);
+    this.addresses.forgetCall(call.linkedid);
   }
 
   /** Calls placed by endpoints (outbound or internal, once each) and the international spend of those that ended. */

@@ -225,6 +225,10 @@ export class ExpiringSet<K> {
     return true;
   }
 
+  delete(key: K): void {
+    this.expiries.delete(key);
+  }
+
   snapshot(now: number, limits: SnapshotLimits = {}): unknown {
     const from = this.time.scaled(snapshotCutoff(now, this.ttlMs, limits, this.expiries.size, () => Float64Array.from(this.expiries.values(), (expires) => this.time.decode(expires))));
     const entries: [K, true, number][] = [];
@@ -428,6 +432,18 @@ export function limited(container: { snapshot(now: number, limits?: SnapshotLimi
  * thousands of ended calls that can never come again.
  */
 export const BY_CALL: SnapshotLimits = { newest: 5000 };
+
+/**
+ * The forgetCall() of a policy whose state kept per call is these containers, keyed by linkedid:
+ * a call the call table forgot leaves each of them (see PolicyInstance.forgetCall).
+ */
+export function forgottenWithCall(...containers: { delete(linkedid: string): void }[]): { forgetCall(call: { linkedid: string }): void } {
+  return {
+    forgetCall(call) {
+      for (const container of containers) container.delete(call.linkedid);
+    },
+  };
+}
 
 /**
  * A value as JSON-safe plain data: Maps and Sets become `{ "@map": [[k, v], …] }` and

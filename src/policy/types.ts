@@ -192,4 +192,10 @@ export interface PolicyInstance {
   snapshot?(now: number): unknown;
   /** Takes back a snapshot() of the same policy after a restart. */
   restore?(snapshot: unknown, now: number): void;
+  /**
+   * The call table forgot this ended call (`call.forgotten`): nothing about it comes any more, so
+   * what the policy kept for it (judged, fired, counted) goes now instead of a day later. A busy
+   * PBX otherwise carries a hundred thousand such entries per policy for calls long over.
+   */
+  forgetCall?(call: Call): void;
 }

@@ -167,6 +167,11 @@ export class AddressMemory {
     if (this.callSources.size > MAX_CALLS) this.evictedHere += dropOldest(this.callSources, MAX_CALLS / 10);
   }
 
+  /** A call the call table forgot is never asked about again. */
+  forgetCall(linkedid: string): void {
+    this.callSources.delete(linkedid);
+  }
+
   /** The address a call came from (its endpoint's authentication just before it), if known. */
   sourceOf(linkedid: string): { endpoint: string; address: string } | undefined {
     return this.callSources.get(linkedid);

@@ -154,6 +154,11 @@ export class EndpointProfiles {
     }
   }
 
+  /** A call the call table forgot is never learnt again: no need to remember it was. */
+  forgetCall(linkedid: string): void {
+    this.countedCalls.delete(linkedid);
+  }
+
   /** Learns from a call once it has been judged: its hour, weekday, country and the day's count. */
   learnCall(call: ProfileCall): void {
     this.startedAt ??= call.at;

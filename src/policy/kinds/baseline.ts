@@ -27,7 +27,7 @@ import { RISK_LEVELS, riskRank, type RiskLevel } from '../../numbers/index.js';
 import { formatMicros } from '../../rates/money.js';
 import { actionList, baseFinding, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls } from '../kind.js';
 import { actionsField, durationField, moneyField } from '../schema.js';
-import { ExpiringSet } from '../state.js';
+import { ExpiringSet, forgottenWithCall } from '../state.js';
 import { SEVERITIES, severityRank, type CallFacts, type EvalContext, type Finding, type PolicyAction, type Severity } from '../types.js';
 
 const DAY_MS = 86_400_000;
@@ -209,6 +209,7 @@ export const baselineKind = defineKind({
 
     return {
       id: policy.id,
+      ...forgottenWithCall(judged),
       evaluate(context) {
         const findings: Finding[] = [];
         const input = context.input;

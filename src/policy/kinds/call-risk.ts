@@ -44,7 +44,7 @@ import { formatMicros } from '../../rates/money.js';
 import { actionList, callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { globMatcher } from '../match.js';
 import { actionsField, countryField, durationField, moneyField, nameField, prefixField, timezoneField } from '../schema.js';
-import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited, TextInterner } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, forgottenWithCall, limited, TextInterner } from '../state.js';
 import { SEVERITIES, type CallFacts, type CostEntry, type EvalContext, type Finding } from '../types.js';
 import { answeredTalkSeconds, formatWindow } from './velocity.js';
 import { WeeklySchedule, holidayField, windowSchema, type ScheduleVerdict } from './time-window.js';
@@ -600,6 +600,7 @@ export const callRiskKind = defineKind({
       id: policy.id,
       // The spent map is left out: it is rebuilt from the spend ledger (restoreCost).
       ...checkpointed({ numbersDialled, judged: limited(judged, BY_CALL), attempts, riskyCalls, counted: limited(counted, BY_CALL) }),
+      ...forgottenWithCall(judged, counted),
       restoreCost(entry) {
         pendingHistory.push(entry);
         if (pendingHistory.length > 100_000) pendingHistory = pendingHistory.slice(-50_000);

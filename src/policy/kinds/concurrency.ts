@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS, appended } from '../kind.js';
-import { BY_CALL, checkpointed, ExpiringMap, limited } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, forgottenWithCall, limited } from '../state.js';
 import type { CallFacts, EvalContext, Finding } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
 
@@ -53,6 +53,7 @@ export const concurrencyKind = defineKind({
     return {
       id: policy.id,
       ...checkpointed({ verdicts: limited(verdicts, BY_CALL) }),
+      ...forgottenWithCall(verdicts),
       evaluate(context) {
         let starting: Call[] | undefined;
         for (const call of callsStartingOutbound(context)) if (!verdicts.has(call.linkedid, context.now)) starting = appended(starting, call);

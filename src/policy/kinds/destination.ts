@@ -14,7 +14,7 @@
 import { compileMatch } from '../match.js';
 import { callFinding, compilePolicyScope, defineKind, describeCall, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
 import { destinationMatchSchema } from '../schema.js';
-import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, forgottenWithCall, limited } from '../state.js';
 import type { Finding } from '../types.js';
 import { z } from 'zod';
 
@@ -41,6 +41,7 @@ export const destinationKind = defineKind({
     return {
       id: policy.id,
       ...checkpointed({ fired: limited(fired, BY_CALL) }),
+      ...forgottenWithCall(fired),
       evaluate(context) {
         let findings: Finding[] | undefined;
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {

@@ -47,6 +47,7 @@ export interface DurationLimit {
 }
 
 export type DurationLevel = 'warn' | 'limit';
+const DURATION_LEVELS: readonly DurationLevel[] = ['warn', 'limit'];
 
 /** The first limit whose destination matches the call, with its position (1-based, for messages). */
 export function compileLimits(limits: readonly DurationLimit[]): (facts: CallFacts) => { limit: DurationLimit; number: number } | undefined {
@@ -125,6 +126,9 @@ export const durationKind = defineKind({
     return {
       id: policy.id,
       ...checkpointed({ fired: limited(fired, BY_CALL) }),
+      forgetCall(call) {
+        for (const level of DURATION_LEVELS) fired.delete(`${call.linkedid}|${level}`);
+      },
       evaluate(context) {
         if (context.input.type !== 'tick') return [];
         const findings: Finding[] = [];

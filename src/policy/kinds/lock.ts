@@ -6,7 +6,7 @@
  *   actions: [hangup]
  */
 import { callFinding, compilePolicyScope, defineKind, unjudgedStartingCalls, NO_FINDINGS, appended } from '../kind.js';
-import { BY_CALL, checkpointed, ExpiringSet, limited } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, forgottenWithCall, limited } from '../state.js';
 import type { Finding } from '../types.js';
 
 export const lockKind = defineKind({
@@ -19,6 +19,7 @@ export const lockKind = defineKind({
     return {
       id: policy.id,
       ...checkpointed({ fired: limited(fired, BY_CALL) }),
+      ...forgottenWithCall(fired),
       evaluate(context) {
         let findings: Finding[] | undefined;
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {

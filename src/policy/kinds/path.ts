@@ -23,7 +23,7 @@ import type { Call, Dial } from '../../calls/table.js';
 import { callFinding, compilePolicyScope, defineKind, describeCall } from '../kind.js';
 import { globMatcher } from '../match.js';
 import { nameField } from '../schema.js';
-import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, forgottenWithCall, limited } from '../state.js';
 import type { CallFacts, EvalContext, Finding } from '../types.js';
 
 const DAY_MS = 86_400_000;
@@ -89,6 +89,7 @@ export const pathKind = defineKind({
     return {
       id: policy.id,
       ...checkpointed({ landedIn: limited(landedIn, BY_CALL), fired: limited(fired, BY_CALL) }),
+      ...forgottenWithCall(landedIn, fired),
       evaluate(context) {
         const findings: Finding[] = [];
         for (const change of context.changes) {

@@ -41,7 +41,7 @@ import { SECURITY_FAILURE_KINDS, type SecurityEvent } from '../../calls/events.j
 import { actionList, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, type ReportIssue } from '../kind.js';
 import { FIRST_FAILURE_SESSION_CHARS, FirstFailures, type FirstFailure } from '../../net/first-failures.js';
 import { actionsField, durationField } from '../schema.js';
-import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, limited, type Checkpointable } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringMap, ExpiringSet, forgottenWithCall, limited, type Checkpointable } from '../state.js';
 import { SEVERITIES, type EvalContext, type Finding, type PolicyAction } from '../types.js';
 import { AddressList, parseCidr } from '../../net/cidr.js';
 import { z } from 'zod';
@@ -743,6 +743,7 @@ export const securityKind = defineKind({
         return { entries, evicted };
       },
       snapshot: state.snapshot,
+      ...forgottenWithCall(callsFired),
       restore(snapshot, now) {
         state.restore(snapshot, now);
         // A checkpoint of an earlier version holds the per-address parts in separate maps.

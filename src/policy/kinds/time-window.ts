@@ -247,6 +247,12 @@ export const timeWindowKind = defineKind({
     return {
       id: policy.id,
       ...checkpointed({ judged: limited(judged, BY_CALL), fired: limited(fired, BY_CALL) }),
+      forgetCall(call) {
+        fired.delete(call.linkedid);
+        // Judged per number the call reached: the numbers call.dialled can have been.
+        judged.delete(`${call.linkedid}|${call.origin.exten}`);
+        for (const dial of call.dials) if (dial.number) judged.delete(`${call.linkedid}|${dial.number}`);
+      },
       evaluate(context) {
         let findings: Finding[] | undefined;
         for (const facts of unjudgedStartingCalls(context, scope, fired)) {

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import type { Call } from '../../calls/table.js';
 import { actionsField, durationField } from '../schema.js';
 import { actionList, appended, baseFinding, callFinding, callsStartingOutbound, compilePolicyScope, defineKind, describeCall, NO_FINDINGS } from '../kind.js';
-import { BY_CALL, checkpointed, ExpiringSet, limited, SlidingWindow } from '../state.js';
+import { BY_CALL, checkpointed, ExpiringSet, forgottenWithCall, limited, SlidingWindow } from '../state.js';
 import type { CallFacts, EvalContext, Finding, PolicyAction } from '../types.js';
 import { EVIDENCE_LIST_LIMIT, groupLabel, groupOf, groupScope, perField } from '../group.js';
 
@@ -209,6 +209,7 @@ export const velocityKind = defineKind({
     return {
       id: policy.id,
       ...checkpointed({ attempts, shortCalls, counted: limited(counted, BY_CALL), shortBurstReported }),
+      ...forgottenWithCall(counted),
       evaluate(context) {
         let findings: Finding[] | undefined;
         const starting = callsStartingOutbound(context);
