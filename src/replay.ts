@@ -60,6 +60,32 @@ export interface ReplayResult {
  * state such as addresses seen, spend and counters, locks, open incidents) carried from one to the
  * next, as a running agent would have it.
  */
+/**
+ * The agent's once-a-second timer, in replay: before an event recorded at `at`, a tick for each
+ * whole second since the last one while a call is up (durations and budgets are judged on ticks).
+ */
+export class ReplayTicker {
+  private last: number | undefined;
+
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly table: CallTable,
+    private readonly tick: () => void,
+    private readonly tickMs = 1000,
+  ) {}
+
+  /** Ticks up to `at` (an event's recorded time; nothing when it has none). */
+  until(at: number | undefined): void {
+    if (at === undefined) return;
+    if (this.last === undefined || this.table.liveCallCount === 0) this.last = Math.floor(at / this.tickMs) * this.tickMs;
+    while (this.last + this.tickMs <= at && this.table.liveCallCount > 0) {
+      this.last += this.tickMs;
+      this.clock.advanceTo(this.last);
+      this.tick();
+    }
+  }
+}
+
 export function replayTranscript(input: Buffer | string | readonly (Buffer | string)[], options: ReplayOptions = {}): ReplayResult {
   const captures = typeof input === 'string' || Buffer.isBuffer(input) ? [input] : input;
   const clock = new ManualClock();
@@ -117,19 +143,10 @@ export function replayTranscript(input: Buffer | string | readonly (Buffer | str
     });
   }
 
-  const tickMs = options.tickMs ?? 1000;
-  let lastTick: number | undefined;
+  const ticker = pipeline ? new ReplayTicker(clock, table, pipeline.tick.bind(pipeline), options.tickMs) : undefined;
   for (const bytes of captures) {
     for (const entry of parseTranscript(bytes)) {
-      const explicit = timeline.explicitTime(entry.message);
-      if (pipeline && explicit !== undefined) {
-        if (lastTick === undefined || table.liveCallCount === 0) lastTick = Math.floor(explicit / tickMs) * tickMs;
-        while (lastTick + tickMs <= explicit && table.liveCallCount > 0) {
-          lastTick += tickMs;
-          clock.advanceTo(lastTick);
-          pipeline.tick();
-        }
-      }
+      ticker?.until(timeline.explicitTime(entry.message));
       tracker.ingest(entry.message, timeline.timeOf(entry.message));
     }
   }

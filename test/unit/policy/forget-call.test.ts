@@ -15,6 +15,7 @@ import { PolicyEngine } from '../../../src/policy/engine.js';
 import { loadPoliciesOrThrow, parsePolicy } from '../../../src/policy/loader.js';
 import type { LoadedPolicy } from '../../../src/policy/engine.js';
 import { loadRateTable } from '../../../src/rates/index.js';
+import { ReplayTicker } from '../../../src/replay.js';
 import { deriveTranscript } from '../../../src/sim/derive.js';
 import { parseTranscript } from '../../../src/sim/transcript.js';
 import { fixturePath } from '../../helpers/fixtures.js';
@@ -62,17 +63,9 @@ function run(recentCallLimit: number, options: { hour?: number; policies?: Loade
     findings.push(...result.findings.map((finding) => `${finding.policy} ${finding.call?.linkedid ?? ''}`));
   });
   // As replay does: a tick each second while a call is up (durations are judged on ticks).
-  let lastTick: number | undefined;
+  const ticker = new ReplayTicker(clock, table, () => pipeline.tick());
   for (const entry of parseTranscript(cubaCalls(options.hour ?? 10))) {
-    const at = timeline.explicitTime(entry.message);
-    if (at !== undefined) {
-      if (lastTick === undefined || table.liveCallCount === 0) lastTick = Math.floor(at / 1000) * 1000;
-      while (lastTick + 1000 <= at && table.liveCallCount > 0) {
-        lastTick += 1000;
-        clock.advanceTo(lastTick);
-        pipeline.tick();
-      }
-    }
+    ticker.until(timeline.explicitTime(entry.message));
     tracker.ingest(entry.message, timeline.timeOf(entry.message));
   }
   const now = clock.now();

@@ -21,6 +21,7 @@ import type { CostEntry, Finding } from '../../../src/policy/types.js';
 import { Pipeline } from '../../../src/pipeline.js';
 import { AddressMemory, type AddressRecord } from '../../../src/profile/addresses.js';
 import { rateTableFromConfig } from '../../../src/rates/index.js';
+import { ReplayTicker } from '../../../src/replay.js';
 import { parseTranscript, type TranscriptEntry } from '../../../src/sim/transcript.js';
 import { DetectionState } from '../../../src/store/detection-state.js';
 import { Store } from '../../../src/store/store.js';
@@ -100,23 +101,15 @@ function replay(entries: readonly TranscriptEntry[], setting: Setting, restartAt
   };
 
   let stack = build();
-  let lastTick: number | undefined;
+  // Ticks while calls are up, as the agent's timer (and tollgate replay) does.
+  const ticker = new ReplayTicker(clock, table, () => stack.pipeline.tick());
   entries.forEach((entry, index) => {
     if (restartAt.has(index)) {
       const snapshot = JSON.stringify({ engine: stack.engine.snapshot(clock.now()), decider: stack.decider.snapshot(clock.now()), addresses: stack.addresses.snapshotRecent() });
       stack.pipeline.close();
       stack = build(restore ? snapshot : undefined);
     }
-    // Ticks while calls are up, as the agent's timer (and tollgate replay) does.
-    const explicit = timeline.explicitTime(entry.message);
-    if (explicit !== undefined) {
-      if (lastTick === undefined || table.liveCallCount === 0) lastTick = Math.floor(explicit / 1000) * 1000;
-      while (lastTick + 1000 <= explicit && table.liveCallCount > 0) {
-        lastTick += 1000;
-        clock.advanceTo(lastTick);
-        stack.pipeline.tick();
-      }
-    }
+    ticker.until(timeline.explicitTime(entry.message));
     tracker.ingest(entry.message, timeline.timeOf(entry.message));
   });
   return run;
