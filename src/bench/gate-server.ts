@@ -1,7 +1,7 @@
 /**
- * The server side of the pre-dial gate bench, in a process of its own (as the agent is): started
- * by bench/gate.ts with the Node flags being compared, it listens on loopback, sends its port over
- * IPC, and answers `report` with its own figures before it exits.
+ * The server side of the pre-dial gate bench, in a process of its own (as the agent is): forked by
+ * bench/gate.ts (with the bench's own Node flags), it listens on loopback, sends its port over IPC,
+ * and answers `report` with its own figures before it exits.
  *
  * `gate`: the gate backed by the live path's own tracker, engine (every shipped policy) and
  * decider. `floor`: a server that answers the same commands and judges nothing (the harness's own

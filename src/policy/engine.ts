@@ -270,8 +270,11 @@ export class PolicyEngine {
     this.learnHabits(changes, committed, facts);
     // An ended call stays in the table's recent calls for a while: its facts need not (a late event
     // works them out again, the same), so they die young instead of being promoted with the call.
-    for (const change of changes) if (change.kind === 'call.ended') this.factsCache.delete(change.call);
-    for (const change of changes) if (change.kind === 'call.forgotten') this.forgetCall(change.call);
+    // A call the table forgot takes along what was kept about it.
+    for (const change of changes) {
+      if (change.kind === 'call.ended') this.factsCache.delete(change.call);
+      else if (change.kind === 'call.forgotten') this.forgetCall(change.call);
+    }
     return { findings, committed };
   }
 
