@@ -56,11 +56,6 @@ export interface ReplayResult {
 }
 
 /**
- * Replays one capture, or several in the order given with the agent's state (call table, policy
- * state such as addresses seen, spend and counters, locks, open incidents) carried from one to the
- * next, as a running agent would have it.
- */
-/**
  * The agent's once-a-second timer, in replay: before an event recorded at `at`, a tick for each
  * whole second since the last one while a call is up (durations and budgets are judged on ticks).
  */
@@ -86,6 +81,11 @@ export class ReplayTicker {
   }
 }
 
+/**
+ * Replays one capture, or several in the order given with the agent's state (call table, policy
+ * state such as addresses seen, spend and counters, locks, open incidents) carried from one to the
+ * next, as a running agent would have it.
+ */
 export function replayTranscript(input: Buffer | string | readonly (Buffer | string)[], options: ReplayOptions = {}): ReplayResult {
   const captures = typeof input === 'string' || Buffer.isBuffer(input) ? [input] : input;
   const clock = new ManualClock();
