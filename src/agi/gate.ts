@@ -163,7 +163,13 @@ export class PreDialGate {
     // Most reasons need no quoting: no copy then (nor when they are short enough).
     const quoted = QUOTES.test(reason) ? reason.replace(QUOTES_ALL, "'") : reason;
     const text = quoted.length > REASON_LIMIT ? quoted.slice(0, REASON_LIMIT) : quoted;
-    return withDeadline(session.setVariable('TOLLGATE_VERDICT', verdict), this.timeoutMs, session.setVariable('TOLLGATE_REASON', text));
+    return withDeadline(
+      session.setVariables([
+        ['TOLLGATE_VERDICT', verdict],
+        ['TOLLGATE_REASON', text],
+      ]),
+      this.timeoutMs,
+    );
   }
 }
 
@@ -178,33 +184,21 @@ const NO_OBJECTION: Readonly<Verdict> = { verdict: 'allow', reason: 'no policy o
 const QUOTES = /["\\]/;
 const QUOTES_ALL = /["\\]/g;
 
-/**
- * The work's result, or 'timeout' once `ms` have passed (a late rejection of the work is then
- * ignored). With `also`, the work counts as done when both are (a rejection of either fails it).
- */
-function withDeadline<T>(work: Promise<T>, ms: number, also?: Promise<unknown>): Promise<T | 'timeout'> {
+/** The work's result, or 'timeout' once `ms` have passed (a late rejection of the work is then ignored). */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
   // One promise and one timer per call (no race array, no async frame): it runs twice per gated call.
   return new Promise<T | 'timeout'>((resolve, reject) => {
-    let pending = also === undefined ? 1 : 2;
-    let result: T;
     const timer = setTimeout(resolve, ms, 'timeout');
-    const fail = (error: unknown): void => {
-      clearTimeout(timer);
-      reject(error instanceof Error ? error : new Error(String(error)));
-    };
-    work.then((value) => {
-      result = value;
-      if (--pending === 0) {
+    work.then(
+      (value) => {
         clearTimeout(timer);
-        resolve(result);
-      }
-    }, fail);
-    also?.then(() => {
-      if (--pending === 0) {
+        resolve(value);
+      },
+      (error: unknown) => {
         clearTimeout(timer);
-        resolve(result);
-      }
-    }, fail);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   });
 }
 

@@ -26,6 +26,8 @@ export interface AgiSession {
   /** `GET VARIABLE`: the value, or undefined when the variable is not set. */
   getVariable(name: string): Promise<string | undefined>;
   setVariable(name: string, value: string): Promise<void>;
+  /** Several `SET VARIABLE`s in one write; done when Asterisk has answered them all (the first failure fails it). */
+  setVariables(variables: readonly (readonly [name: string, value: string])[]): Promise<void>;
 }
 
 export interface AgiServerOptions {
@@ -137,7 +139,6 @@ class AgiConnection implements AgiSession {
   /** Asterisk said HANGUP. */
   sawHangup = false;
   private isClosed = false;
-  private corked = false;
   private readonly pending: { resolve: (reply: AgiReply) => void; reject: (error: Error) => void }[] = [];
 
   constructor(private readonly socket: Socket) {
@@ -149,31 +150,61 @@ class AgiConnection implements AgiSession {
   }
 
   command(command: string, ...args: string[]): Promise<AgiReply> {
+    return this.send(formatCommand(command, ...args));
+  }
+
+  getVariable(name: string): Promise<string | undefined> {
+    return this.send(formatCommand('GET VARIABLE', name)).then((reply) => {
+      failUnlessDone(reply, 'GET VARIABLE', name);
+      return reply.result === '1' ? (reply.data ?? '') : undefined;
+    });
+  }
+
+  setVariable(name: string, value: string): Promise<void> {
+    return this.setVariables([[name, value]]);
+  }
+
+  setVariables(variables: readonly (readonly [name: string, value: string])[]): Promise<void> {
+    if (this.isClosed) return Promise.reject(new AgiHangupError('connection closed'));
+    if (this.sawHangup) return Promise.reject(new AgiHangupError('HANGUP'));
+    if (variables.length === 0) return Promise.resolve();
+    let lines = '';
+    for (const [name, value] of variables) lines += formatCommand('SET VARIABLE', name, value);
+    return new Promise<void>((resolve, reject) => {
+      let unanswered = variables.length;
+      let failed = false;
+      for (const [name] of variables) {
+        this.pending.push({
+          resolve: (reply) => {
+            if (failed) return;
+            try {
+              failUnlessDone(reply, 'SET VARIABLE', name);
+            } catch (error) {
+              failed = true;
+              reject(error as Error);
+              return;
+            }
+            if (--unanswered === 0) resolve();
+          },
+          reject: (error) => {
+            if (failed) return;
+            failed = true;
+            reject(error);
+          },
+        });
+      }
+      // One write, so the commands leave in one segment.
+      this.socket.write(lines);
+    });
+  }
+
+  private send(line: string): Promise<AgiReply> {
     if (this.isClosed) return Promise.reject(new AgiHangupError('connection closed'));
     if (this.sawHangup) return Promise.reject(new AgiHangupError('HANGUP'));
     return new Promise<AgiReply>((resolve, reject) => {
       this.pending.push({ resolve, reject });
-      // Commands sent in one turn (the verdict's two SET VARIABLEs) leave in one segment.
-      if (!this.corked) {
-        this.corked = true;
-        this.socket.cork();
-        process.nextTick(() => this.uncork());
-      }
-      this.socket.write(formatCommand(command, ...args));
+      this.socket.write(line);
     });
-  }
-
-  async getVariable(name: string): Promise<string | undefined> {
-    const reply = await this.command('GET VARIABLE', name);
-    if (reply.code === 511) throw new AgiHangupError(reply.text);
-    if (reply.code !== 200) throw new Error(`GET VARIABLE ${name}: ${reply.text}`);
-    return reply.result === '1' ? (reply.data ?? '') : undefined;
-  }
-
-  async setVariable(name: string, value: string): Promise<void> {
-    const reply = await this.command('SET VARIABLE', name, value);
-    if (reply.code === 511) throw new AgiHangupError(reply.text);
-    if (reply.code !== 200) throw new Error(`SET VARIABLE ${name}: ${reply.text}`);
   }
 
   /** A reply answers the oldest command waiting. */
@@ -189,8 +220,10 @@ class AgiConnection implements AgiSession {
     for (const waiter of this.pending.splice(0)) waiter.reject(error);
   }
 
-  private uncork(): void {
-    this.corked = false;
-    this.socket.uncork();
-  }
+}
+
+/** A reply that is not `200` fails the command: a dead channel (511) as a hang-up. */
+function failUnlessDone(reply: AgiReply, command: string, name: string): void {
+  if (reply.code === 511) throw new AgiHangupError(reply.text);
+  if (reply.code !== 200) throw new Error(`${command} ${name}: ${reply.text}`);
 }

@@ -73,7 +73,10 @@ async function startFloor(): Promise<Server> {
     maxConnections: 10_000,
     handler: async (session: AgiSession) => {
       await session.getVariable('CHANNEL(linkedid)');
-      await Promise.all([session.setVariable('TOLLGATE_VERDICT', 'allow'), session.setVariable('TOLLGATE_REASON', 'no policy objects')]);
+      await session.setVariables([
+        ['TOLLGATE_VERDICT', 'allow'],
+        ['TOLLGATE_REASON', 'no policy objects'],
+      ]);
     },
   });
   await server.start();

@@ -36,4 +36,35 @@ describe('AGI codec', () => {
     expect(formatCommand('SET VARIABLE', 'X', 'a\r\nHANGUP')).toBe('SET VARIABLE X "a  HANGUP"\n');
     expect(formatCommand('GET VARIABLE', 'CHANNEL(linkedid)')).toBe('GET VARIABLE CHANNEL(linkedid)\n');
   });
+  test('bytes split anywhere, even inside a character; values trimmed; short lines are garbage, not errors', () => {
+    const reader = new AgiReader();
+    const bytes = Buffer.from('agi_callerid:\t1001 \r\nagi_calleridname: Zoë Ångström\nag\n\n', 'utf8');
+    const frames = [...bytes].flatMap((byte) => reader.push(Buffer.from([byte])));
+    expect(frames).toEqual([
+      { type: 'garbage', line: 'ag' },
+      { type: 'environment', environment: { agi_callerid: '1001', agi_calleridname: 'Zoë Ångström' } },
+    ]);
+  });
+
+  test('replies are read as the reference pattern reads them', () => {
+    // The pattern the reader implemented before it read replies by hand: the oracle.
+    const reference = (line: string) => {
+      const match = /^(\d{3})(?:[ -](.*))?$/.exec(line);
+      if (!match) return undefined;
+      const reply: { code: number; text: string; result?: string; data?: string } = { code: Number(match[1]), text: line };
+      const result = /(?:^|\s)result=(-?\d+)(?:\s+\((.*)\))?/.exec(match[2] ?? '');
+      if (result) {
+        reply.result = result[1]!;
+        if (result[2] !== undefined) reply.data = result[2];
+      }
+      return reply;
+    };
+    const lines = [
+      '200 result=1 (1795259065.0)', '200 result=1', '200 result=0 endpos=0', '200 result=-1', '200 result=1 (a (nested) value) endpos=12',
+      '200 result=1 ()', '200 result=1(x)', '200 result=1  \t(x)', '200 result=1 (unclosed', '200 result=x result=5 (y)', '200 noresult=3 result=4',
+      '200-result=7', '200', '20', '2000 result=1', 'abc result=1', '510 Invalid or unknown command', '520 End of proper usage.',
+      '511 Command Not Permitted on a dead channel or intercepted channel', '200 result=12abc (z)', '200 result= (1)', '200 result=-', '200 result=1 ) (x',
+    ];
+    for (const line of lines) expect([line, parseReply(line)]).toEqual([line, reference(line)]);
+  });
 });

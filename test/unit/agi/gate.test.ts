@@ -17,7 +17,7 @@ import { loadPoliciesOrThrow } from '../../../src/policy/loader.js';
 import { Pipeline } from '../../../src/pipeline.js';
 import { packagePath } from '../../../src/paths.js';
 import { loadRateTable } from '../../../src/rates/index.js';
-import { agiEnvironment, defaultAnswers, runAgiSession } from '../../helpers/fake-asterisk-agi.js';
+import { agiEnvironment, defaultAnswers, runAgiSession, type Answer } from '../../helpers/fake-asterisk-agi.js';
 import { captureEvents } from '../../helpers/feed.js';
 
 const classifier = createClassifier({ numbering: { homeCountry: 'US', internationalPrefixes: ['011', '00'], internalPatterns: ['_1XXX'] }, riskLists: loadRiskLists(packagePath('policies', 'lists')) });
@@ -113,6 +113,20 @@ describe('pre-dial gate', () => {
     const exchange = await runAgiSession(server.port, call(server.port, '00449098790123'), (command) => (command.startsWith('GET VARIABLE') ? 'HANGUP' : '200 result=1'));
     expect(exchange.commands).toEqual(['GET VARIABLE CHANNEL(linkedid)']);
     expect(gate.stats).toMatchObject({ hungUp: 1, errors: 0 });
+  });
+
+  test('Asterisk refuses the verdict: a dead channel (511) counts as a hang-up, another refusal as an error; the session ends either way', async () => {
+    const { server, gate } = await start();
+    const refusing =
+      (variable: string, reply: string): Answer =>
+      (command, socket) =>
+        command.startsWith(`SET VARIABLE ${variable}`) ? reply : defaultAnswers('1796205600.11')(command, socket);
+    const dead = await runAgiSession(server.port, call(server.port, '00449098790123'), refusing('TOLLGATE_REASON', '511 Command Not Permitted on a dead channel or intercepted channel'));
+    // Both variables leave in one write: Asterisk reads (and answers) them in order.
+    expect(dead.commands).toEqual(['GET VARIABLE CHANNEL(linkedid)', 'SET VARIABLE TOLLGATE_VERDICT deny', expect.stringMatching(/^SET VARIABLE TOLLGATE_REASON "international-risk: 1001 → 00449098790123 /)]);
+    expect(gate.stats).toMatchObject({ hungUp: 1, errors: 0 });
+    await runAgiSession(server.port, call(server.port, '00449098790123', '1796205600.12', 'PJSIP/1001-0000000c'), refusing('TOLLGATE_VERDICT', '510 Invalid or unknown command'));
+    expect(gate.stats).toMatchObject({ hungUp: 1, errors: 1 });
   });
 
   test('an environment sent a byte at a time, and one without a channel (an error: the dialplan goes on)', async () => {
