@@ -44,6 +44,12 @@ async function startGate(): Promise<Server> {
   const pipeline = new Pipeline({ tracker, engine, decider, clock: systemClock });
   const gate = new PreDialGate({ table, decider, ingest: (message, at) => tracker.ingest(message, at), clock: systemClock, timeoutMs: 200 });
   // Each call ends once the gate has answered (as a refused or a short call would): the table stays the size of a real PBX's.
+  // Its Hangup is judged in a turn of its own, after the session is handed back, as the agent
+  // judges the Hangup that Asterisk sends on AMI: Asterisk does not wait for that.
+  const hangUp = (channel: string, uniqueid: string): void => {
+    const call = table.callOfChannel(uniqueid);
+    tracker.ingest(AmiMessage.from({ Event: 'Hangup', Channel: channel, Uniqueid: uniqueid, Linkedid: call?.linkedid ?? uniqueid, Cause: '16', 'Cause-txt': 'Normal Clearing', ChannelState: '6', Exten: '', Context: '' }), Date.now());
+  };
   const server = new AgiServer({
     host: '127.0.0.1',
     port: 0,
@@ -51,8 +57,7 @@ async function startGate(): Promise<Server> {
     handler: async (session) => {
       await gate.handle(session);
       const { agi_channel: channel = '', agi_uniqueid: uniqueid = '' } = session.environment;
-      const call = table.callOfChannel(uniqueid);
-      tracker.ingest(AmiMessage.from({ Event: 'Hangup', Channel: channel, Uniqueid: uniqueid, Linkedid: call?.linkedid ?? uniqueid, Cause: '16', 'Cause-txt': 'Normal Clearing', ChannelState: '6', Exten: '', Context: '' }), Date.now());
+      setImmediate(hangUp, channel, uniqueid);
     },
   });
   await server.start();
