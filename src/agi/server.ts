@@ -155,7 +155,8 @@ class AgiConnection implements AgiSession {
 
   getVariable(name: string): Promise<string | undefined> {
     return this.send(formatCommand('GET VARIABLE', name)).then((reply) => {
-      failUnlessDone(reply, 'GET VARIABLE', name);
+      const failure = failureOf(reply, 'GET VARIABLE', name);
+      if (failure) throw failure;
       return reply.result === '1' ? (reply.data ?? '') : undefined;
     });
   }
@@ -165,8 +166,8 @@ class AgiConnection implements AgiSession {
   }
 
   setVariables(variables: readonly (readonly [name: string, value: string])[]): Promise<void> {
-    if (this.isClosed) return Promise.reject(new AgiHangupError('connection closed'));
-    if (this.sawHangup) return Promise.reject(new AgiHangupError('HANGUP'));
+    const gone = this.gone();
+    if (gone) return Promise.reject(gone);
     if (variables.length === 0) return Promise.resolve();
     let lines = '';
     for (const [name, value] of variables) lines += formatCommand('SET VARIABLE', name, value);
@@ -177,14 +178,13 @@ class AgiConnection implements AgiSession {
         this.pending.push({
           resolve: (reply) => {
             if (failed) return;
-            try {
-              failUnlessDone(reply, 'SET VARIABLE', name);
-            } catch (error) {
+            const failure = failureOf(reply, 'SET VARIABLE', name);
+            if (failure) {
               failed = true;
-              reject(error as Error);
-              return;
+              reject(failure);
+            } else if (--unanswered === 0) {
+              resolve();
             }
-            if (--unanswered === 0) resolve();
           },
           reject: (error) => {
             if (failed) return;
@@ -199,8 +199,8 @@ class AgiConnection implements AgiSession {
   }
 
   private send(line: string): Promise<AgiReply> {
-    if (this.isClosed) return Promise.reject(new AgiHangupError('connection closed'));
-    if (this.sawHangup) return Promise.reject(new AgiHangupError('HANGUP'));
+    const gone = this.gone();
+    if (gone) return Promise.reject(gone);
     return new Promise<AgiReply>((resolve, reject) => {
       this.pending.push({ resolve, reject });
       this.socket.write(line);
@@ -220,10 +220,17 @@ class AgiConnection implements AgiSession {
     for (const waiter of this.pending.splice(0)) waiter.reject(error);
   }
 
+  /** Why no command can run any more (the connection closed, or Asterisk said HANGUP), or undefined. */
+  private gone(): AgiHangupError | undefined {
+    if (this.isClosed) return new AgiHangupError('connection closed');
+    if (this.sawHangup) return new AgiHangupError('HANGUP');
+    return undefined;
+  }
 }
 
-/** A reply that is not `200` fails the command: a dead channel (511) as a hang-up. */
-function failUnlessDone(reply: AgiReply, command: string, name: string): void {
-  if (reply.code === 511) throw new AgiHangupError(reply.text);
-  if (reply.code !== 200) throw new Error(`${command} ${name}: ${reply.text}`);
+/** Why a reply fails its command (anything but `200`; a dead channel, 511, is a hang-up), or undefined. */
+function failureOf(reply: AgiReply, command: string, name: string): Error | undefined {
+  if (reply.code === 511) return new AgiHangupError(reply.text);
+  if (reply.code !== 200) return new Error(`${command} ${name}: ${reply.text}`);
+  return undefined;
 }
