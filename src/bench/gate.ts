@@ -1,6 +1,8 @@
 /**
  * Pre-dial gate latency: 1 000 FastAGI sessions a second over loopback, from a client process that
- * speaks AGI as Asterisk does (environment block, GET VARIABLE answered, SET VARIABLE answered),
+ * speaks AGI as Asterisk does (environment block, GET VARIABLE answered, SET VARIABLE answered) and
+ * is built as Asterisk is when a C compiler is at hand (agi-client.c: a thread per session, no
+ * garbage collector of its own; else a Node client, whose own pauses then count too),
  * against the gate backed by the live path's own tracker, engine (every shipped policy) and
  * decider, in a server process of its own (bench/gate-server.ts), as the agent runs. A third of the
  * calls are fraud (premium numbers abroad, refused), the rest ordinary. Latency is what Asterisk
@@ -11,7 +13,10 @@
  * nothing, in a fresh process too (run after the gate in the gate's process, it inherited the
  * gate's garbage and full collections).
  */
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GateServerKind, GateServerReport } from './gate-server.js';
 import { formatNumber, percentile, printSection, type BenchRow } from './report.js';
@@ -20,7 +25,7 @@ const RATE_PER_SECOND = 1000;
 const SECONDS = 5;
 const WARMUP_SECONDS = 2;
 
-/** The client: Asterisk's side of each session, in its own process (as Asterisk is). */
+/** The Node client: Asterisk's side of each session, in its own process (as Asterisk is), when agi-client.c cannot be built. */
 const CLIENT = `
 const { connect } = require('node:net');
 const { port, rate, seconds, warmupSeconds } = JSON.parse(process.argv[1]);
@@ -83,12 +88,18 @@ export async function benchGate(): Promise<void> {
   // This kind of machine stalls a process for several ms now and then: one round's p99 is mostly
   // where those stalls fell. Rounds, interleaved, show the spread; the median is the figure.
   const rounds = Math.max(1, Number(process.env.BENCH_GATE_ROUNDS ?? 3));
+  const client = prepareClient();
   const results = configurations.map(() => [] as { client: ClientResult; server: GateServerReport }[]);
-  for (let round = 0; round < rounds; round++) {
-    for (const [index, configuration] of configurations.entries()) results[index]!.push(await measure(configuration.kind));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, configuration] of configurations.entries()) results[index]!.push(await measure(configuration.kind, client));
+    }
+  } finally {
+    client.dispose();
   }
   const first = results[0]![0]!.client;
   const rows: BenchRow[] = [
+    { name: "Asterisk's side", value: client.label },
     { name: 'sessions per round', value: first.latencies.length },
     { name: 'achieved rate', value: (first.latencies.length * 1000) / first.ms, unit: 'sessions/s' },
     { name: 'verdicts', value: `allow ${first.verdicts.allow ?? 0}, deny ${first.verdicts.deny ?? 0}, none ${first.verdicts.none ?? 0}` },
@@ -117,7 +128,7 @@ function spread(values: number[]): string {
 }
 
 /** One server process (`kind`; it inherits the bench's Node flags, so `node --flag dist/bench/index.js gate` tries one) and the client against it. */
-async function measure(kind: GateServerKind): Promise<{ client: ClientResult; server: GateServerReport }> {
+async function measure(kind: GateServerKind, client: Client): Promise<{ client: ClientResult; server: GateServerReport }> {
   const server = fork(fileURLToPath(new URL('./gate-server.js', import.meta.url)), [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -125,14 +136,14 @@ async function measure(kind: GateServerKind): Promise<{ client: ClientResult; se
       server.once('error', reject);
       server.once('exit', (code) => reject(new Error(`the gate server exited (${code}) before it listened`)));
     });
-    const client = await runClient(port);
+    const result = await client.run(port);
     const report = await new Promise<GateServerReport>((resolve, reject) => {
       server.removeAllListeners('exit');
       server.once('message', (message) => resolve(message as GateServerReport));
       server.once('exit', (code) => reject(new Error(`the gate server exited (${code}) before it reported`)));
       server.send('report');
     });
-    return { client, server: report };
+    return { client: result, server: report };
   } finally {
     if (server.exitCode === null) server.kill();
   }
@@ -144,7 +155,51 @@ interface ClientResult {
   ms: number;
 }
 
-function runClient(port: number): Promise<ClientResult> {
+interface Client {
+  label: string;
+  run(port: number): Promise<ClientResult>;
+  dispose(): void;
+}
+
+/**
+ * The C client, compiled here with `cc` from the repository's source, or the Node client when that
+ * is not possible (no compiler, an installed package without sources, BENCH_GATE_CLIENT=node).
+ */
+function prepareClient(): Client {
+  const source = fileURLToPath(new URL('../../src/bench/agi-client.c', import.meta.url));
+  const why = process.env.BENCH_GATE_CLIENT === 'node' ? 'BENCH_GATE_CLIENT=node' : !existsSync(source) ? 'no agi-client.c here' : undefined;
+  if (why === undefined) {
+    const directory = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+    const binary = join(directory, 'agi-client');
+    try {
+      execFileSync('cc', ['-O2', '-pthread', '-o', binary, source], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return { label: 'agi-client.c (a thread per session, as Asterisk)', run: (port) => runNativeClient(binary, port), dispose: () => rmSync(directory, { recursive: true, force: true }) };
+    } catch (error) {
+      rmSync(directory, { recursive: true, force: true });
+      return nodeClient(`cc failed: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`);
+    }
+  }
+  return nodeClient(why);
+}
+
+function nodeClient(why: string): Client {
+  return { label: `a Node process (${why}; its own pauses count too)`, run: runNodeClient, dispose: () => undefined };
+}
+
+function runNativeClient(binary: string, port: number): Promise<ClientResult> {
+  return new Promise<ClientResult>((resolve, reject) => {
+    const client = spawn(binary, [String(port), String(RATE_PER_SECOND), String(SECONDS), String(WARMUP_SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    client.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    client.once('error', reject);
+    client.once('close', (code) => {
+      if (code !== 0) reject(new Error(`the AGI client exited (${code}): not every session ended`));
+      else resolve(JSON.parse(output) as ClientResult);
+    });
+  });
+}
+
+function runNodeClient(port: number): Promise<ClientResult> {
   return new Promise<ClientResult>((resolve, reject) => {
     const settings = JSON.stringify({ port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
     // Asterisk has no garbage collector: a small young generation keeps the harness's own pauses short.
