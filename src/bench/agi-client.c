@@ -30,7 +30,6 @@ enum verdict { VERDICT_NONE, VERDICT_ALLOW, VERDICT_DENY };
 static int port;
 static long total, warmup;
 static double *latencies; /* per session; < 0 when it failed */
-static double *started_at;
 static enum verdict *verdicts;
 static atomic_long finished;
 
@@ -82,7 +81,6 @@ static void *session(void *argument) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  started_at[index] = now_ms();
   if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0 && connect(fd, (struct sockaddr *)&address, sizeof address) == 0) {
     double connected = now_ms();
     size_t held = 0;
@@ -121,9 +119,8 @@ int main(int argc, char **argv) {
   total = rate * (atol(argv[3]) + atol(argv[4]));
   warmup = rate * atol(argv[4]);
   latencies = calloc((size_t)total, sizeof *latencies);
-  started_at = calloc((size_t)total, sizeof *started_at);
   verdicts = calloc((size_t)total, sizeof *verdicts);
-  if (port <= 0 || rate <= 0 || total <= warmup || !latencies || !started_at || !verdicts) {
+  if (port <= 0 || rate <= 0 || total <= warmup || !latencies || !verdicts) {
     fprintf(stderr, "agi-client: bad arguments\n");
     return 2;
   }
@@ -135,6 +132,7 @@ int main(int argc, char **argv) {
   struct timespec next;
   clock_gettime(CLOCK_MONOTONIC, &next);
   long step = 1000000000L / rate;
+  double measured_from = 0; /* when the first measured session was started */
   for (long index = 0; index < total; index++) {
     next.tv_nsec += step;
     while (next.tv_nsec >= 1000000000L) {
@@ -142,6 +140,7 @@ int main(int argc, char **argv) {
       next.tv_sec++;
     }
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    if (index == warmup) measured_from = now_ms();
     pthread_t thread;
     if (pthread_create(&thread, &attributes, session, (void *)index) != 0) {
       latencies[index] = -1;
@@ -163,7 +162,7 @@ int main(int argc, char **argv) {
     else if (verdicts[index] == VERDICT_DENY) deny++;
     else none++;
   }
-  double measured = now_ms() - started_at[warmup];
+  double measured = now_ms() - measured_from;
   printf("],\"verdicts\":{\"allow\":%ld,\"deny\":%ld,\"none\":%ld},\"ms\":%.1f}\n", allow, deny, none, measured);
   return atomic_load(&finished) < total ? 1 : 0;
 }
