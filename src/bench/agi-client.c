@@ -4,11 +4,12 @@
  * runtime's pauses. bench/gate.ts compiles it with `cc` when there is one (else it uses its Node
  * client) and reads the JSON it prints.
  *
- *   agi-client <port> <sessions per second> <seconds measured> <seconds of warm-up>
+ *   agi-client <port> <sessions per second> <seconds measured> <seconds of warm-up> [attack|ordinary]
  *
  * Each session: connect to 127.0.0.1:<port>, send the AGI environment block, answer
  * `GET VARIABLE` with the session's unique id and `SET VARIABLE` with `200 result=1`, note the
- * verdict, read until the gate closes the connection. Latency: from connected to closed.
+ * verdict, read until the gate closes the connection. Latency: from connected to closed. The
+ * dialled numbers: `attack` (the default) makes a third of the calls fraud, `ordinary` none.
  * Prints {"latencies":[ms…],"verdicts":{"allow":n,"deny":n,"none":n},"ms":n} for the measured
  * sessions (the warm-up's are started, not measured).
  */
@@ -33,8 +34,10 @@ static double *latencies; /* per session; < 0 when it failed */
 static enum verdict *verdicts;
 static atomic_long finished;
 
-/* The same numbers, in the same order, as the Node client: a third of them fraud. */
-static const char *const NUMBERS[] = {"12125550123", "011442079460123", "00449098790123", "0114930123456", "011882161234567", "18005550199"};
+/* The same numbers, in the same order, as the Node client (bench/gate.ts). */
+static const char *const ATTACK[] = {"12125550123", "011442079460123", "00449098790123", "0114930123456", "011882161234567", "18005550199"};
+static const char *const ORDINARY[] = {"12125550123", "18005550199", "12125550188", "13125550123", "16175550101", "18005550142"};
+static const char *const *numbers = ATTACK;
 
 static double now_ms(void) {
   struct timespec now;
@@ -75,7 +78,7 @@ static void *session(void *argument) {
                         "agi_network: yes\nagi_network_script: tollgate\nagi_channel: PJSIP/%d-%08lx\nagi_type: PJSIP\n"
                         "agi_uniqueid: 1796205600.%ld\nagi_callerid: %d\nagi_calleridname: Bench\nagi_context: from-internal\n"
                         "agi_extension: %s\nagi_priority: 2\nagi_accountcode: \n\n",
-                        endpoint, index, 100000 + index, endpoint, NUMBERS[index % 6]);
+                        endpoint, index, 100000 + index, endpoint, numbers[index % 6]);
   double latency = -1;
   enum verdict verdict = VERDICT_NONE;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -110,10 +113,11 @@ static void *session(void *argument) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s <port> <sessions per second> <seconds measured> <seconds of warm-up>\n", argv[0]);
+  if (argc < 5 || argc > 6 || (argc == 6 && strcmp(argv[5], "attack") != 0 && strcmp(argv[5], "ordinary") != 0)) {
+    fprintf(stderr, "usage: %s <port> <sessions per second> <seconds measured> <seconds of warm-up> [attack|ordinary]\n", argv[0]);
     return 2;
   }
+  if (argc == 6 && strcmp(argv[5], "ordinary") == 0) numbers = ORDINARY;
   port = atoi(argv[1]);
   long rate = atol(argv[2]);
   total = rate * (atol(argv[3]) + atol(argv[4]));

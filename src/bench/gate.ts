@@ -4,10 +4,13 @@
  * is built as Asterisk is when a C compiler is at hand (agi-client.c: a thread per session, no
  * garbage collector of its own; else a Node client, whose own pauses then count too),
  * against the gate backed by the live path's own tracker, engine (every shipped policy) and
- * decider, in a server process of its own (bench/gate-server.ts), as the agent runs. A third of the
- * calls are fraud (premium numbers abroad, refused), the rest ordinary. Latency is what Asterisk
- * waits: from the environment sent to the connection closed, measured after a warm-up (the JIT and
- * the engine's caches).
+ * decider, in a server process of its own (bench/gate-server.ts), as the agent runs. Two kinds of
+ * traffic: ordinary calls only (what a gate answers most of the time), and an attack where a third
+ * of the calls are fraud (premium numbers abroad, refused; the incidents, findings and decisions
+ * they open are the costly part); each with Node's defaults and with the small young generation
+ * the README advises for gates. Latency is what Asterisk waits: from the environment sent to the
+ * connection closed, measured after a warm-up (the JIT and the engine's caches); the gate's own
+ * decision, from the session handed to it to its verdict acknowledged, is what it reports.
  *
  * The harness's floor is measured the same way: a server that answers the same commands and judges
  * nothing, in a fresh process too (run after the gate in the gate's process, it inherited the
@@ -22,14 +25,19 @@ import type { GateServerKind, GateServerReport } from './gate-server.js';
 import { formatNumber, percentile, printSection, type BenchRow } from './report.js';
 
 const RATE_PER_SECOND = 1000;
+/** The README's advice for a gate taking hundreds of calls a second (young collections of ~1 ms). */
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=1';
 const SECONDS = 5;
 const WARMUP_SECONDS = 2;
 
 /** The Node client: Asterisk's side of each session, in its own process (as Asterisk is), when agi-client.c cannot be built. */
 const CLIENT = `
 const { connect } = require('node:net');
-const { port, rate, seconds, warmupSeconds } = JSON.parse(process.argv[1]);
-const numbers = ['12125550123', '011442079460123', '00449098790123', '0114930123456', '011882161234567', '18005550199'];
+const { port, rate, seconds, warmupSeconds, traffic } = JSON.parse(process.argv[1]);
+// The same numbers, in the same order, as agi-client.c.
+const numbers = traffic === 'ordinary'
+  ? ['12125550123', '18005550199', '12125550188', '13125550123', '16175550101', '18005550142']
+  : ['12125550123', '011442079460123', '00449098790123', '0114930123456', '011882161234567', '18005550199'];
 const latencies = [];
 const verdicts = { allow: 0, deny: 0, none: 0 };
 let started = 0, finished = 0;
@@ -80,10 +88,18 @@ const timer = setInterval(() => {
 }, 1);
 `;
 
+/** What Asterisk dials: `attack` makes a third of the calls fraud, `ordinary` none. */
+type Traffic = 'attack' | 'ordinary';
+
 export async function benchGate(): Promise<void> {
-  const configurations: { label: string; kind: GateServerKind }[] = [
-    { label: 'the gate', kind: 'gate' },
-    { label: 'the harness alone (judging nothing)', kind: 'floor' },
+  // Node's defaults, and the small young generation the README advises for a gate taking hundreds of calls a second.
+  const small = [SMALL_YOUNG_GENERATION];
+  const configurations: { label: string; kind: GateServerKind; traffic: Traffic; flags: readonly string[] }[] = [
+    { label: 'the gate, ordinary calls', kind: 'gate', traffic: 'ordinary', flags: [] },
+    { label: 'the gate, a third of the calls fraud', kind: 'gate', traffic: 'attack', flags: [] },
+    { label: `the gate, ordinary calls, ${SMALL_YOUNG_GENERATION}`, kind: 'gate', traffic: 'ordinary', flags: small },
+    { label: `the gate, a third of the calls fraud, ${SMALL_YOUNG_GENERATION}`, kind: 'gate', traffic: 'attack', flags: small },
+    { label: 'the harness alone (judging nothing)', kind: 'floor', traffic: 'ordinary', flags: [] },
   ];
   // This kind of machine stalls a process for several ms now and then: one round's p99 is mostly
   // where those stalls fell. Rounds, interleaved, show the spread; the median is the figure.
@@ -92,7 +108,7 @@ export async function benchGate(): Promise<void> {
   const results = configurations.map(() => [] as { client: ClientResult; server: GateServerReport }[]);
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [index, configuration] of configurations.entries()) results[index]!.push(await measure(configuration.kind, client));
+      for (const [index, configuration] of configurations.entries()) results[index]!.push(await measure(configuration, client));
     }
   } finally {
     client.dispose();
@@ -102,10 +118,11 @@ export async function benchGate(): Promise<void> {
     { name: "Asterisk's side", value: client.label },
     { name: 'sessions per round', value: first.latencies.length },
     { name: 'achieved rate', value: (first.latencies.length * 1000) / first.ms, unit: 'sessions/s' },
-    { name: 'verdicts', value: `allow ${first.verdicts.allow ?? 0}, deny ${first.verdicts.deny ?? 0}, none ${first.verdicts.none ?? 0}` },
   ];
   for (const [index, configuration] of configurations.entries()) {
     const runs = results[index]!;
+    const verdicts = runs[0]!.client.verdicts;
+    if (configuration.kind === 'gate') rows.push({ name: `${configuration.label}: verdicts`, value: `allow ${verdicts.allow ?? 0}, deny ${verdicts.deny ?? 0}, none ${verdicts.none ?? 0}` });
     rows.push(
       { name: `${configuration.label}: seen by Asterisk p50`, value: spread(runs.map((run) => percentile(run.client.latencies, 50))), unit: 'ms' },
       { name: `${configuration.label}: seen by Asterisk p99`, value: spread(runs.map((run) => percentile(run.client.latencies, 99))), unit: 'ms' },
@@ -127,16 +144,22 @@ function spread(values: number[]): string {
   return values.length === 1 ? median : `${median} (${values.map(formatNumber).join(' / ')})`;
 }
 
-/** One server process (`kind`; it inherits the bench's Node flags, so `node --flag dist/bench/index.js gate` tries one) and the client against it. */
-async function measure(kind: GateServerKind, client: Client): Promise<{ client: ClientResult; server: GateServerReport }> {
-  const server = fork(fileURLToPath(new URL('./gate-server.js', import.meta.url)), [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * One server process (`kind`, with `flags` after the bench's own Node flags: `node --flag
+ * dist/bench/index.js gate` tries one) and the client against it.
+ */
+async function measure(
+  { kind, traffic, flags }: { kind: GateServerKind; traffic: Traffic; flags: readonly string[] },
+  client: Client,
+): Promise<{ client: ClientResult; server: GateServerReport }> {
+  const server = fork(fileURLToPath(new URL('./gate-server.js', import.meta.url)), [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...flags] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       server.once('message', (message) => resolve((message as { port: number }).port));
       server.once('error', reject);
       server.once('exit', (code) => reject(new Error(`the gate server exited (${code}) before it listened`)));
     });
-    const result = await client.run(port);
+    const result = await client.run(port, traffic);
     const report = await new Promise<GateServerReport>((resolve, reject) => {
       server.removeAllListeners('exit');
       server.once('message', (message) => resolve(message as GateServerReport));
@@ -157,7 +180,7 @@ interface ClientResult {
 
 interface Client {
   label: string;
-  run(port: number): Promise<ClientResult>;
+  run(port: number, traffic: Traffic): Promise<ClientResult>;
   dispose(): void;
 }
 
@@ -173,7 +196,7 @@ function prepareClient(): Client {
     const binary = join(directory, 'agi-client');
     try {
       execFileSync('cc', ['-O2', '-pthread', '-o', binary, source], { stdio: ['ignore', 'ignore', 'pipe'] });
-      return { label: 'agi-client.c (a thread per session, as Asterisk)', run: (port) => runNativeClient(binary, port), dispose: () => rmSync(directory, { recursive: true, force: true }) };
+      return { label: 'agi-client.c (a thread per session, as Asterisk)', run: (port, traffic) => runNativeClient(binary, port, traffic), dispose: () => rmSync(directory, { recursive: true, force: true }) };
     } catch (error) {
       rmSync(directory, { recursive: true, force: true });
       return nodeClient(`cc failed: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`);
@@ -186,9 +209,9 @@ function nodeClient(why: string): Client {
   return { label: `a Node process (${why}; its own pauses count too)`, run: runNodeClient, dispose: () => undefined };
 }
 
-function runNativeClient(binary: string, port: number): Promise<ClientResult> {
+function runNativeClient(binary: string, port: number, traffic: Traffic): Promise<ClientResult> {
   return new Promise<ClientResult>((resolve, reject) => {
-    const client = spawn(binary, [String(port), String(RATE_PER_SECOND), String(SECONDS), String(WARMUP_SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const client = spawn(binary, [String(port), String(RATE_PER_SECOND), String(SECONDS), String(WARMUP_SECONDS), traffic], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     client.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     client.once('error', reject);
@@ -199,9 +222,9 @@ function runNativeClient(binary: string, port: number): Promise<ClientResult> {
   });
 }
 
-function runNodeClient(port: number): Promise<ClientResult> {
+function runNodeClient(port: number, traffic: Traffic): Promise<ClientResult> {
   return new Promise<ClientResult>((resolve, reject) => {
-    const settings = JSON.stringify({ port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
+    const settings = JSON.stringify({ port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, traffic });
     // Asterisk has no garbage collector: a small young generation keeps the harness's own pauses short.
     const client = spawn(process.execPath, ['--max-semi-space-size=1', '-e', CLIENT, settings], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     client.once('message', (message) => resolve(message as ClientResult));
