@@ -159,8 +159,9 @@ export class PreDialGate {
   }
 
   /**
-   * Both variables in one write (Asterisk reads commands in order), bounded in time: after a
-   * timeout a reply may still be owed for an earlier command, and Asterisk may not answer at all.
+   * The verdict, then the reason (one command at a time: see AgiSession.setVariables), bounded in
+   * time: after a timeout a reply may still be owed for an earlier command, and Asterisk may not
+   * answer at all.
    */
   private answer(session: AgiSession, verdict: GateVerdict, reason: string): Promise<unknown> {
     // Most reasons need no quoting: no copy then (nor when they are short enough).

@@ -26,7 +26,7 @@ export interface AgiSession {
   /** `GET VARIABLE`: the value, or undefined when the variable is not set. */
   getVariable(name: string): Promise<string | undefined>;
   setVariable(name: string, value: string): Promise<void>;
-  /** Several `SET VARIABLE`s in one write; done when Asterisk has answered them all (the first failure fails it). */
+  /** Several `SET VARIABLE`s, each sent once the one before is answered; done when all are (the first failure fails it). */
   setVariables(variables: readonly (readonly [name: string, value: string])[]): Promise<void>;
 }
 
@@ -165,37 +165,17 @@ class AgiConnection implements AgiSession {
     return this.setVariables([[name, value]]);
   }
 
-  setVariables(variables: readonly (readonly [name: string, value: string])[]): Promise<void> {
-    const gone = this.gone();
-    if (gone) return Promise.reject(gone);
-    if (variables.length === 0) return Promise.resolve();
-    let lines = '';
-    for (const [name, value] of variables) lines += formatCommand('SET VARIABLE', name, value);
-    return new Promise<void>((resolve, reject) => {
-      let unanswered = variables.length;
-      let failed = false;
-      for (const [name] of variables) {
-        this.pending.push({
-          resolve: (reply) => {
-            if (failed) return;
-            const failure = failureOf(reply, 'SET VARIABLE', name);
-            if (failure) {
-              failed = true;
-              reject(failure);
-            } else if (--unanswered === 0) {
-              resolve();
-            }
-          },
-          reject: (error) => {
-            if (failed) return;
-            failed = true;
-            reject(error);
-          },
-        });
-      }
-      // One write, so the commands leave in one segment.
-      this.socket.write(lines);
-    });
+  /**
+   * One command at a time, never two in one write: Asterisk reads its AGI socket through a buffered
+   * stream (res_agi: poll, then fgets), so a second command that came with the first stays in that
+   * buffer, unread, until more bytes or the end of the connection wake it. Seen on Asterisk 22.10:
+   * every verdict's second SET VARIABLE waited for the gate's timeout (~200 ms) to close the session.
+   */
+  async setVariables(variables: readonly (readonly [name: string, value: string])[]): Promise<void> {
+    for (const [name, value] of variables) {
+      const failure = failureOf(await this.send(formatCommand('SET VARIABLE', name, value)), 'SET VARIABLE', name);
+      if (failure) throw failure;
+    }
   }
 
   private send(line: string): Promise<AgiReply> {

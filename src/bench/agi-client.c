@@ -8,7 +8,8 @@
  *
  * Each session: connect to 127.0.0.1:<port>, send the AGI environment block, answer
  * `GET VARIABLE` with the session's unique id and `SET VARIABLE` with `200 result=1`, note the
- * verdict, read until the gate closes the connection. Latency: from connected to closed. The
+ * verdict, read until the gate closes the connection; commands are read as res_agi reads them (one
+ * line each time bytes arrive, the rest when the connection closes). Latency: from connected to closed. The
  * dialled numbers: `attack` (the default) makes a third of the calls fraud, `ordinary` none.
  * Prints {"latencies":[ms…],"verdicts":{"allow":n,"deny":n,"none":n},"ms":n} for the measured
  * sessions (the warm-up's are started, not measured).
@@ -47,7 +48,7 @@ static double now_ms(void) {
 
 static int write_all(int fd, const char *text, size_t length) {
   while (length > 0) {
-    ssize_t written = write(fd, text, length);
+    ssize_t written = send(fd, text, length, MSG_NOSIGNAL);
     if (written <= 0) return -1;
     text += written;
     length -= (size_t)written;
@@ -70,6 +71,17 @@ static int answer(int fd, long index, const char *line, enum verdict *verdict) {
   return write_all(fd, "510 Invalid or unknown command\n", 31);
 }
 
+/* Answers the buffer's first line and drops it from the buffer. */
+static int answer_first_line(int fd, long index, char *buffer, size_t *held, enum verdict *verdict) {
+  char *newline = strchr(buffer, '\n');
+  *newline = '\0';
+  int failed = answer(fd, index, buffer, verdict);
+  size_t rest = *held - (size_t)(newline + 1 - buffer);
+  memmove(buffer, newline + 1, rest + 1);
+  *held = rest;
+  return failed;
+}
+
 static void *session(void *argument) {
   long index = (long)argument;
   int endpoint = 1000 + (int)(index % 900);
@@ -88,21 +100,20 @@ static void *session(void *argument) {
     double connected = now_ms();
     size_t held = 0;
     int failed = write_all(fd, environment, (size_t)length);
+    /* As res_agi reads: wait until the socket is readable, then take one line from a buffered stream
+       (fgets). A second command that came in the same bytes waits for more bytes or for the end of the
+       connection, when what is still buffered is read. */
     while (!failed) {
       ssize_t got = read(fd, buffer + held, sizeof buffer - 1 - held);
-      if (got <= 0) break; /* closed: the gate handed the channel back */
+      if (got < 0) failed = 1;
+      if (got <= 0) break;
       held += (size_t)got;
       buffer[held] = '\0';
-      char *newline;
-      while (!failed && (newline = strchr(buffer, '\n')) != NULL) {
-        *newline = '\0';
-        failed = answer(fd, index, buffer, &verdict);
-        size_t rest = held - (size_t)(newline + 1 - buffer);
-        memmove(buffer, newline + 1, rest + 1);
-        held = rest;
-      }
+      if (strchr(buffer, '\n') != NULL) failed = answer_first_line(fd, index, buffer, &held, &verdict);
       if (held == sizeof buffer - 1) failed = 1; /* a line longer than any the gate sends */
     }
+    /* The gate closed the connection (it handed the channel back): the lines still buffered now. */
+    while (!failed && strchr(buffer, '\n') != NULL) failed = answer_first_line(fd, index, buffer, &held, &verdict);
     if (!failed) latency = now_ms() - connected;
   }
   if (fd >= 0) close(fd);

@@ -55,20 +55,28 @@ function session(index) {
   socket.setNoDelay(true);
   let t0 = 0, buffer = '', verdict = 'none';
   socket.on('connect', () => { t0 = performance.now(); socket.write(env); });
+  // As res_agi reads: one line per arrival of bytes (a buffered fgets after poll); what is still
+  // buffered when the gate closes the connection is read then.
+  const answerFirstLine = () => {
+    const nl = buffer.indexOf('\\n');
+    if (nl < 0) return false;
+    const line = buffer.slice(0, nl); buffer = buffer.slice(nl + 1);
+    if (line.startsWith('GET VARIABLE')) socket.write('200 result=1 (' + uniqueid + ')\\n');
+    else if (line.startsWith('SET VARIABLE')) {
+      const m = /^SET VARIABLE TOLLGATE_VERDICT (\\S+)/.exec(line);
+      if (m) verdict = m[1];
+      socket.write('200 result=1\\n');
+    }
+    return true;
+  };
   socket.on('data', (chunk) => {
     buffer += chunk.toString();
-    let nl;
-    while ((nl = buffer.indexOf('\\n')) >= 0) {
-      const line = buffer.slice(0, nl); buffer = buffer.slice(nl + 1);
-      if (line.startsWith('GET VARIABLE')) socket.write('200 result=1 (' + uniqueid + ')\\n');
-      else if (line.startsWith('SET VARIABLE')) {
-        const m = /^SET VARIABLE TOLLGATE_VERDICT (\\S+)/.exec(line);
-        if (m) verdict = m[1];
-        socket.write('200 result=1\\n');
-      }
-    }
+    answerFirstLine();
   });
-  socket.on('end', () => socket.end());
+  socket.on('end', () => {
+    while (answerFirstLine());
+    socket.end();
+  });
   socket.on('close', () => {
     if (index >= warmup) {
       latencies.push(performance.now() - t0);
