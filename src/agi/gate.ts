@@ -3,16 +3,19 @@
  * the same engine's and the same decider's as on the live AMI path — a verdict is a decision like
  * any other (incident, mail, audit row), never a parallel rule set.
  *
- *   same => n,AGI(agi://127.0.0.1:4573/tollgate)
+ *   same => n,AGI(agi://127.0.0.1:4573/tollgate,linkedid=${CHANNEL(linkedid)})
  *   same => n,GotoIf($["${TOLLGATE_VERDICT}" = "deny"]?denied)
  *   same => n,Dial(PJSIP/${EXTEN}@carrier)
  *   same => n(denied),Hangup(21)
  *
  * How: when the live path already knows the call (AMI's Newchannel came first, as it usually
  * does), the call was judged then; otherwise the gate feeds the call to the live path itself from
- * the AGI environment (an AMI Newchannel made of agi_channel, agi_uniqueid, CHANNEL(linkedid),
- * agi_extension …), which judges it at once. Either way the verdict is whether a hang-up of the call
- * was decided. The live path never judges it twice: policies judge a call once, by its Linkedid.
+ * the AGI environment (an AMI Newchannel made of agi_channel, agi_uniqueid, the call's linkedid,
+ * agi_extension …), which judges it at once. The linkedid comes with the environment when the
+ * dialplan passes it (`linkedid=…` among the AGI arguments); a bare `AGI(agi://…/tollgate)` works
+ * too, and the gate then asks for `CHANNEL(linkedid)`: one round trip more. Either way the verdict is
+ * whether a hang-up of the call was decided. The live path never judges it twice: policies judge a
+ * call once, by its Linkedid.
  *
  * Fail-open: no verdict within `timeoutMs` (or any error) → the session is closed with no verdict
  * and the dialplan goes on; contexts listed in `failClosedContexts` get `deny` instead.
@@ -138,7 +141,7 @@ export class PreDialGate {
     const environment = session.environment;
     const uniqueid = environment.agi_uniqueid!;
     const { table } = this.options;
-    const linkedid = (await session.getVariable('CHANNEL(linkedid)')) || uniqueid;
+    const linkedid = linkedidArgument(environment) ?? ((await session.getVariable('CHANNEL(linkedid)')) || uniqueid);
     // AMI may have delivered the channel while we asked.
     let call = table.callOfChannel(uniqueid);
     if (!call) {
@@ -181,6 +184,28 @@ interface Verdict {
   verdict: GateVerdict;
   reason: string;
   simulated: boolean;
+}
+
+/** The AGI arguments looked at for `linkedid=` (Asterisk numbers them from 1; the dialplan line has one or two). */
+const ARGUMENT_NAMES = ['agi_arg_1', 'agi_arg_2', 'agi_arg_3', 'agi_arg_4'] as const;
+const LINKEDID_ARGUMENT = 'linkedid=';
+/** Asterisk's call ids: `1796205600.42`, or `<systemname>-1796205600.42`. */
+const LINKEDID = /^[\w.:@-]{1,150}$/;
+
+/**
+ * The linkedid the dialplan passed (`AGI(agi://…/tollgate,linkedid=${CHANNEL(linkedid)})`), or
+ * undefined: no such argument, or one that is not an id (e.g. the expression arrived unexpanded), so
+ * the gate asks.
+ */
+export function linkedidArgument(environment: Readonly<Record<string, string>>): string | undefined {
+  for (const name of ARGUMENT_NAMES) {
+    const argument = environment[name];
+    if (argument === undefined) return undefined;
+    if (!argument.startsWith(LINKEDID_ARGUMENT)) continue;
+    const linkedid = argument.slice(LINKEDID_ARGUMENT.length).trim();
+    return LINKEDID.test(linkedid) ? linkedid : undefined;
+  }
+  return undefined;
 }
 
 /** The verdict of most calls, shared (never changed). */

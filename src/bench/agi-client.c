@@ -4,13 +4,15 @@
  * runtime's pauses. bench/gate.ts compiles it with `cc` when there is one (else it uses its Node
  * client) and reads the JSON it prints.
  *
- *   agi-client <port> <sessions per second> <seconds measured> <seconds of warm-up> [attack|ordinary]
+ *   agi-client <port> <sessions per second> <seconds measured> <seconds of warm-up> [attack|ordinary] [pass|ask]
  *
  * Each session: connect to 127.0.0.1:<port>, send the AGI environment block, answer
  * `GET VARIABLE` with the session's unique id and `SET VARIABLE` with `200 result=1`, note the
  * verdict, read until the gate closes the connection; commands are read as res_agi reads them (one
  * line each time bytes arrive, the rest when the connection closes). Latency: from connected to closed. The
- * dialled numbers: `attack` (the default) makes a third of the calls fraud, `ordinary` none.
+ * dialled numbers: `attack` (the default) makes a third of the calls fraud, `ordinary` none. `pass`
+ * (the default) sends the linkedid as the README's dialplan line does (`agi_arg_1: linkedid=…`);
+ * `ask` sends none, as a bare AGI(agi://…/tollgate) line, and the gate asks for it.
  * Prints {"latencies":[ms…],"verdicts":{"allow":n,"deny":n,"none":n},"ms":n} for the measured
  * sessions (the warm-up's are started, not measured).
  */
@@ -39,6 +41,7 @@ static atomic_long finished;
 static const char *const ATTACK[] = {"12125550123", "011442079460123", "00449098790123", "0114930123456", "011882161234567", "18005550199"};
 static const char *const ORDINARY[] = {"12125550123", "18005550199", "12125550188", "13125550123", "16175550101", "18005550142"};
 static const char *const *numbers = ATTACK;
+static int pass_linkedid = 1;
 
 static double now_ms(void) {
   struct timespec now;
@@ -89,8 +92,10 @@ static void *session(void *argument) {
   int length = snprintf(environment, sizeof environment,
                         "agi_network: yes\nagi_network_script: tollgate\nagi_channel: PJSIP/%d-%08lx\nagi_type: PJSIP\n"
                         "agi_uniqueid: 1796205600.%ld\nagi_callerid: %d\nagi_calleridname: Bench\nagi_context: from-internal\n"
-                        "agi_extension: %s\nagi_priority: 2\nagi_accountcode: \n\n",
+                        "agi_extension: %s\nagi_priority: 2\nagi_accountcode: \n",
                         endpoint, index, 100000 + index, endpoint, numbers[index % 6]);
+  if (pass_linkedid) length += snprintf(environment + length, sizeof environment - (size_t)length, "agi_arg_1: linkedid=1796205600.%ld\n", 100000 + index);
+  length += snprintf(environment + length, sizeof environment - (size_t)length, "\n");
   double latency = -1;
   enum verdict verdict = VERDICT_NONE;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -124,11 +129,13 @@ static void *session(void *argument) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 5 || argc > 6 || (argc == 6 && strcmp(argv[5], "attack") != 0 && strcmp(argv[5], "ordinary") != 0)) {
-    fprintf(stderr, "usage: %s <port> <sessions per second> <seconds measured> <seconds of warm-up> [attack|ordinary]\n", argv[0]);
+  if (argc < 5 || argc > 7 || (argc >= 6 && strcmp(argv[5], "attack") != 0 && strcmp(argv[5], "ordinary") != 0) ||
+      (argc == 7 && strcmp(argv[6], "pass") != 0 && strcmp(argv[6], "ask") != 0)) {
+    fprintf(stderr, "usage: %s <port> <sessions per second> <seconds measured> <seconds of warm-up> [attack|ordinary] [pass|ask]\n", argv[0]);
     return 2;
   }
-  if (argc == 6 && strcmp(argv[5], "ordinary") == 0) numbers = ORDINARY;
+  if (argc >= 6 && strcmp(argv[5], "ordinary") == 0) numbers = ORDINARY;
+  if (argc == 7 && strcmp(argv[6], "ask") == 0) pass_linkedid = 0;
   port = atoi(argv[1]);
   long rate = atol(argv[2]);
   total = rate * (atol(argv[3]) + atol(argv[4]));

@@ -7,7 +7,7 @@
  * decider. `floor`: a server that answers the same commands and judges nothing (the harness's own
  * latency).
  */
-import { PreDialGate } from '../agi/gate.js';
+import { linkedidArgument, PreDialGate } from '../agi/gate.js';
 import { AgiServer, type AgiSession } from '../agi/server.js';
 import { AmiMessage } from '../ami/message.js';
 import { CallTable, TrunkRegistry } from '../calls/table.js';
@@ -77,7 +77,8 @@ async function startFloor(): Promise<Server> {
     port: 0,
     maxConnections: 10_000,
     handler: async (session: AgiSession) => {
-      await session.getVariable('CHANNEL(linkedid)');
+      // As the gate: it asks only when the dialplan did not pass the linkedid.
+      if (linkedidArgument(session.environment) === undefined) await session.getVariable('CHANNEL(linkedid)');
       await session.setVariables([
         ['TOLLGATE_VERDICT', 'allow'],
         ['TOLLGATE_REASON', 'no policy objects'],

@@ -33,7 +33,7 @@ const WARMUP_SECONDS = 2;
 /** The Node client: Asterisk's side of each session, in its own process (as Asterisk is), when agi-client.c cannot be built. */
 const CLIENT = `
 const { connect } = require('node:net');
-const { port, rate, seconds, warmupSeconds, traffic } = JSON.parse(process.argv[1]);
+const { port, rate, seconds, warmupSeconds, traffic, linkedid } = JSON.parse(process.argv[1]);
 // The same numbers, in the same order, as agi-client.c.
 const numbers = traffic === 'ordinary'
   ? ['12125550123', '18005550199', '12125550188', '13125550123', '16175550101', '18005550142']
@@ -50,7 +50,7 @@ function session(index) {
   const number = numbers[index % numbers.length];
   const env = ['agi_network: yes', 'agi_network_script: tollgate', 'agi_channel: PJSIP/' + endpoint + '-' + index.toString(16).padStart(8, '0'),
     'agi_type: PJSIP', 'agi_uniqueid: ' + uniqueid, 'agi_callerid: ' + endpoint, 'agi_calleridname: Bench', 'agi_context: from-internal',
-    'agi_extension: ' + number, 'agi_priority: 2', 'agi_accountcode: '].join('\\n') + '\\n\\n';
+    'agi_extension: ' + number, 'agi_priority: 2', 'agi_accountcode: ', ...(linkedid === 'pass' ? ['agi_arg_1: linkedid=' + uniqueid] : [])].join('\\n') + '\\n\\n';
   const socket = connect(port, '127.0.0.1');
   socket.setNoDelay(true);
   let t0 = 0, buffer = '', verdict = 'none';
@@ -98,6 +98,11 @@ const timer = setInterval(() => {
 
 /** What Asterisk dials: `attack` makes a third of the calls fraud, `ordinary` none. */
 type Traffic = 'attack' | 'ordinary';
+/**
+ * `pass`: the linkedid comes with the environment, as the README's dialplan line sends it;
+ * `ask` (BENCH_GATE_LINKEDID=ask): a bare AGI() line, and the gate asks for it (one round trip more).
+ */
+type LinkedidSource = 'pass' | 'ask';
 
 export async function benchGate(): Promise<void> {
   // Node's defaults, and the small young generation the README advises for a gate taking hundreds of calls a second.
@@ -112,11 +117,12 @@ export async function benchGate(): Promise<void> {
   // This kind of machine stalls a process for several ms now and then: one round's p99 is mostly
   // where those stalls fell. Rounds, interleaved, show the spread; the median is the figure.
   const rounds = Math.max(1, Number(process.env.BENCH_GATE_ROUNDS ?? 3));
+  const linkedid: LinkedidSource = process.env.BENCH_GATE_LINKEDID === 'ask' ? 'ask' : 'pass';
   const client = prepareClient();
   const results = configurations.map(() => [] as { client: ClientResult; server: GateServerReport }[]);
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [index, configuration] of configurations.entries()) results[index]!.push(await measure(configuration, client));
+      for (const [index, configuration] of configurations.entries()) results[index]!.push(await measure(configuration, linkedid, client));
     }
   } finally {
     client.dispose();
@@ -124,6 +130,7 @@ export async function benchGate(): Promise<void> {
   const first = results[0]![0]!.client;
   const rows: BenchRow[] = [
     { name: "Asterisk's side", value: client.label },
+    { name: 'the linkedid', value: linkedid === 'pass' ? 'passed with the environment (the README\'s dialplan line)' : 'asked for (a bare AGI() line: BENCH_GATE_LINKEDID=ask)' },
     { name: 'sessions per round', value: first.latencies.length },
     { name: 'achieved rate', value: (first.latencies.length * 1000) / first.ms, unit: 'sessions/s' },
   ];
@@ -158,6 +165,7 @@ function spread(values: number[]): string {
  */
 async function measure(
   { kind, traffic, flags }: { kind: GateServerKind; traffic: Traffic; flags: readonly string[] },
+  linkedid: LinkedidSource,
   client: Client,
 ): Promise<{ client: ClientResult; server: GateServerReport }> {
   const server = fork(fileURLToPath(new URL('./gate-server.js', import.meta.url)), [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...flags] });
@@ -167,7 +175,7 @@ async function measure(
       server.once('error', reject);
       server.once('exit', (code) => reject(new Error(`the gate server exited (${code}) before it listened`)));
     });
-    const result = await client.run(port, traffic);
+    const result = await client.run(port, traffic, linkedid);
     const report = await new Promise<GateServerReport>((resolve, reject) => {
       server.removeAllListeners('exit');
       server.once('message', (message) => resolve(message as GateServerReport));
@@ -188,7 +196,7 @@ interface ClientResult {
 
 interface Client {
   label: string;
-  run(port: number, traffic: Traffic): Promise<ClientResult>;
+  run(port: number, traffic: Traffic, linkedid: LinkedidSource): Promise<ClientResult>;
   dispose(): void;
 }
 
@@ -204,7 +212,7 @@ function prepareClient(): Client {
     const binary = join(directory, 'agi-client');
     try {
       execFileSync('cc', ['-O2', '-pthread', '-o', binary, source], { stdio: ['ignore', 'ignore', 'pipe'] });
-      return { label: 'agi-client.c (a thread per session, as Asterisk)', run: (port, traffic) => runNativeClient(binary, port, traffic), dispose: () => rmSync(directory, { recursive: true, force: true }) };
+      return { label: 'agi-client.c (a thread per session, as Asterisk)', run: (port, traffic, linkedid) => runNativeClient(binary, port, traffic, linkedid), dispose: () => rmSync(directory, { recursive: true, force: true }) };
     } catch (error) {
       rmSync(directory, { recursive: true, force: true });
       return nodeClient(`cc failed: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`);
@@ -217,9 +225,9 @@ function nodeClient(why: string): Client {
   return { label: `a Node process (${why}; its own pauses count too)`, run: runNodeClient, dispose: () => undefined };
 }
 
-function runNativeClient(binary: string, port: number, traffic: Traffic): Promise<ClientResult> {
+function runNativeClient(binary: string, port: number, traffic: Traffic, linkedid: LinkedidSource): Promise<ClientResult> {
   return new Promise<ClientResult>((resolve, reject) => {
-    const client = spawn(binary, [String(port), String(RATE_PER_SECOND), String(SECONDS), String(WARMUP_SECONDS), traffic], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const client = spawn(binary, [String(port), String(RATE_PER_SECOND), String(SECONDS), String(WARMUP_SECONDS), traffic, linkedid], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     client.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     client.once('error', reject);
@@ -230,9 +238,9 @@ function runNativeClient(binary: string, port: number, traffic: Traffic): Promis
   });
 }
 
-function runNodeClient(port: number, traffic: Traffic): Promise<ClientResult> {
+function runNodeClient(port: number, traffic: Traffic, linkedid: LinkedidSource): Promise<ClientResult> {
   return new Promise<ClientResult>((resolve, reject) => {
-    const settings = JSON.stringify({ port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, traffic });
+    const settings = JSON.stringify({ port, rate: RATE_PER_SECOND, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, traffic, linkedid });
     // Asterisk has no garbage collector: a small young generation keeps the harness's own pauses short.
     const client = spawn(process.execPath, ['--max-semi-space-size=1', '-e', CLIENT, settings], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     client.once('message', (message) => resolve(message as ClientResult));

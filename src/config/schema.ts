@@ -101,7 +101,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   /**
-   * The pre-dial gate (FastAGI): outbound routes ask `AGI(agi://127.0.0.1:4573/tollgate)` before
+   * The pre-dial gate (FastAGI): outbound routes ask `AGI(agi://127.0.0.1:4573/tollgate,linkedid=${CHANNEL(linkedid)})` before
    * Dial() and refuse the call when TOLLGATE_VERDICT is `deny`. Off unless `listen` is set.
    */
   agi: z

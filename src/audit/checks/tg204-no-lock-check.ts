@@ -10,7 +10,7 @@ export const TG204: Check = {
   severity: 'medium',
   title: 'Outbound route without Tollgate\'s lock check',
   why: 'Tollgate locks a hijacked endpoint in AstDB (tollgate/lock/<endpoint>); only a route that checks the lock before Dial() refuses the thief\'s next call — even while Tollgate itself is down or restarting.',
-  fix: 'Before Dial() add `same => n,Gosub(tollgate-check,s,1)` and the [tollgate-check] context from the README (it tests DB_EXISTS(tollgate/lock/${CHANNEL(endpoint)})), or the pre-dial gate: `same => n,AGI(agi://127.0.0.1:4573/tollgate)` then `same => n,GotoIf($["${TOLLGATE_VERDICT}" = "deny"]?denied)`.',
+  fix: 'Before Dial() add `same => n,Gosub(tollgate-check,s,1)` and the [tollgate-check] context from the README (it tests DB_EXISTS(tollgate/lock/${CHANNEL(endpoint)})), or the pre-dial gate: `same => n,AGI(agi://127.0.0.1:4573/tollgate,linkedid=${CHANNEL(linkedid)})` then `same => n,GotoIf($["${TOLLGATE_VERDICT}" = "deny"]?denied)`.',
   run(context) {
     const dialplan = context.dialplan;
     const isGate = (priority: Priority): boolean => GATE.test(priority.raw);

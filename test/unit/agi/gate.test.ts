@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PreDialGate } from '../../../src/agi/gate.js';
+import { linkedidArgument, PreDialGate } from '../../../src/agi/gate.js';
 import { AgiServer } from '../../../src/agi/server.js';
 import { EventTimeline } from '../../../src/calls/event-time.js';
 import { CallTable, TrunkRegistry } from '../../../src/calls/table.js';
@@ -90,6 +90,26 @@ describe('pre-dial gate', () => {
     expect(exchange.variables.TOLLGATE_VERDICT).toBe('deny');
   });
 
+  test('the dialplan passes the linkedid (AGI(…/tollgate,linkedid=${CHANNEL(linkedid)})): the gate asks Asterisk nothing and judges that call', async () => {
+    const { server, gate, decider, clock } = await start();
+    // A second channel of a call (a Local channel's other half, a transfer): its linkedid is not its uniqueid.
+    const env = { ...call(server.port, '00449098790123', '1796205600.31', 'PJSIP/1001-0000001f'), agi_arg_1: 'linkedid=1796205600.30' };
+    const exchange = await runAgiSession(server.port, env, defaultAnswers('never-asked'));
+    expect(exchange.commands).toEqual(['SET VARIABLE TOLLGATE_VERDICT deny', expect.stringMatching(/^SET VARIABLE TOLLGATE_REASON "international-risk: /)]);
+    expect(exchange.readAtClose).toEqual([]);
+    expect(decider.hangupOf('1796205600.30', clock.now())).toMatchObject({ mode: 'enforce' });
+    expect(decider.hangupOf('1796205600.31', clock.now())).toBeUndefined();
+    expect(gate.stats).toMatchObject({ deny: 1, errors: 0 });
+  });
+
+  test('an argument that is not a linkedid (the expression arrived unexpanded): the gate asks Asterisk, as with a bare AGI() line', async () => {
+    const { server } = await start();
+    const env = { ...call(server.port, '00449098790123'), agi_arg_1: 'linkedid=${CHANNEL(linkedid)}' };
+    const exchange = await runAgiSession(server.port, env, defaultAnswers('1796205600.11'));
+    expect(exchange.commands[0]).toBe('GET VARIABLE CHANNEL(linkedid)');
+    expect(exchange.variables.TOLLGATE_VERDICT).toBe('deny');
+  });
+
   test('simulate mode: allowed, the reason says what would have happened', async () => {
     const { server, gate } = await start({ mode: 'simulate' });
     const exchange = await runAgiSession(server.port, call(server.port, '011882161234567'), defaultAnswers('1796205600.11'));
@@ -146,6 +166,18 @@ describe('pre-dial gate', () => {
     expect(gate.latency()).toMatchObject({ samples: 1 });
     expect(gate.latency().p99).toBeGreaterThan(0);
   });
+});
+
+test('linkedidArgument: linkedid=… among the AGI arguments, an id or nothing', () => {
+  expect(linkedidArgument({ agi_arg_1: 'linkedid=1796205600.30' })).toBe('1796205600.30');
+  expect(linkedidArgument({ agi_arg_1: 'fast', agi_arg_2: 'linkedid=pbx-eu-1796205600.30' })).toBe('pbx-eu-1796205600.30');
+  expect(linkedidArgument({ agi_arg_1: 'linkedid= 1796205600.30 ' })).toBe('1796205600.30');
+  expect(linkedidArgument({})).toBeUndefined();
+  expect(linkedidArgument({ agi_arg_1: 'linkedid=' })).toBeUndefined();
+  expect(linkedidArgument({ agi_arg_1: 'linkedid=${CHANNEL(linkedid)}' })).toBeUndefined();
+  expect(linkedidArgument({ agi_arg_1: 'linkedid=a b' })).toBeUndefined();
+  // Arguments are numbered from 1 without gaps: nothing after a missing one.
+  expect(linkedidArgument({ agi_arg_2: 'linkedid=1796205600.30' })).toBeUndefined();
 });
 
 test('every shipped policy loads for the gate', () => {
