@@ -236,6 +236,19 @@ const NEWCHANNEL: AmiField = ['Event', 'Newchannel'];
 const RINGING: AmiField = ['ChannelState', '4'];
 const RINGING_TEXT: AmiField = ['ChannelStateDesc', 'Ring'];
 
+/**
+ * The number the call is for: the extension the AGI runs in, or, when that is no number at all (the
+ * `s` of a subroutine the route called: Gosub(…,s,1)), the number the caller dialled (agi_dnid).
+ */
+export function dialledExtension(environment: Readonly<Record<string, string>>): string {
+  const extension = environment.agi_extension ?? '';
+  if (HAS_DIGIT.test(extension)) return extension;
+  const dialled = environment.agi_dnid;
+  return dialled && dialled !== 'unknown' ? dialled : extension;
+}
+
+const HAS_DIGIT = /\d/;
+
 /** The Newchannel Asterisk sent (or is about to send) for the channel, rebuilt from the AGI environment. */
 export function newchannelFrom(environment: Readonly<Record<string, string>>, linkedid: string): AmiMessage {
   const known = (value: string | undefined) => (value && value !== 'unknown' ? value : '');
@@ -248,7 +261,7 @@ export function newchannelFrom(environment: Readonly<Record<string, string>>, li
     ['CallerIDName', known(environment.agi_calleridname)],
     ['AccountCode', environment.agi_accountcode ?? ''],
     ['Context', environment.agi_context ?? ''],
-    ['Exten', environment.agi_extension ?? ''],
+    ['Exten', dialledExtension(environment)],
     ['Priority', environment.agi_priority ?? '1'],
     ['Uniqueid', environment.agi_uniqueid ?? ''],
     ['Linkedid', linkedid],

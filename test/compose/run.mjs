@@ -188,7 +188,7 @@ async function main() {
   const phase2 = compose(['logs', '--no-color', '--no-log-prefix', '--since', since, 'tollgate']).stdout;
   const hangups = phase2.split('\n').filter((line) => /"action":"hangup"/.test(line) && /decision/.test(line)).length;
   check('Tollgate decided a hang-up for every fraud call (its log)', hangups >= FRAUD.length, `${hangups} hang-up decisions`);
-  // The pre-dial gate (TOLLGATE_AGI_LISTEN, the dialplan's [tollgate-gate]) answered Asterisk before Dial().
+  // The pre-dial gate (TOLLGATE_AGI_LISTEN, the AGI() line of the dialplan's outbound route) answered Asterisk before Dial().
   const gateDenials = phase2.split('\n').filter((line) => /"msg":"gate: deny"/.test(line)).length;
   check('the pre-dial gate refused fraud calls before Dial() (its log)', gateDenials > 0, `${gateDenials} gate denials`);
 

@@ -183,10 +183,9 @@ export interface LogRecord {
   [field: string]: unknown;
 }
 
-/** TOLLGATE_* settings of the live tier: Asterisk on loopback, the shipped policies, a state file. */
+/** TOLLGATE_* settings of the live tier: Asterisk on loopback, the shipped policies, a state file; `extra` adds or overrides. */
 export function agentEnvironment(db: string, httpPort: number, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   return {
-    ...extra,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
     TOLLGATE_AMI_HOST: '127.0.0.1',
@@ -201,6 +200,7 @@ export function agentEnvironment(db: string, httpPort: number, extra: Readonly<R
     TOLLGATE_POLICIES: packagePath('policies'),
     TOLLGATE_TIMEZONE: 'UTC',
     TOLLGATE_LOG_LEVEL: 'debug',
+    ...extra,
   };
 }
 
@@ -249,14 +249,17 @@ export class AgentProcess {
   /**
    * Starts the agent and waits until it is logged in, has mirrored its locks and reconciled its
    * call table. `env` adds settings (e.g. TOLLGATE_AGI_LISTEN) or a shifted clock (faketime()).
+   * `{ ami: false }`: the agent's AMI is meant to be unreachable; only the status endpoint is awaited.
    */
-  static async start(db: string, env: Readonly<Record<string, string>> = {}): Promise<AgentProcess> {
+  static async start(db: string, env: Readonly<Record<string, string>> = {}, options: { ami?: boolean } = {}): Promise<AgentProcess> {
     const agent = new AgentProcess(db, await freePort(), env);
     agent.spawn();
     try {
-      await agent.waitFor((record) => record.msg === 'connected to Asterisk AMI', 'the agent logged in to AMI');
-      await agent.waitFor((record) => record.msg === 'AstDB locks synchronised', 'the AstDB lock mirror');
-      await agent.waitFor((record) => record.msg === 'call table reconciled with CoreShowChannels', 'the first reconciliation');
+      if (options.ami ?? true) {
+        await agent.waitFor((record) => record.msg === 'connected to Asterisk AMI', 'the agent logged in to AMI');
+        await agent.waitFor((record) => record.msg === 'AstDB locks synchronised', 'the AstDB lock mirror');
+        await agent.waitFor((record) => record.msg === 'call table reconciled with CoreShowChannels', 'the first reconciliation');
+      }
       await agent.waitFor((record) => record.msg.startsWith('status endpoint listening'), 'the status endpoint');
     } catch (error) {
       await agent.kill();

@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { linkedidArgument, PreDialGate } from '../../../src/agi/gate.js';
+import { dialledExtension, linkedidArgument, PreDialGate } from '../../../src/agi/gate.js';
 import { AgiServer } from '../../../src/agi/server.js';
 import { EventTimeline } from '../../../src/calls/event-time.js';
 import { CallTable, TrunkRegistry } from '../../../src/calls/table.js';
@@ -110,6 +110,14 @@ describe('pre-dial gate', () => {
     expect(exchange.variables.TOLLGATE_VERDICT).toBe('deny');
   });
 
+  test('asked from a subroutine (Gosub(tollgate-gate,s,1)): the extension is `s`, the number dialled is agi_dnid, and that is what is judged', async () => {
+    const { server } = await start();
+    const env = { ...call(server.port, 's', '1796205600.41', 'PJSIP/1001-00000029', 'tollgate-gate'), agi_dnid: '011449098790123' };
+    const exchange = await runAgiSession(server.port, env, defaultAnswers('1796205600.41'));
+    expect(exchange.variables.TOLLGATE_VERDICT).toBe('deny');
+    expect(exchange.variables.TOLLGATE_REASON).toMatch(/^international-risk: 1001 → 011449098790123 /);
+  });
+
   test('simulate mode: allowed, the reason says what would have happened', async () => {
     const { server, gate } = await start({ mode: 'simulate' });
     const exchange = await runAgiSession(server.port, call(server.port, '011882161234567'), defaultAnswers('1796205600.11'));
@@ -178,6 +186,15 @@ test('linkedidArgument: linkedid=… among the AGI arguments, an id or nothing',
   expect(linkedidArgument({ agi_arg_1: 'linkedid=a b' })).toBeUndefined();
   // Arguments are numbered from 1 without gaps: nothing after a missing one.
   expect(linkedidArgument({ agi_arg_2: 'linkedid=1796205600.30' })).toBeUndefined();
+});
+
+test('dialledExtension: the extension when it is a number, else the number the caller dialled', () => {
+  expect(dialledExtension({ agi_extension: '011449098790123', agi_dnid: '011449098790123' })).toBe('011449098790123');
+  expect(dialledExtension({ agi_extension: '+442079460123', agi_dnid: 'unknown' })).toBe('+442079460123');
+  expect(dialledExtension({ agi_extension: '*98' })).toBe('*98');
+  expect(dialledExtension({ agi_extension: 's', agi_dnid: '011449098790123' })).toBe('011449098790123');
+  expect(dialledExtension({ agi_extension: 's', agi_dnid: 'unknown' })).toBe('s');
+  expect(dialledExtension({})).toBe('');
 });
 
 test('every shipped policy loads for the gate', () => {
