@@ -11,7 +11,7 @@
  * How: when the live path already knows the call (AMI's Newchannel came first, as it usually
  * does), the call was judged then; otherwise the gate feeds the call to the live path itself from
  * the AGI environment (an AMI Newchannel made of agi_channel, agi_uniqueid, the call's linkedid,
- * agi_extension …), which judges it at once. The linkedid comes with the environment when the
+ * the number dialled …), which judges it at once. The linkedid comes with the environment when the
  * dialplan passes it (`linkedid=…` among the AGI arguments); a bare `AGI(agi://…/tollgate)` works
  * too, and the gate then asks for `CHANNEL(linkedid)`: one round trip more. Either way the verdict is
  * whether a hang-up of the call was decided. The live path never judges it twice: policies judge a
