@@ -89,6 +89,7 @@ static void *session(void *argument) {
   long index = (long)argument;
   int endpoint = 1000 + (int)(index % 900);
   char environment[1024], buffer[4096];
+  buffer[0] = '\0'; /* read as a string even if the gate closes before sending anything */
   int length = snprintf(environment, sizeof environment,
                         "agi_network: yes\nagi_network_script: tollgate\nagi_channel: PJSIP/%d-%08lx\nagi_type: PJSIP\n"
                         "agi_uniqueid: 1796205600.%ld\nagi_callerid: %d\nagi_calleridname: Bench\nagi_context: from-internal\n"
